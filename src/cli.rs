@@ -1,0 +1,89 @@
+//! The command line: global options (`../shared/spec/cli.md` "Global
+//! options") and the subcommands, each of which owns its own `Args`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::commands;
+use crate::env;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "nemo",
+    version,
+    about = "Describe a video in words; NemoVideo's AI agent makes it",
+    long_about = "nemo talks to NemoVideo's AI video agent: chat with it to generate and edit a \
+                  video on a timeline, upload media, check credits, and export the result as an MP4.",
+    after_help = "Examples:\n  nemo chat \"generate a 10-second video of a panda walking through a bamboo forest\"\n  nemo export -o panda.mp4\n  nemo credits --min 100\n  nemo --sandbox chat \"hello\"   # offline, against the built-in emulator",
+    max_term_width = 100
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command takes, before or after its name.
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// API base URL
+    #[arg(long, global = true, env = env::API_URL, value_name = "URL")]
+    pub api_url: Option<String>,
+
+    /// Web app URL (for claim and registration links)
+    #[arg(long, global = true, env = env::WEB_URL, value_name = "URL")]
+    pub web_url: Option<String>,
+
+    /// Where nemo keeps its settings [default: the platform config dir of `nemovideo`]
+    #[arg(long, global = true, env = env::CONFIG_DIR, value_name = "DIR")]
+    pub config_dir: Option<PathBuf>,
+
+    /// Session to work in [default: the current session]
+    #[arg(long, global = true, env = env::SESSION, value_name = "ID")]
+    pub session: Option<String>,
+
+    /// Client name sent as X-Skill-Source [default: nemo-cli]
+    #[arg(long, global = true, env = env::SKILL, value_name = "NAME")]
+    pub skill: Option<String>,
+
+    /// Client version sent as X-Skill-Version [default: 1.0.0 for the seed skills, else nemo's version]
+    #[arg(long, global = true, env = env::SKILL_VERSION, value_name = "V")]
+    pub skill_version: Option<String>,
+
+    /// Print results as JSON on stdout (chat: JSON Lines)
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    /// Print nothing but results and errors
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// Log requests and timings on stderr (secrets redacted)
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+
+    /// Run against the built-in emulator, offline (state in <config-dir>/sandbox/)
+    #[arg(long, global = true)]
+    pub sandbox: bool,
+
+    /// No colours (also: NO_COLOR)
+    #[arg(long, global = true)]
+    pub no_color: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Log in, show the login, print or forget the token
+    Auth(commands::auth::Args),
+    /// Create, show, list, pick and open sessions
+    Session(commands::session::Args),
+    /// Show the credit balance; fail below a minimum
+    Credits(commands::credits::Args),
+    /// Run the built-in emulator of the API on loopback
+    Sandbox(commands::sandbox::Args),
+    /// Print a shell completion script
+    Completions(commands::completions::Args),
+}

@@ -1,0 +1,265 @@
+//! `nemo auth`: log in (anonymous or with a registered token), show the
+//! login, print the token, log out.
+
+use std::io::{IsTerminal, Read};
+
+use serde_json::json;
+
+use crate::config::StoredToken;
+use crate::context::{Context, CurrentToken, TokenSource};
+use crate::error::{Error, Result};
+use crate::secret::Secret;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    pub command: AuthCommand,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum AuthCommand {
+    /// Get a free anonymous token (100 credits, 7 days), or store a registered one
+    #[command(
+        after_help = "Examples:\n  nemo auth login\n  nemo auth login --with-token < token.txt\n  echo \"$MY_TOKEN\" | nemo auth login --with-token"
+    )]
+    Login(LoginArgs),
+    /// Show whether a usable token is there (exit 0) or not (exit 3)
+    #[command(
+        after_help = "Examples:\n  nemo auth status\n  nemo auth status --json | jq .expires_at"
+    )]
+    Status,
+    /// Print the token (the only command that does)
+    #[command(after_help = "Examples:\n  curl -H \"Authorization: Bearer $(nemo auth token)\" …")]
+    Token,
+    /// Forget the stored token (the client id stays)
+    #[command(after_help = "Examples:\n  nemo auth logout")]
+    Logout,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct LoginArgs {
+    /// Read a registered token from stdin instead
+    #[arg(long)]
+    pub with_token: bool,
+}
+
+pub async fn run(args: &Args, ctx: &Context) -> Result<()> {
+    match &args.command {
+        AuthCommand::Login(login) if login.with_token => login_with_token(ctx).await,
+        AuthCommand::Login(_) => login_anonymous(ctx).await,
+        AuthCommand::Status => status(ctx),
+        AuthCommand::Token => token(ctx),
+        AuthCommand::Logout => logout(ctx),
+    }
+}
+
+async fn login_anonymous(ctx: &Context) -> Result<()> {
+    if ctx.settings.env_token.is_some() {
+        ctx.printer
+            .warn("NEMO_TOKEN is set and wins over the token stored by `nemo auth login`");
+    }
+    let stored = ctx.store.load()?.token;
+    let current = match stored {
+        Some(stored) if !(stored.anonymous && is_expired(&stored)) => {
+            ctx.printer.status(if stored.anonymous {
+                "Already logged in with a free token; `nemo auth logout` first to replace it"
+            } else {
+                "Already logged in with a registered token; `nemo auth logout` first to replace it"
+            });
+            CurrentToken::from(stored)
+        }
+        _ => ctx.anonymous_login(None).await?,
+    };
+    ctx.api.set_token(Some(current.token.clone()));
+    let credits = ctx.api.credits().await.ok().map(|b| b.available);
+    if ctx.printer.json {
+        ctx.printer.json(&json!({
+            "user_id": current.user_id,
+            "expires_at": current.expires_at,
+            "credits": credits,
+            "anonymous": current.anonymous,
+        }))?;
+    } else {
+        let mut line = String::from("Logged in");
+        if let Some(user) = &current.user_id {
+            line.push_str(&format!(" as {user}"));
+        }
+        if let Some(credits) = credits {
+            line.push_str(&format!(" ({credits} credits)"));
+        }
+        ctx.printer.status(line);
+    }
+    Ok(())
+}
+
+async fn login_with_token(ctx: &Context) -> Result<()> {
+    let mut stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        ctx.printer
+            .status("Paste the token, then press Enter and Ctrl-D:");
+    }
+    let mut text = String::new();
+    stdin
+        .read_to_string(&mut text)
+        .map_err(|e| Error::io("cannot read the token from stdin", e))?;
+    let value = text.trim();
+    if value.is_empty() {
+        return Err(Error::Usage {
+            message: "no token on stdin".into(),
+            hint: Some("pipe it in: `nemo auth login --with-token < token.txt`".into()),
+        });
+    }
+    if value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(Error::usage(
+            "the token on stdin must be one word on one line",
+        ));
+    }
+    let token = Secret::new(value);
+    // Verify before storing: a token that does not work is never saved.
+    ctx.api.set_token(Some(token.clone()));
+    let balance = ctx.api.credits().await.map_err(|err| match err {
+        Error::TokenRejected { .. } => Error::Auth {
+            message: "the server rejected that token; nothing was stored".into(),
+            hint: Some("check that you copied the whole token".into()),
+        },
+        other => other,
+    })?;
+    let stored = StoredToken {
+        value: token,
+        anonymous: false,
+        user_id: None,
+        expires_at: None,
+        client_id: None,
+        extra: Default::default(),
+    };
+    ctx.store.update(|config| {
+        config.token = Some(stored);
+        Ok(())
+    })?;
+    if ctx.printer.json {
+        ctx.printer.json(&json!({
+            "user_id": null,
+            "expires_at": null,
+            "credits": balance.available,
+            "anonymous": false,
+        }))
+    } else {
+        ctx.printer.status(format!(
+            "Logged in with a registered token ({} credits)",
+            balance.available
+        ));
+        Ok(())
+    }
+}
+
+fn status(ctx: &Context) -> Result<()> {
+    let current = ctx.current_token()?;
+    let client_id = ctx.existing_client_id()?;
+    let usable = current.as_ref().filter(|c| !c.is_expired());
+    if ctx.printer.json {
+        let doc = match &current {
+            Some(c) => json!({
+                "logged_in": usable.is_some(),
+                "source": c.source.name(),
+                "anonymous": c.anonymous,
+                "user_id": c.user_id,
+                "expires_at": c.expires_at,
+                "client_id": client_id,
+            }),
+            None => json!({
+                "logged_in": false,
+                "source": null,
+                "anonymous": null,
+                "user_id": null,
+                "expires_at": null,
+                "client_id": null,
+            }),
+        };
+        ctx.printer.json(&doc)?;
+    } else if let Some(c) = &current {
+        let source = match c.source {
+            TokenSource::Env => "NEMO_TOKEN".to_string(),
+            TokenSource::Config => ctx.store.path().display().to_string(),
+            TokenSource::OfficialConfig => ctx
+                .store
+                .dir()
+                .join(crate::config::OFFICIAL_CONFIG_FILE)
+                .display()
+                .to_string(),
+        };
+        let kind = if c.source == TokenSource::Env {
+            "given"
+        } else if c.anonymous {
+            "anonymous"
+        } else {
+            "registered"
+        };
+        let mut lines = vec![
+            format!(
+                "{} ({kind})",
+                if usable.is_some() {
+                    "Logged in"
+                } else {
+                    "Token expired"
+                }
+            ),
+            format!("  token:     {}", c.token.masked()),
+            format!("  source:    {source}"),
+        ];
+        if let Some(user) = &c.user_id {
+            lines.push(format!("  user:      {user}"));
+        }
+        if let Some(expires) = &c.expires_at {
+            let when = crate::time::parse(expires).map(crate::time::relative);
+            lines.push(match when {
+                Some(when) => format!("  expires:   {expires} ({when})"),
+                None => format!("  expires:   {expires}"),
+            });
+        }
+        if let Some(id) = &client_id {
+            lines.push(format!("  client id: {id}"));
+        }
+        ctx.printer.out(lines.join("\n"))?;
+    }
+    match (&current, usable) {
+        (_, Some(_)) => Ok(()),
+        (Some(_), None) => Err(Error::Auth {
+            message: "the stored token has expired".into(),
+            hint: Some("run `nemo auth login` (any command renews a free token on use)".into()),
+        }),
+        (None, None) => Err(Error::Auth {
+            message: "not logged in".into(),
+            hint: Some("run `nemo auth login`, or set NEMO_TOKEN".into()),
+        }),
+    }
+}
+
+fn token(ctx: &Context) -> Result<()> {
+    match ctx.current_token()? {
+        Some(current) => ctx.printer.out(current.token.expose()),
+        None => Err(Error::Auth {
+            message: "not logged in".into(),
+            hint: Some("run `nemo auth login`, or set NEMO_TOKEN".into()),
+        }),
+    }
+}
+
+fn logout(ctx: &Context) -> Result<()> {
+    let had = ctx
+        .store
+        .update(|config| Ok(config.token.take().is_some()))?;
+    if ctx.settings.env_token.is_some() {
+        ctx.printer
+            .warn("NEMO_TOKEN is still set; unset it to log out fully");
+    }
+    ctx.printer.status(if had {
+        "Logged out"
+    } else {
+        "Not logged in; nothing to forget"
+    });
+    Ok(())
+}
+
+fn is_expired(stored: &StoredToken) -> bool {
+    CurrentToken::from(stored.clone()).is_expired()
+}

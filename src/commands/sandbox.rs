@@ -1,0 +1,126 @@
+//! `nemo sandbox`: the built-in emulator in the foreground; and the
+//! in-process emulator behind the global `--sandbox`, whose state lives in
+//! `<config-dir>/sandbox/` apart from the real credentials.
+
+use std::path::PathBuf;
+
+use crate::config::{ConfigLock, Store};
+use crate::emulator::{EmuState, Emulator, Ports, merge_faults};
+use crate::error::{Error, Result};
+use crate::printer::Printer;
+use crate::settings::Settings;
+
+const SANDBOX_DIR: &str = "sandbox";
+const STATE_FILE: &str = "emulator.json";
+
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Examples:\n  nemo sandbox --port 8787\n  eval \"$(nemo sandbox | head -n1)\"   # in another shell: export NEMO_API_URL=…\n  nemo sandbox --fault no_credits --fault rate_limit_next=2\n\nFaults (--fault NAME or NAME=VALUE; also POST /_sandbox/faults with a JSON object):\n  rate_limit_next=N  server_error_next=N  retry_after=SECS  token_rate_limit=false\n  ip_token_limit=N  session_not_found_as_404  no_credits  reject_client_id"
+)]
+pub struct Args {
+    /// API port on 127.0.0.1 [default: a free one]
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+    /// CDN port on 127.0.0.1 [default: a free one]
+    #[arg(long, default_value_t = 0)]
+    pub cdn_port: u16,
+    /// Keep the emulator's state in FILE between runs
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+    /// Switch a fault on: NAME, or NAME=VALUE (repeatable)
+    #[arg(long = "fault", value_name = "NAME[=VALUE]")]
+    pub faults: Vec<String>,
+}
+
+/// Parses `--fault` words into a patch of fault fields.
+fn fault_patch(words: &[String]) -> Result<serde_json::Value> {
+    let mut patch = serde_json::Map::new();
+    for word in words {
+        let (name, value) = match word.split_once('=') {
+            Some((name, value)) => {
+                let value = serde_json::from_str(value)
+                    .unwrap_or_else(|_| serde_json::Value::String(value.into()));
+                (name, value)
+            }
+            None => (word.as_str(), serde_json::Value::Bool(true)),
+        };
+        patch.insert(name.replace('-', "_"), value);
+    }
+    Ok(serde_json::Value::Object(patch))
+}
+
+pub async fn run(args: &Args, _settings: &Settings, printer: &Printer) -> Result<()> {
+    let mut state = match &args.state {
+        Some(path) => EmuState::load(path)
+            .map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?,
+        None => EmuState::default(),
+    };
+    state.faults = merge_faults(&state.faults, &fault_patch(&args.faults)?)
+        .map_err(|e| Error::usage(format!("--fault: {e}")))?;
+    let emulator = Emulator::start(
+        state,
+        Ports {
+            api: args.port,
+            cdn: args.cdn_port,
+        },
+    )
+    .await
+    .map_err(|e| Error::io("cannot listen on 127.0.0.1", e))?;
+    printer.out(format!("NEMO_API_URL={}", emulator.api_url))?;
+    printer.status(format!("CDN at {}", emulator.cdn_url));
+    printer.status("Emulating the NemoVideo API; press Ctrl-C to stop");
+    let _ = tokio::signal::ctrl_c().await;
+    printer.status("Stopping…");
+    let state = emulator.shutdown().await;
+    if let Some(path) = &args.state {
+        state
+            .save(path)
+            .map_err(|e| Error::io(format!("cannot write {}", path.display()), e))?;
+    }
+    Ok(())
+}
+
+/// The emulator behind `--sandbox`: started on port 0 before the command,
+/// its state read from and written back to `<config-dir>/sandbox/`. One
+/// sandboxed command runs at a time (a lock), so none loses another's state.
+pub struct InProcess {
+    emulator: Emulator,
+    path: PathBuf,
+    _lock: ConfigLock,
+}
+
+impl InProcess {
+    /// Starts it and points `settings` at it, with a config folder of its own
+    /// and none of the real credentials.
+    pub async fn start(settings: &mut Settings) -> Result<InProcess> {
+        let dir = settings.config_dir.join(SANDBOX_DIR);
+        let store = Store::new(&dir);
+        let lock = store.bootstrap_lock("emulator.lock").await?;
+        let path = dir.join(STATE_FILE);
+        let state = EmuState::load(&path).map_err(|e| Error::Config {
+            message: format!("{} is damaged: {e}", path.display()),
+            hint: Some("remove it to start the sandbox afresh".into()),
+        })?;
+        let emulator = Emulator::start(state, Ports::default())
+            .await
+            .map_err(|e| Error::io("cannot start the sandbox on 127.0.0.1", e))?;
+        settings.api_url = reqwest::Url::parse(&emulator.api_url)
+            .map_err(|e| Error::config(format!("the sandbox URL is invalid: {e}")))?;
+        settings.config_dir = dir;
+        settings.env_token = None;
+        settings.env_client_id = None;
+        Ok(InProcess {
+            emulator,
+            path,
+            _lock: lock,
+        })
+    }
+
+    /// Stops it and saves its state.
+    pub async fn finish(self) -> Result<()> {
+        let state = self.emulator.shutdown().await;
+        state
+            .save(&self.path)
+            .map_err(|e| Error::io(format!("cannot write {}", self.path.display()), e))
+    }
+}

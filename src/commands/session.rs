@@ -1,0 +1,251 @@
+//! `nemo session`: create, show, list, pick and open sessions (a session is
+//! one project: a draft timeline and its media on the server).
+
+use serde_json::json;
+
+use crate::config::SessionRecord;
+use crate::context::Context;
+use crate::error::{Error, Result};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    pub command: SessionCommand,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum SessionCommand {
+    /// Create a session and make it current
+    #[command(
+        after_help = "Examples:\n  nemo session new --name \"panda promo\"\n  SID=$(nemo session new --language zh-CN)"
+    )]
+    New(NewArgs),
+    /// Show the current session (exit 10 when there is none)
+    #[command(
+        after_help = "Examples:\n  nemo session show\n  nemo session show --json | jq -r .session_id"
+    )]
+    Show,
+    /// List the sessions this config knows, the current one marked
+    #[command(
+        after_help = "Examples:\n  nemo session list\n  nemo session list --json | jq -r '.[].session_id'"
+    )]
+    List,
+    /// Make a session current (one made elsewhere too)
+    #[command(after_help = "Examples:\n  nemo session use 5529798706024415232")]
+    Use(UseArgs),
+    /// Print the link that opens the session in the web app
+    #[command(after_help = "Examples:\n  nemo session open\n  xdg-open \"$(nemo session open)\"")]
+    Open,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct NewArgs {
+    /// Project name
+    #[arg(long, default_value = "project")]
+    pub name: String,
+    /// Language of the agent's replies (ISO code: en, zh-CN, ja…) [default: from the locale]
+    #[arg(long, value_name = "LANG")]
+    pub language: Option<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct UseArgs {
+    /// The session id
+    pub id: String,
+}
+
+pub async fn run(args: &Args, ctx: &Context) -> Result<()> {
+    match &args.command {
+        SessionCommand::New(new) => create(new, ctx).await,
+        SessionCommand::Show => show(ctx),
+        SessionCommand::List => list(ctx),
+        SessionCommand::Use(args) => use_session(args, ctx).await,
+        SessionCommand::Open => open(ctx).await,
+    }
+}
+
+async fn create(args: &NewArgs, ctx: &Context) -> Result<()> {
+    if args.name.trim().is_empty() {
+        return Err(Error::usage("--name must not be empty"));
+    }
+    let record = ctx
+        .create_session(Some(args.name.trim()), args.language.as_deref())
+        .await?;
+    if ctx.printer.json {
+        ctx.printer
+            .json(&json!({ "session_id": record.session_id, "task_id": record.task_id }))
+    } else {
+        ctx.printer.out(&record.session_id)
+    }
+}
+
+fn no_session() -> Error {
+    Error::NoSession {
+        message: "no current session".into(),
+        hint: Some(
+            "start one with `nemo session new`, or pick one with `nemo session use ID`".into(),
+        ),
+    }
+}
+
+fn show(ctx: &Context) -> Result<()> {
+    let id = ctx.current_session()?.ok_or_else(no_session)?;
+    let config = ctx.store.load()?;
+    let record = config.session(&id);
+    let task_id = record.and_then(|r| r.task_id.clone());
+    let created_at = record.and_then(|r| r.created_at.clone());
+    if ctx.printer.json {
+        return ctx.printer.json(&json!({
+            "session_id": id,
+            "task_id": task_id,
+            "created_at": created_at,
+        }));
+    }
+    let mut lines = vec![format!("session  {id}")];
+    if let Some(name) = record.and_then(|r| r.name.as_deref()) {
+        lines.push(format!("name     {name}"));
+    }
+    if let Some(task) = &task_id {
+        lines.push(format!("task     {task}"));
+    }
+    if let Some(created) = &created_at {
+        lines.push(format!("created  {created}"));
+    }
+    ctx.printer.out(lines.join("\n"))
+}
+
+fn list(ctx: &Context) -> Result<()> {
+    let config = ctx.store.load()?;
+    let current = ctx.current_session()?;
+    if ctx.printer.json {
+        let items: Vec<_> = config
+            .sessions
+            .iter()
+            .map(|s| {
+                json!({
+                    "session_id": s.session_id,
+                    "task_id": s.task_id,
+                    "name": s.name,
+                    "language": s.language,
+                    "created_at": s.created_at,
+                    "current": current.as_deref() == Some(s.session_id.as_str()),
+                })
+            })
+            .collect();
+        return ctx.printer.json(&items);
+    }
+    if config.sessions.is_empty() {
+        ctx.printer
+            .status("No sessions yet; start one with `nemo session new` or `nemo chat`");
+        return Ok(());
+    }
+    let lines: Vec<String> = config
+        .sessions
+        .iter()
+        .map(|s| {
+            let mark = if current.as_deref() == Some(s.session_id.as_str()) {
+                "*"
+            } else {
+                " "
+            };
+            format!(
+                "{mark} {}  {}  {}",
+                s.session_id,
+                s.name.as_deref().unwrap_or("-"),
+                s.created_at.as_deref().unwrap_or("-")
+            )
+        })
+        .collect();
+    ctx.printer.out(lines.join("\n"))
+}
+
+async fn use_session(args: &UseArgs, ctx: &Context) -> Result<()> {
+    let id = args.id.trim();
+    if id.is_empty() || id.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(Error::usage(format!("{:?} is not a session id", args.id)));
+    }
+    // Check it exists before making it current: a typo should not stick.
+    let state = ctx
+        .authed(|api| async move { api.state(id).await })
+        .await
+        .map_err(|err| match err {
+            Error::SessionNotFound { .. } => Error::SessionNotFound {
+                message: format!("session {id} was not found on the server"),
+            },
+            other => other,
+        })?;
+    let record = SessionRecord {
+        session_id: id.to_string(),
+        task_id: state.task_id(),
+        name: state.task_name.clone(),
+        language: None,
+        created_at: None,
+        extra: Default::default(),
+    };
+    ctx.store.update(|config| {
+        config.remember_session(record);
+        config.current_session = Some(id.to_string());
+        Ok(())
+    })?;
+    if ctx.printer.json {
+        ctx.printer
+            .json(&json!({ "session_id": id, "task_id": state.task_id() }))
+    } else {
+        ctx.printer.status(format!("Now working in session {id}"));
+        Ok(())
+    }
+}
+
+async fn open(ctx: &Context) -> Result<()> {
+    let id = ctx.current_session()?.ok_or_else(no_session)?;
+    let known = ctx
+        .store
+        .load()?
+        .session(&id)
+        .and_then(|s| s.task_id.clone());
+    let task_id = match known {
+        Some(task) => task,
+        None => {
+            let state = ctx.authed(|api| {
+                let id = id.clone();
+                async move { api.state(&id).await }
+            });
+            let task = state.await?.task_id().ok_or_else(|| {
+                Error::bad_answer(format!(
+                    "the server did not say which task session {id} belongs to"
+                ))
+            })?;
+            let record = SessionRecord {
+                session_id: id.clone(),
+                task_id: Some(task.clone()),
+                name: None,
+                language: None,
+                created_at: None,
+                extra: Default::default(),
+            };
+            ctx.store.update(|config| {
+                config.remember_session(record);
+                Ok(())
+            })?;
+            task
+        }
+    };
+    let claim = ctx
+        .authed(|api| {
+            let (task_id, id) = (task_id.clone(), id.clone());
+            async move { api.claim_token(&task_id, &id).await }
+        })
+        .await?;
+    let mut url = ctx.settings.web_url.clone();
+    url.set_path(&format!(
+        "{}/workspace/claim",
+        url.path().trim_end_matches('/')
+    ));
+    url.query_pairs_mut().append_pair("ct", &claim.claim_token);
+    if ctx.printer.json {
+        ctx.printer
+            .json(&json!({ "url": url.as_str(), "expires_in": claim.expires_in }))
+    } else {
+        ctx.printer.out(url.as_str())
+    }
+}

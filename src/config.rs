@@ -1,0 +1,394 @@
+//! The config store: `<config-dir>/nemo-cli.json` (token, current and known
+//! sessions, recorded renders) and `<config-dir>/client_id`.
+//!
+//! Every change happens under an exclusive lock on `nemo-cli.json.lock`: the
+//! file is re-read under the lock, changed, written to a temp file in the same
+//! folder, fsynced and renamed over the old one, so parallel `nemo` processes
+//! never lose each other's writes and a reader never sees half a file. The
+//! folder is made 0700 and the file 0600. A damaged file is an error that
+//! names it; it is never replaced. nemo never writes `config.json`, which
+//! belongs to NemoVideo's Node CLI (see `../shared/spec/cli.md`).
+
+use std::fs::{File, OpenOptions};
+use std::io::{ErrorKind, Write};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::error::{Error, Result, io_reason};
+use crate::secret::Secret;
+
+pub const CONFIG_FILE: &str = "nemo-cli.json";
+pub const CLIENT_ID_FILE: &str = "client_id";
+/// The official Node CLI's file; read for its `api_key`, never written.
+pub const OFFICIAL_CONFIG_FILE: &str = "config.json";
+const LOCK_FILE: &str = "nemo-cli.json.lock";
+
+/// What `nemo-cli.json` holds. Unknown fields are kept on rewrite.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Config {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<StoredToken>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current_session: Option<String>,
+    #[serde(default)]
+    pub sessions: Vec<SessionRecord>,
+    #[serde(default)]
+    pub renders: Vec<RenderRecord>,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// A token this CLI stored (anonymous, or given with `--with-token`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StoredToken {
+    #[serde(with = "secret_string")]
+    pub value: Secret,
+    pub anonymous: bool,
+    #[serde(default)]
+    pub user_id: Option<String>,
+    /// RFC 3339, as the server gave it.
+    #[serde(default)]
+    pub expires_at: Option<String>,
+    #[serde(default)]
+    pub client_id: Option<String>,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// A session this config knows.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SessionRecord {
+    pub session_id: String,
+    #[serde(default)]
+    pub task_id: Option<String>,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub language: Option<String>,
+    #[serde(default)]
+    pub created_at: Option<String>,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// A render started by `nemo export`, recorded before waiting for it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RenderRecord {
+    pub render_id: String,
+    pub session_id: String,
+    pub format: String,
+    #[serde(default)]
+    pub quality: Option<String>,
+    /// The path the file goes to; `None` until known (default name).
+    #[serde(default)]
+    pub output: Option<String>,
+    pub started_at: String,
+    pub status: String,
+    #[serde(default)]
+    pub progress: Option<u8>,
+    #[serde(default)]
+    pub updated_at: Option<String>,
+    #[serde(default)]
+    pub url: Option<String>,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+mod secret_string {
+    use super::Secret;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(secret: &Secret, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(secret.expose())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Secret, D::Error> {
+        String::deserialize(d).map(Secret::new)
+    }
+}
+
+impl Config {
+    pub fn session(&self, id: &str) -> Option<&SessionRecord> {
+        self.sessions.iter().find(|s| s.session_id == id)
+    }
+
+    /// Adds or refreshes a known session (fields not given are kept).
+    pub fn remember_session(&mut self, record: SessionRecord) {
+        match self
+            .sessions
+            .iter_mut()
+            .find(|s| s.session_id == record.session_id)
+        {
+            Some(known) => {
+                if record.task_id.is_some() {
+                    known.task_id = record.task_id;
+                }
+                if record.name.is_some() {
+                    known.name = record.name;
+                }
+                if record.language.is_some() {
+                    known.language = record.language;
+                }
+                if record.created_at.is_some() {
+                    known.created_at = record.created_at;
+                }
+            }
+            None => self.sessions.push(record),
+        }
+    }
+
+    pub fn render(&self, id: &str) -> Option<&RenderRecord> {
+        self.renders.iter().find(|r| r.render_id == id)
+    }
+
+    pub fn render_mut(&mut self, id: &str) -> Option<&mut RenderRecord> {
+        self.renders.iter_mut().find(|r| r.render_id == id)
+    }
+}
+
+/// Reads and changes the files of one config folder.
+#[derive(Debug, Clone)]
+pub struct Store {
+    dir: PathBuf,
+}
+
+impl Store {
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        Store { dir: dir.into() }
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn path(&self) -> PathBuf {
+        self.dir.join(CONFIG_FILE)
+    }
+
+    pub fn client_id_path(&self) -> PathBuf {
+        self.dir.join(CLIENT_ID_FILE)
+    }
+
+    /// The config as it is now (an empty one when there is no file yet).
+    /// Needs no lock: writers rename whole files into place.
+    pub fn load(&self) -> Result<Config> {
+        read_config(&self.path())
+    }
+
+    /// Changes the config under the lock and returns what `change` returns.
+    /// The file is re-read under the lock first, so a change made by another
+    /// process since [`Store::load`] is never lost.
+    pub fn update<T>(&self, change: impl FnOnce(&mut Config) -> Result<T>) -> Result<T> {
+        let lock = self.lock()?;
+        self.update_locked(&lock, change)
+    }
+
+    /// Holds the exclusive config lock for as long as the guard lives. It
+    /// is held only for quick local work, never across a network call.
+    pub fn lock(&self) -> Result<ConfigLock> {
+        self.lock_file(LOCK_FILE)
+    }
+
+    /// A lock of its own for a one-time bootstrap that needs the network
+    /// (the first token, the first session), so that processes started
+    /// together make one token or session, not one each. Waited for off the
+    /// async runtime.
+    pub async fn bootstrap_lock(&self, name: &'static str) -> Result<ConfigLock> {
+        let store = self.clone();
+        tokio::task::spawn_blocking(move || store.lock_file(name))
+            .await
+            .map_err(|e| Error::config(format!("cannot wait for the {name} lock: {e}")))?
+    }
+
+    fn lock_file(&self, name: &str) -> Result<ConfigLock> {
+        self.ensure_dir()?;
+        let path = self.dir.join(name);
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| cannot("open", &path, &e))?;
+        file.lock().map_err(|e| cannot("lock", &path, &e))?;
+        Ok(ConfigLock { _file: file })
+    }
+
+    /// [`Store::update`] for callers that already hold the lock.
+    pub fn update_locked<T>(
+        &self,
+        _lock: &ConfigLock,
+        change: impl FnOnce(&mut Config) -> Result<T>,
+    ) -> Result<T> {
+        let path = self.path();
+        let mut config = read_config(&path)?;
+        let result = change(&mut config)?;
+        let mut text = serde_json::to_vec_pretty(&config)
+            .map_err(|e| Error::config(format!("cannot encode {}: {e}", path.display())))?;
+        text.push(b'\n');
+        write_atomically(&self.dir, &path, &text)?;
+        Ok(result)
+    }
+
+    /// The client id from `<config-dir>/client_id`, if the file exists.
+    pub fn read_client_id(&self) -> Result<Option<String>> {
+        let path = self.client_id_path();
+        match std::fs::read_to_string(&path) {
+            Ok(text) => {
+                let id = text.trim();
+                if uuid::Uuid::parse_str(id).is_err() {
+                    return Err(Error::Config {
+                        message: format!("{} does not hold a client id (one UUID)", path.display()),
+                        hint: Some("fix the file, or remove it to get a new client id".into()),
+                    });
+                }
+                Ok(Some(id.to_string()))
+            }
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(cannot("read", &path, &e)),
+        }
+    }
+
+    /// The persisted client id, created (under the lock) on first need.
+    pub fn client_id(&self) -> Result<String> {
+        if let Some(id) = self.read_client_id()? {
+            return Ok(id);
+        }
+        let lock = self.lock()?;
+        self.client_id_locked(&lock)
+    }
+
+    /// [`Store::client_id`] for callers that already hold the lock.
+    pub fn client_id_locked(&self, _lock: &ConfigLock) -> Result<String> {
+        if let Some(id) = self.read_client_id()? {
+            return Ok(id);
+        }
+        self.write_client_id(&uuid::Uuid::new_v4().to_string())
+    }
+
+    /// Replaces the client id (after the server said HTTP 400 to it).
+    pub fn write_client_id(&self, id: &str) -> Result<String> {
+        self.ensure_dir()?;
+        let path = self.client_id_path();
+        write_atomically(&self.dir, &path, format!("{id}\n").as_bytes())?;
+        Ok(id.to_string())
+    }
+
+    /// The `api_key` of the official Node CLI's `config.json`, if any.
+    pub fn official_api_key(&self) -> Option<Secret> {
+        let text = std::fs::read_to_string(self.dir.join(OFFICIAL_CONFIG_FILE)).ok()?;
+        let value: Value = serde_json::from_str(&text).ok()?;
+        let key = value.get("api_key")?.as_str()?.trim();
+        (!key.is_empty()).then(|| Secret::new(key))
+    }
+
+    fn ensure_dir(&self) -> Result<()> {
+        if self.dir.is_dir() {
+            return Ok(());
+        }
+        let mut builder = std::fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::DirBuilderExt;
+            builder.mode(0o700);
+        }
+        builder
+            .create(&self.dir)
+            .map_err(|e| cannot("create", &self.dir, &e))
+    }
+}
+
+/// The held config lock; released when dropped.
+pub struct ConfigLock {
+    _file: File,
+}
+
+fn cannot(verb: &str, path: &Path, err: &std::io::Error) -> Error {
+    Error::Config {
+        message: format!("cannot {verb} {}: {}", path.display(), io_reason(err)),
+        hint: None,
+    }
+}
+
+fn read_config(path: &Path) -> Result<Config> {
+    let text = match std::fs::read(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(Config::default()),
+        Err(e) => return Err(cannot("read", path, &e)),
+    };
+    serde_json::from_slice(&text).map_err(|e| Error::Config {
+        message: format!("{} is damaged: {e}", path.display()),
+        hint: Some("nemo left it untouched; fix it by hand, or remove it to start afresh".into()),
+    })
+}
+
+/// Writes `bytes` to a temp file in `dir` (0600), fsyncs it, renames it to
+/// `path` and fsyncs the folder.
+fn write_atomically(dir: &Path, path: &Path, bytes: &[u8]) -> Result<()> {
+    let mut temp = tempfile::Builder::new()
+        .prefix(".nemo-cli.")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(|e| cannot("write a temp file in", dir, &e))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        temp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o600))
+            .map_err(|e| cannot("set permissions of", temp.path(), &e))?;
+    }
+    temp.write_all(bytes)
+        .and_then(|()| temp.as_file().sync_all())
+        .map_err(|e| cannot("write", temp.path(), &e))?;
+    temp.persist(path)
+        .map_err(|e| cannot("replace", path, &e.error))?;
+    #[cfg(unix)]
+    if let Ok(dir) = File::open(dir) {
+        let _ = dir.sync_all();
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn update_keeps_unknown_fields_and_round_trips() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path().join("cfg"));
+        std::fs::create_dir_all(store.dir()).unwrap();
+        std::fs::write(store.path(), r#"{"future_field":{"a":1},"sessions":[]}"#).unwrap();
+        store
+            .update(|c| {
+                c.current_session = Some("42".into());
+                Ok(())
+            })
+            .unwrap();
+        let text = std::fs::read_to_string(store.path()).unwrap();
+        assert!(text.contains("future_field"));
+        assert_eq!(store.load().unwrap().current_session.as_deref(), Some("42"));
+    }
+
+    #[test]
+    fn damaged_file_is_an_error_and_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        std::fs::write(store.path(), "{not json").unwrap();
+        let err = store.update(|_| Ok(())).unwrap_err();
+        assert!(err.to_string().contains("is damaged"), "{err}");
+        assert_eq!(std::fs::read_to_string(store.path()).unwrap(), "{not json");
+    }
+
+    #[test]
+    fn client_id_is_created_once_and_reused() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        let a = store.client_id().unwrap();
+        let b = store.client_id().unwrap();
+        assert_eq!(a, b);
+        assert!(uuid::Uuid::parse_str(&a).is_ok());
+    }
+}

@@ -1,0 +1,335 @@
+//! The `Context` every command gets: settings, the printer, the config
+//! store and the API client, plus the bootstraps that several commands share
+//! — a token on first use, token renewal after 1001, a session when there is
+//! none — and the hints that depend on who the user is (2001).
+
+use std::future::Future;
+use std::time::{Duration, SystemTime};
+
+use crate::api::ApiClient;
+use crate::api::auth::{AnonymousOutcome, AnonymousToken};
+use crate::config::{SessionRecord, Store, StoredToken};
+use crate::error::{Error, Result};
+use crate::printer::Printer;
+use crate::secret::Secret;
+use crate::settings::Settings;
+
+/// Where the token in use came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenSource {
+    /// `NEMO_TOKEN`.
+    Env,
+    /// nemo's own `nemo-cli.json`.
+    Config,
+    /// The official Node CLI's `config.json` `api_key`.
+    OfficialConfig,
+}
+
+impl TokenSource {
+    pub fn name(self) -> &'static str {
+        match self {
+            TokenSource::Env => "env",
+            TokenSource::Config => "config",
+            TokenSource::OfficialConfig => "config.json",
+        }
+    }
+}
+
+/// The token that would be used now, and what is known of it.
+#[derive(Debug, Clone)]
+pub struct CurrentToken {
+    pub token: Secret,
+    pub source: TokenSource,
+    pub anonymous: bool,
+    pub user_id: Option<String>,
+    pub expires_at: Option<String>,
+}
+
+impl CurrentToken {
+    /// Expired, or about to be (within a minute), by the stored expiry.
+    pub fn is_expired(&self) -> bool {
+        self.expires_at
+            .as_deref()
+            .and_then(crate::time::parse)
+            .is_some_and(|at| at <= SystemTime::now() + Duration::from_secs(60))
+    }
+}
+
+pub struct Context {
+    pub settings: Settings,
+    pub printer: Printer,
+    pub store: Store,
+    pub api: ApiClient,
+}
+
+impl Context {
+    pub fn new(settings: Settings, printer: Printer, api: ApiClient) -> Self {
+        let store = Store::new(settings.config_dir.clone());
+        Context {
+            settings,
+            printer,
+            store,
+            api,
+        }
+    }
+
+    /// The token by precedence: `NEMO_TOKEN`, nemo's stored token, the
+    /// official CLI's `api_key`.
+    pub fn current_token(&self) -> Result<Option<CurrentToken>> {
+        if let Some(token) = &self.settings.env_token {
+            return Ok(Some(CurrentToken {
+                token: token.clone(),
+                source: TokenSource::Env,
+                anonymous: false,
+                user_id: None,
+                expires_at: None,
+            }));
+        }
+        if let Some(stored) = self.store.load()?.token {
+            return Ok(Some(CurrentToken::from(stored)));
+        }
+        Ok(self.store.official_api_key().map(|token| CurrentToken {
+            token,
+            source: TokenSource::OfficialConfig,
+            anonymous: false,
+            user_id: None,
+            expires_at: None,
+        }))
+    }
+
+    /// Makes sure the API client holds a token: the current one, or a new
+    /// anonymous one (`Connecting…`) when there is none or the stored
+    /// anonymous one has expired.
+    pub async fn ensure_token(&self) -> Result<CurrentToken> {
+        if let Some(current) = self.current_token()?
+            && !(current.source == TokenSource::Config && current.anonymous && current.is_expired())
+        {
+            self.api.set_token(Some(current.token.clone()));
+            return Ok(current);
+        }
+        let current = self.anonymous_login(None).await?;
+        self.api.set_token(Some(current.token.clone()));
+        Ok(current)
+    }
+
+    /// Gets and stores an anonymous token with the persisted client id, once
+    /// across processes. `replacing`: the token just rejected, if any; a
+    /// different usable token stored meanwhile by another process is taken
+    /// instead of asking for a new one.
+    pub async fn anonymous_login(&self, replacing: Option<&Secret>) -> Result<CurrentToken> {
+        let _bootstrap = self.store.bootstrap_lock("token.lock").await?;
+        if let Some(stored) = self.store.load()?.token {
+            let current = CurrentToken::from(stored);
+            let rejected = replacing.is_some_and(|r| *r == current.token);
+            let renewable = current.anonymous && current.is_expired();
+            if !rejected && !renewable {
+                return Ok(current);
+            }
+        }
+        self.printer.status("Connecting…");
+        let mut client_id = self.client_id()?;
+        let mut token = None;
+        for attempt in 0..2 {
+            match self.api.anonymous_token(&client_id).await? {
+                AnonymousOutcome::Issued(t) => {
+                    token = Some(t);
+                    break;
+                }
+                AnonymousOutcome::BadClientId
+                    if attempt == 0 && self.settings.env_client_id.is_none() =>
+                {
+                    self.printer
+                        .debug("the server refused the client id (HTTP 400); making a new one");
+                    client_id = self
+                        .store
+                        .write_client_id(&uuid::Uuid::new_v4().to_string())?;
+                }
+                AnonymousOutcome::BadClientId => {
+                    return Err(Error::Auth {
+                        message: "the server refused the client id (HTTP 400)".into(),
+                        hint: Some("check NEMO_CLIENT_ID: it must be a UUID".into()),
+                    });
+                }
+            }
+        }
+        let token: AnonymousToken =
+            token.ok_or_else(|| Error::bad_answer("the server gave no anonymous token"))?;
+        let stored = StoredToken {
+            value: token.token.clone(),
+            anonymous: true,
+            user_id: token.user_id.clone(),
+            expires_at: token.expires_at.clone(),
+            client_id: Some(client_id),
+            extra: Default::default(),
+        };
+        self.store.update(|config| {
+            config.token = Some(stored.clone());
+            Ok(())
+        })?;
+        Ok(CurrentToken::from(stored))
+    }
+
+    /// `NEMO_CLIENT_ID`, else `<config-dir>/client_id` (made on first need).
+    pub fn client_id(&self) -> Result<String> {
+        match &self.settings.env_client_id {
+            Some(id) => Ok(id.clone()),
+            None => self.store.client_id(),
+        }
+    }
+
+    /// The client id if one exists already (never creates the file).
+    pub fn existing_client_id(&self) -> Result<Option<String>> {
+        match &self.settings.env_client_id {
+            Some(id) => Ok(Some(id.clone())),
+            None => self.store.read_client_id(),
+        }
+    }
+
+    /// Runs an authenticated call: gets a token first if needed; after a
+    /// 1001 on a stored anonymous token, renews it with the same client id
+    /// and runs the call once more. A rejected token the user gave
+    /// (`NEMO_TOKEN`, `--with-token`) stops with exit 3.
+    pub async fn authed<T, F, Fut>(&self, call: F) -> Result<T>
+    where
+        F: Fn(ApiClient) -> Fut,
+        Fut: Future<Output = Result<T>>,
+    {
+        let current = self.ensure_token().await?;
+        match call(self.api.clone()).await {
+            Err(Error::TokenRejected { .. })
+                if current.source == TokenSource::Config && current.anonymous =>
+            {
+                self.printer
+                    .debug("the token was rejected (1001); renewing it with the same client id");
+                let renewed = self.anonymous_login(Some(&current.token)).await?;
+                self.api.set_token(Some(renewed.token.clone()));
+                call(self.api.clone())
+                    .await
+                    .map_err(|err| self.explain(err, &renewed))
+            }
+            result => result.map_err(|err| self.explain(err, &current)),
+        }
+    }
+
+    /// Gives errors the context only the caller knows: whose token was
+    /// rejected, where to get credits.
+    fn explain(&self, err: Error, current: &CurrentToken) -> Error {
+        match err {
+            Error::TokenRejected { .. } => match current.source {
+                TokenSource::Env => Error::Auth {
+                    message: "the token in NEMO_TOKEN was rejected (bad or expired)".into(),
+                    hint: Some("set a valid NEMO_TOKEN, or unset it to use nemo's own login".into()),
+                },
+                TokenSource::OfficialConfig => Error::Auth {
+                    message: "the api_key in config.json was rejected (bad or expired)".into(),
+                    hint: Some("log in with `nemo auth login --with-token`, or `nemo auth login` for a free token".into()),
+                },
+                TokenSource::Config if current.anonymous => Error::Auth {
+                    message: "the server rejected the free token even after renewing it".into(),
+                    hint: Some("run `nemo auth logout`, then `nemo auth login`".into()),
+                },
+                TokenSource::Config => Error::Auth {
+                    message: "the stored token was rejected (bad or expired)".into(),
+                    hint: Some("log in again with `nemo auth login --with-token`".into()),
+                },
+            },
+            Error::NoCredits { message, .. } => {
+                let hint = match (&current.user_id, current.anonymous) {
+                    (Some(user), true) => {
+                        format!("register to get more credits: {}", self.bind_url(user))
+                    }
+                    _ => format!("top up credits in your account at {}", self.settings.web_url),
+                };
+                Error::NoCredits { message, hint: Some(hint) }
+            }
+            other => other,
+        }
+    }
+
+    /// `<web>?bind=<user_id>`: the registration link for an anonymous user.
+    pub fn bind_url(&self, user_id: &str) -> String {
+        let mut url = self.settings.web_url.clone();
+        url.query_pairs_mut().append_pair("bind", user_id);
+        url.to_string()
+    }
+
+    /// The session to work in, if one is set: `--session`/`NEMO_SESSION`,
+    /// else the config's current session.
+    pub fn current_session(&self) -> Result<Option<String>> {
+        if let Some(id) = &self.settings.session {
+            return Ok(Some(id.clone()));
+        }
+        Ok(self.store.load()?.current_session)
+    }
+
+    /// The session to work in; when there is none, one is created, made
+    /// current and announced on stderr (once across processes).
+    pub async fn ensure_session(&self) -> Result<String> {
+        if let Some(id) = self.current_session()? {
+            return Ok(id);
+        }
+        let _bootstrap = self.store.bootstrap_lock("session.lock").await?;
+        if let Some(id) = self.store.load()?.current_session {
+            return Ok(id);
+        }
+        let record = self.create_session(None, None).await?;
+        self.printer
+            .status(format!("Created session {}", record.session_id));
+        Ok(record.session_id)
+    }
+
+    /// Creates a session, records it and makes it current.
+    pub async fn create_session(
+        &self,
+        name: Option<&str>,
+        language: Option<&str>,
+    ) -> Result<SessionRecord> {
+        let name = name.unwrap_or("project").to_string();
+        let language = language
+            .unwrap_or(&self.settings.locale_language)
+            .to_string();
+        let created = self
+            .authed(|api| {
+                let (name, language) = (name.clone(), language.clone());
+                async move { api.create_session(&name, &language).await }
+            })
+            .await?;
+        let record = SessionRecord {
+            session_id: created.session_id,
+            task_id: created.task_id,
+            name: Some(name),
+            language: Some(language),
+            created_at: Some(crate::time::now_rfc3339()),
+            extra: Default::default(),
+        };
+        self.store.update(|config| {
+            config.remember_session(record.clone());
+            config.current_session = Some(record.session_id.clone());
+            Ok(())
+        })?;
+        Ok(record)
+    }
+
+    /// After a 1002 where the command may recover (chat, upload): a new
+    /// session replaces the lost one, with a warning.
+    pub async fn replace_lost_session(&self, lost: &str) -> Result<String> {
+        let record = self.create_session(None, None).await?;
+        self.printer.warn(format!(
+            "session {lost} was not found on the server; started a new session {}",
+            record.session_id
+        ));
+        Ok(record.session_id)
+    }
+}
+
+impl From<StoredToken> for CurrentToken {
+    fn from(stored: StoredToken) -> Self {
+        CurrentToken {
+            token: stored.value,
+            source: TokenSource::Config,
+            anonymous: stored.anonymous,
+            user_id: stored.user_id,
+            expires_at: stored.expires_at,
+        }
+    }
+}

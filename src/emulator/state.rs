@@ -1,0 +1,29 @@
+//! Emulated session state: `GET /api/state/nemo_agent/me/<sid>/latest`.
+
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use serde_json::json;
+
+use super::{App, authorize, ok, session_of};
+
+pub async fn latest(
+    State(app): State<App>,
+    Path((_agent, sid)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let mut st = app.lock();
+    let user_id = match authorize(&st, &headers) {
+        Ok(user) => user,
+        Err(answer) => return answer,
+    };
+    match session_of(&mut st, &user_id, &sid) {
+        Ok(session) => ok(json!({
+            "session_id": session.session_id,
+            "task_id": session.task_id,
+            "task_name": session.task_name,
+            "state": session.state,
+        })),
+        Err(answer) => answer,
+    }
+}

@@ -1,0 +1,18 @@
+//! Every environment variable nemo reads, in one place.
+//!
+//! Only [`crate::settings`] (and clap, through the `env` attributes of the
+//! global flags) reads the environment; commands get resolved settings.
+
+pub const API_URL: &str = "NEMO_API_URL";
+pub const WEB_URL: &str = "NEMO_WEB_URL";
+pub const CONFIG_DIR: &str = "NEMO_CONFIG_DIR";
+pub const SESSION: &str = "NEMO_SESSION";
+pub const SKILL: &str = "NEMO_SKILL";
+pub const SKILL_VERSION: &str = "NEMO_SKILL_VERSION";
+pub const TOKEN: &str = "NEMO_TOKEN";
+pub const CLIENT_ID: &str = "NEMO_CLIENT_ID";
+pub const RATE_LIMIT_WAIT: &str = "NEMO_RATE_LIMIT_WAIT";
+pub const SKILL_SOURCE: &str = "SKILL_SOURCE";
+pub const NO_COLOR: &str = "NO_COLOR";
+/// Locale variables, in the order POSIX gives them precedence.
+pub const LOCALE: [&str; 3] = ["LC_ALL", "LC_MESSAGES", "LANG"];

@@ -1,0 +1,208 @@
+//! The `Printer`: the one place that writes to stdout and stderr.
+//!
+//! stdout carries results only; stderr carries status, warnings, hints,
+//! errors and progress (`../shared/spec/cli.md` "Streams"). Terminal
+//! detection and colour are decided once, here.
+
+use std::io::{IsTerminal, Write};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::settings::OutputSettings;
+
+#[derive(Debug, Clone)]
+pub struct Printer {
+    pub json: bool,
+    pub quiet: bool,
+    pub verbose: bool,
+    stderr_tty: bool,
+    color: bool,
+    /// Set once the command's JSON document is out, so a later failure does
+    /// not add a second document to stdout.
+    json_done: Arc<AtomicBool>,
+}
+
+impl Printer {
+    pub fn new(output: OutputSettings) -> Self {
+        let stderr_tty = std::io::stderr().is_terminal();
+        Printer {
+            json: output.json,
+            quiet: output.quiet,
+            verbose: output.verbose,
+            stderr_tty,
+            color: stderr_tty && !output.no_color,
+            json_done: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    /// Whether spinners and progress bars are drawn (stderr is a terminal and
+    /// not `--quiet`).
+    pub fn shows_progress(&self) -> bool {
+        self.stderr_tty && !self.quiet
+    }
+
+    pub fn stderr_is_terminal(&self) -> bool {
+        self.stderr_tty
+    }
+
+    /// One line of result on stdout.
+    pub fn out(&self, line: impl AsRef<str>) -> Result<()> {
+        let mut stdout = std::io::stdout().lock();
+        writeln!(stdout, "{}", line.as_ref())?;
+        stdout.flush()?;
+        Ok(())
+    }
+
+    /// A piece of streamed text on stdout, flushed at once.
+    pub fn out_piece(&self, text: &str) -> Result<()> {
+        let mut stdout = std::io::stdout().lock();
+        stdout.write_all(text.as_bytes())?;
+        stdout.flush()?;
+        Ok(())
+    }
+
+    /// The command's one JSON document on stdout.
+    pub fn json<T: Serialize + ?Sized>(&self, value: &T) -> Result<()> {
+        self.json_done.store(true, Ordering::Relaxed);
+        self.json_line(value)
+    }
+
+    /// One JSON Lines record on stdout (chat).
+    pub fn json_line<T: Serialize + ?Sized>(&self, value: &T) -> Result<()> {
+        let text = serde_json::to_string(value).map_err(|e| Error::Io {
+            message: format!("cannot encode JSON output: {e}"),
+        })?;
+        self.out(text)
+    }
+
+    /// A plain status line such as `Connecting…` (hidden by `--quiet`).
+    pub fn status(&self, message: impl AsRef<str>) {
+        if !self.quiet {
+            self.err_line(message.as_ref());
+        }
+    }
+
+    /// `warning: …` on stderr (hidden by `--quiet`).
+    pub fn warn(&self, message: impl AsRef<str>) {
+        if !self.quiet {
+            let label = self.paint("warning:", "1;33");
+            self.err_line(&format!("{label} {}", message.as_ref()));
+        }
+    }
+
+    /// `hint: …` on stderr (hidden by `--quiet`).
+    pub fn hint(&self, message: impl AsRef<str>) {
+        if !self.quiet {
+            let label = self.paint("hint:", "1;36");
+            self.err_line(&format!("{label} {}", message.as_ref()));
+        }
+    }
+
+    /// A `-v` line on stderr.
+    pub fn debug(&self, message: impl AsRef<str>) {
+        if self.verbose {
+            let label = self.paint("debug:", "2");
+            self.err_line(&format!("{label} {}", message.as_ref()));
+        }
+    }
+
+    /// Reports a failure: `error: …` and `hint: …` on stderr, and with
+    /// `--json` the error document on stdout. Broken pipes report nothing.
+    pub fn error(&self, err: &Error) {
+        if matches!(err, Error::BrokenPipe) {
+            return;
+        }
+        let label = self.paint("error:", "1;31");
+        self.err_line(&format!("{label} {}", one_line(&err.to_string())));
+        if let Some(hint) = err.hint() {
+            let label = self.paint("hint:", "1;36");
+            self.err_line(&format!("{label} {}", one_line(&hint)));
+        }
+        if self.json && !self.json_done.load(Ordering::Relaxed) {
+            let _ = self.json(&error_document(err));
+        }
+    }
+
+    /// A line on stderr; write errors are ignored (stderr is the last resort).
+    pub fn err_line(&self, line: &str) {
+        let mut stderr = std::io::stderr().lock();
+        let _ = writeln!(stderr, "{line}");
+    }
+
+    fn paint(&self, text: &str, sgr: &str) -> String {
+        if self.color {
+            format!("\x1b[{sgr}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+
+    fn target(&self) -> ProgressDrawTarget {
+        if self.shows_progress() {
+            ProgressDrawTarget::stderr()
+        } else {
+            ProgressDrawTarget::hidden()
+        }
+    }
+
+    /// A spinner with elapsed time; hidden unless progress is shown.
+    pub fn spinner(&self, message: impl Into<String>) -> ProgressBar {
+        let bar = ProgressBar::with_draw_target(None, self.target());
+        if let Ok(style) = ProgressStyle::with_template("{spinner} {msg} ({elapsed})") {
+            bar.set_style(style);
+        }
+        bar.set_message(message.into());
+        bar.enable_steady_tick(Duration::from_millis(120));
+        bar
+    }
+
+    /// A byte progress bar (bytes, rate, ETA); hidden unless progress is shown.
+    pub fn bytes_bar(&self, total: Option<u64>, message: impl Into<String>) -> ProgressBar {
+        let bar = ProgressBar::with_draw_target(total, self.target());
+        let template = if total.is_some() {
+            "{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}"
+        } else {
+            "{spinner} {msg} {bytes} {bytes_per_sec}"
+        };
+        if let Ok(style) = ProgressStyle::with_template(template) {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        bar.set_message(message.into());
+        bar
+    }
+
+    /// A percent bar (0–100); hidden unless progress is shown.
+    pub fn percent_bar(&self, message: impl Into<String>) -> ProgressBar {
+        let bar = ProgressBar::with_draw_target(Some(100), self.target());
+        if let Ok(style) = ProgressStyle::with_template("{msg} [{bar:30}] {pos}% ({elapsed})") {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        bar.set_message(message.into());
+        bar
+    }
+}
+
+/// `{"error":{"kind","message","exit_code","api_code"}}`.
+pub fn error_document(err: &Error) -> serde_json::Value {
+    serde_json::json!({
+        "error": {
+            "kind": err.kind(),
+            "message": one_line(&err.to_string()),
+            "exit_code": err.exit_code(),
+            "api_code": err.api_code(),
+        }
+    })
+}
+
+/// Folds a message onto one line so `error:` stays one line.
+fn one_line(text: &str) -> String {
+    crate::sanitize::strip_controls(text)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}

@@ -1,0 +1,255 @@
+//! Settings: global flags, environment and defaults merged once, before any
+//! command runs. Commands read these, never the environment.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use reqwest::Url;
+
+use crate::cli::GlobalArgs;
+use crate::env;
+use crate::error::{Error, Result};
+use crate::secret::Secret;
+
+pub const DEFAULT_API_URL: &str = "https://mega-api-prod.nemovideo.ai";
+pub const DEFAULT_WEB_URL: &str = "https://nemovideo.com";
+pub const DEFAULT_SKILL: &str = "nemo-cli";
+/// The five skills of `shared/seeds/`, which all announce version 1.0.0.
+pub const SEED_SKILLS: [&str; 5] = [
+    "free-video-generation-gemini",
+    "free-video-generation-model-api",
+    "create-ai-video-free",
+    "how-to-create-an-ai-video",
+    "free-chinese-video-generation-model",
+];
+
+/// Everything a command needs to know about how it was invoked.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub api_url: Url,
+    pub web_url: Url,
+    pub config_dir: PathBuf,
+    /// `--session` / `NEMO_SESSION`; else the config's current session.
+    pub session: Option<String>,
+    pub attribution: Attribution,
+    /// `NEMO_TOKEN`: wins over any stored token.
+    pub env_token: Option<Secret>,
+    /// `NEMO_CLIENT_ID`: wins over `<config-dir>/client_id`.
+    pub env_client_id: Option<String>,
+    /// Language for new sessions, from the locale.
+    pub locale_language: String,
+    /// Wait after an HTTP 429 without `Retry-After`.
+    pub rate_limit_wait: Duration,
+    pub output: OutputSettings,
+    pub sandbox: bool,
+}
+
+/// The three `X-Skill-*` headers sent on every request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attribution {
+    pub source: String,
+    pub version: String,
+    pub platform: String,
+}
+
+/// How output is shaped.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OutputSettings {
+    pub json: bool,
+    pub quiet: bool,
+    pub verbose: bool,
+    /// `--no-color` or a non-empty `NO_COLOR`.
+    pub no_color: bool,
+}
+
+impl OutputSettings {
+    /// Known before anything else is resolved, so even a bad `--api-url`
+    /// is reported in the requested shape.
+    pub fn from_args(args: &GlobalArgs) -> Self {
+        OutputSettings {
+            json: args.json,
+            quiet: args.quiet,
+            verbose: args.verbose,
+            no_color: args.no_color || var(env::NO_COLOR).is_some(),
+        }
+    }
+}
+
+/// Reads one environment variable; an empty value counts as unset.
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+impl Settings {
+    /// Merges flags (which clap already merged with their env vars) with the
+    /// rest of the environment.
+    pub fn resolve(args: &GlobalArgs) -> Result<Settings> {
+        let api_url = parse_url(
+            "--api-url",
+            args.api_url.as_deref().unwrap_or(DEFAULT_API_URL),
+        )?;
+        let web_url = parse_url(
+            "--web-url",
+            args.web_url.as_deref().unwrap_or(DEFAULT_WEB_URL),
+        )?;
+        let config_dir = match &args.config_dir {
+            Some(dir) => dir.clone(),
+            None => default_config_dir()?,
+        };
+        let skill = args
+            .skill
+            .clone()
+            .filter(|s| !s.trim().is_empty())
+            .unwrap_or_else(|| DEFAULT_SKILL.to_string());
+        let version = args
+            .skill_version
+            .clone()
+            .filter(|s| !s.trim().is_empty())
+            .unwrap_or_else(|| default_skill_version(&skill).to_string());
+        let exe = std::env::current_exe().ok();
+        let platform = detect_platform(var(env::SKILL_SOURCE), exe.as_deref());
+        let rate_limit_wait = match var(env::RATE_LIMIT_WAIT) {
+            None => Duration::from_secs(30),
+            Some(v) => v
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|s| s.is_finite() && *s >= 0.0)
+                .map(Duration::from_secs_f64)
+                .ok_or_else(|| {
+                    Error::usage(format!(
+                        "{} must be a number of seconds, not {v:?}",
+                        env::RATE_LIMIT_WAIT
+                    ))
+                })?,
+        };
+        let locale = env::LOCALE.iter().find_map(|name| var(name));
+        Ok(Settings {
+            api_url,
+            web_url,
+            config_dir,
+            session: args.session.clone().filter(|s| !s.trim().is_empty()),
+            attribution: Attribution {
+                source: skill,
+                version,
+                platform,
+            },
+            env_token: var(env::TOKEN).map(|t| Secret::new(t.trim())),
+            env_client_id: var(env::CLIENT_ID).map(|c| c.trim().to_string()),
+            locale_language: language_from_locale(locale.as_deref()),
+            rate_limit_wait,
+            output: OutputSettings::from_args(args),
+            sandbox: args.sandbox,
+        })
+    }
+}
+
+fn parse_url(flag: &str, value: &str) -> Result<Url> {
+    let url = Url::parse(value.trim()).map_err(|e| Error::Usage {
+        message: format!("{flag} {value:?} is not a valid URL ({e})"),
+        hint: Some("use a full URL such as https://mega-api-prod.nemovideo.ai".into()),
+    })?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err(Error::usage(format!(
+            "{flag} {value:?} must be an http(s) URL"
+        )));
+    }
+    Ok(url)
+}
+
+/// The platform config dir of `nemovideo` (Linux: `$XDG_CONFIG_HOME/nemovideo`,
+/// else `~/.config/nemovideo`).
+fn default_config_dir() -> Result<PathBuf> {
+    directories::BaseDirs::new()
+        .map(|dirs| dirs.config_dir().join("nemovideo"))
+        .ok_or_else(|| Error::Config {
+            message: "cannot find your home folder to keep nemo's settings in".into(),
+            hint: Some("set NEMO_CONFIG_DIR or pass --config-dir".into()),
+        })
+}
+
+/// `1.0.0` for the seed skills, else this CLI's own version.
+pub fn default_skill_version(skill: &str) -> &'static str {
+    if SEED_SKILLS.contains(&skill) {
+        "1.0.0"
+    } else {
+        env!("CARGO_PKG_VERSION")
+    }
+}
+
+/// `SKILL_SOURCE`, else from the executable's install path, else `unknown`.
+pub fn detect_platform(skill_source: Option<String>, exe: Option<&Path>) -> String {
+    if let Some(source) = skill_source {
+        return source.trim().to_string();
+    }
+    let path = exe
+        .map(|p| p.to_string_lossy().replace('\\', "/"))
+        .unwrap_or_default();
+    if path.contains("/.clawhub/") {
+        "clawhub".into()
+    } else if path.contains("/.cursor/skills/") {
+        "cursor".into()
+    } else {
+        "unknown".into()
+    }
+}
+
+/// `en_US.UTF-8` → `en`, `zh_CN.UTF-8` → `zh-CN`, `zh_TW` → `zh-TW`,
+/// `C`/`POSIX`/unset → `en`.
+pub fn language_from_locale(locale: Option<&str>) -> String {
+    let Some(locale) = locale else {
+        return "en".into();
+    };
+    let base = locale.split(['.', '@']).next().unwrap_or("").trim();
+    if base.is_empty() || base == "C" || base == "POSIX" {
+        return "en".into();
+    }
+    let mut parts = base.split(['_', '-']);
+    let lang = parts.next().unwrap_or("").to_ascii_lowercase();
+    let region = parts.next().map(|r| r.to_ascii_uppercase());
+    if lang.is_empty() || !lang.chars().all(|c| c.is_ascii_alphabetic()) {
+        return "en".into();
+    }
+    match (lang.as_str(), region) {
+        ("zh", Some(region)) => format!("zh-{region}"),
+        _ => lang,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locale_languages() {
+        assert_eq!(language_from_locale(Some("en_US.UTF-8")), "en");
+        assert_eq!(language_from_locale(Some("zh_CN.UTF-8")), "zh-CN");
+        assert_eq!(language_from_locale(Some("zh_TW")), "zh-TW");
+        assert_eq!(language_from_locale(Some("ja_JP.eucJP")), "ja");
+        assert_eq!(language_from_locale(Some("de_DE@euro")), "de");
+        assert_eq!(language_from_locale(Some("C")), "en");
+        assert_eq!(language_from_locale(Some("POSIX")), "en");
+        assert_eq!(language_from_locale(Some("C.UTF-8")), "en");
+        assert_eq!(language_from_locale(None), "en");
+    }
+
+    #[test]
+    fn platform_detection() {
+        assert_eq!(detect_platform(Some("cursor".into()), None), "cursor");
+        let claw = Path::new("/home/u/.clawhub/skills/x/nemo");
+        assert_eq!(detect_platform(None, Some(claw)), "clawhub");
+        let cursor = Path::new("/home/u/.cursor/skills/x/nemo");
+        assert_eq!(detect_platform(None, Some(cursor)), "cursor");
+        assert_eq!(
+            detect_platform(None, Some(Path::new("/usr/bin/nemo"))),
+            "unknown"
+        );
+        assert_eq!(detect_platform(None, None), "unknown");
+    }
+
+    #[test]
+    fn seed_skills_get_version_one() {
+        assert_eq!(default_skill_version("create-ai-video-free"), "1.0.0");
+        assert_eq!(default_skill_version("nemo-cli"), env!("CARGO_PKG_VERSION"));
+    }
+}

@@ -1,0 +1,360 @@
+//! `nemo auth`: anonymous login, `--with-token`, status, token, logout, and
+//! token renewal after 1001.
+
+use predicates::prelude::*;
+use serde_json::Value;
+
+use crate::common::{Env, json, stderr, stdout};
+
+#[test]
+fn login_stores_an_anonymous_token_and_reuses_the_client_id() {
+    let env = Env::new();
+    let out = env
+        .nemo()
+        .args(["auth", "login", "--json"])
+        .assert()
+        .success();
+    let doc = json(&out);
+    assert_eq!(doc["anonymous"], true);
+    assert_eq!(doc["credits"], 100);
+    assert!(doc["user_id"].as_str().unwrap().starts_with("anon_"));
+    assert!(doc["expires_at"].as_str().is_some());
+    assert!(stderr(&out).contains("Connecting…"));
+
+    let client_id = std::fs::read_to_string(env.config_dir().join("client_id")).unwrap();
+    assert!(uuid::Uuid::parse_str(client_id.trim()).is_ok());
+    let sent = env.requests_to("/api/auth/anonymous-token");
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].header("x-client-id"), Some(client_id.trim()));
+    assert_eq!(
+        sent[0].header("authorization"),
+        None,
+        "no bearer on the anonymous-token call"
+    );
+
+    // Logging out and in again keeps the same client id.
+    env.nemo().args(["auth", "logout"]).assert().success();
+    env.emu.with_state(|s| s.expire_all_tokens());
+    env.nemo().args(["auth", "login"]).assert().success();
+    let sent = env.requests_to("/api/auth/anonymous-token");
+    assert_eq!(sent.len(), 2);
+    assert_eq!(sent[1].header("x-client-id"), Some(client_id.trim()));
+}
+
+#[test]
+fn login_when_logged_in_keeps_the_token() {
+    let env = Env::new();
+    let token = env.login();
+    let out = env.nemo().args(["auth", "login"]).assert().success();
+    assert!(stderr(&out).contains("Already logged in"));
+    assert_eq!(env.stored_token().unwrap(), token);
+    assert_eq!(env.requests_to("/api/auth/anonymous-token").len(), 1);
+}
+
+#[test]
+fn nemo_client_id_env_wins_over_the_file() {
+    let env = Env::new();
+    let id = "0b9a7a4e-5a8e-4d55-9f34-2c1f5d7e8a90";
+    env.nemo()
+        .env("NEMO_CLIENT_ID", id)
+        .args(["auth", "login"])
+        .assert()
+        .success();
+    assert_eq!(
+        env.requests_to("/api/auth/anonymous-token")[0].header("x-client-id"),
+        Some(id)
+    );
+    assert!(!env.config_dir().join("client_id").exists());
+}
+
+#[test]
+fn http_400_makes_a_new_client_id_and_retries_once() {
+    let env = Env::new();
+    std::fs::create_dir_all(env.config_dir()).unwrap();
+    let old = "11111111-1111-4111-8111-111111111111";
+    std::fs::write(env.config_dir().join("client_id"), format!("{old}\n")).unwrap();
+    // The first answer is 400; the emulator then takes the next id.
+    env.emu.with_state(|s| s.faults.reject_client_id = true);
+    let out = env.nemo().args(["auth", "login"]).assert().code(3);
+    assert!(stderr(&out).contains("refused the client id"));
+    assert_eq!(
+        env.requests_to("/api/auth/anonymous-token").len(),
+        2,
+        "one retry, no more"
+    );
+    let new = std::fs::read_to_string(env.config_dir().join("client_id")).unwrap();
+    assert_ne!(new.trim(), old, "a new client id was made");
+
+    env.emu.with_state(|s| s.faults.reject_client_id = false);
+    env.nemo().args(["auth", "login"]).assert().success();
+    let sent = env.requests_to("/api/auth/anonymous-token");
+    assert_eq!(sent.last().unwrap().header("x-client-id"), Some(new.trim()));
+}
+
+#[test]
+fn rate_limited_login_waits_once_then_exits_6() {
+    let env = Env::new();
+    env.emu.with_state(|s| {
+        s.faults.rate_limit_next = 2;
+        s.faults.retry_after = Some(0);
+    });
+    let out = env
+        .nemo()
+        .args(["auth", "login", "--json"])
+        .assert()
+        .code(6);
+    assert_eq!(json(&out)["error"]["kind"], "rate_limit");
+    assert_eq!(env.requests_to("/api/auth/anonymous-token").len(), 2);
+    assert!(env.stored_token().is_none());
+}
+
+#[test]
+fn rate_limit_honours_nemo_rate_limit_wait_and_succeeds_on_retry() {
+    let env = Env::new();
+    env.emu.with_state(|s| s.faults.rate_limit_next = 1);
+    let started = std::time::Instant::now();
+    env.nemo()
+        .env("NEMO_RATE_LIMIT_WAIT", "0.3")
+        .args(["auth", "login"])
+        .assert()
+        .success();
+    assert!(started.elapsed() >= std::time::Duration::from_millis(300));
+    assert_eq!(env.requests_to("/api/auth/anonymous-token").len(), 2);
+}
+
+#[test]
+fn second_token_for_a_client_id_is_refused_with_a_hint() {
+    let env = Env::new();
+    env.login();
+    env.nemo().args(["auth", "logout"]).assert().success();
+    let out = env
+        .nemo()
+        .env("NEMO_RATE_LIMIT_WAIT", "0")
+        .args(["auth", "login"])
+        .assert()
+        .code(6);
+    let err = stderr(&out);
+    assert!(err.contains("one free token per client id"), "{err}");
+    assert!(err.contains("--with-token"), "{err}");
+}
+
+#[test]
+fn with_token_verifies_then_stores_a_registered_token() {
+    let env = Env::new();
+    let token = "nmv_usr_registered_0123456789";
+    env.emu.with_state(|s| s.add_registered_user(token, 25_000));
+    let out = env
+        .nemo()
+        .args(["auth", "login", "--with-token", "--json"])
+        .write_stdin(format!("{token}\n"))
+        .assert()
+        .success();
+    let doc = json(&out);
+    assert_eq!(doc["anonymous"], false);
+    assert_eq!(doc["credits"], 25_000);
+    assert_eq!(env.stored_token().as_deref(), Some(token));
+    assert_eq!(env.config()["token"]["anonymous"], false);
+    let checked = env.requests_to("/api/credits/balance/simple");
+    assert_eq!(
+        checked[0].header("authorization"),
+        Some(format!("Bearer {token}").as_str())
+    );
+    assert!(env.requests_to("/api/auth/anonymous-token").is_empty());
+}
+
+#[test]
+fn with_token_rejected_stores_nothing() {
+    let env = Env::new();
+    let out = env
+        .nemo()
+        .args(["auth", "login", "--with-token"])
+        .write_stdin("nmv_usr_wrong\n")
+        .assert()
+        .code(3);
+    assert!(stderr(&out).contains("rejected that token"));
+    assert!(!stderr(&out).contains("nmv_usr_wrong"));
+    assert_eq!(env.config(), Value::Null);
+}
+
+#[test]
+fn with_token_empty_stdin_is_a_usage_error() {
+    let env = Env::new();
+    env.nemo()
+        .args(["auth", "login", "--with-token"])
+        .write_stdin("\n")
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn status_reports_logged_out_with_exit_3() {
+    let env = Env::new();
+    let out = env
+        .nemo()
+        .args(["auth", "status", "--json"])
+        .assert()
+        .code(3);
+    let doc = json(&out);
+    assert_eq!(doc["logged_in"], false);
+    for key in ["source", "anonymous", "user_id", "expires_at", "client_id"] {
+        assert!(doc[key].is_null(), "{key} should be null");
+    }
+    env.nemo()
+        .args(["auth", "status"])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("error: not logged in"));
+}
+
+#[test]
+fn status_shows_a_masked_token_source_and_expiry() {
+    let env = Env::new();
+    let token = env.login();
+    let out = env.nemo().args(["auth", "status"]).assert().success();
+    let text = stdout(&out);
+    assert!(text.contains("nmv_…****"), "{text}");
+    assert!(text.contains("anonymous"));
+    assert!(text.contains("expires:"));
+    assert!(text.contains("client id:"));
+    assert!(!text.contains(&token));
+
+    let doc = json(
+        &env.nemo()
+            .args(["auth", "status", "--json"])
+            .assert()
+            .success(),
+    );
+    assert_eq!(doc["logged_in"], true);
+    assert_eq!(doc["source"], "config");
+    assert_eq!(doc["anonymous"], true);
+    assert!(doc["client_id"].is_string());
+}
+
+#[test]
+fn status_with_nemo_token_says_env() {
+    let env = Env::new();
+    let doc = json(
+        &env.nemo()
+            .env("NEMO_TOKEN", "nmv_usr_from_env_123")
+            .args(["auth", "status", "--json"])
+            .assert()
+            .success(),
+    );
+    assert_eq!(doc["source"], "env");
+    assert_eq!(doc["logged_in"], true);
+}
+
+#[test]
+fn token_prints_the_token_and_logout_forgets_it() {
+    let env = Env::new();
+    let token = env.login();
+    let client_id = std::fs::read_to_string(env.config_dir().join("client_id")).unwrap();
+    env.nemo()
+        .args(["auth", "token"])
+        .assert()
+        .success()
+        .stdout(format!("{token}\n"));
+    env.nemo().args(["auth", "logout"]).assert().success();
+    assert!(env.stored_token().is_none());
+    assert_eq!(
+        std::fs::read_to_string(env.config_dir().join("client_id")).unwrap(),
+        client_id
+    );
+    env.nemo()
+        .args(["auth", "token"])
+        .assert()
+        .code(3)
+        .stdout("");
+}
+
+#[test]
+fn first_use_gets_a_token_automatically() {
+    let env = Env::new();
+    let out = env.nemo().args(["credits"]).assert().success();
+    assert!(stderr(&out).contains("Connecting…"));
+    assert!(env.stored_token().is_some());
+    // -q hides the status line.
+    let env = Env::new();
+    let out = env.nemo().args(["-q", "credits"]).assert().success();
+    assert!(!stderr(&out).contains("Connecting"));
+}
+
+#[test]
+fn expired_stored_token_is_renewed_with_the_same_client_id() {
+    let env = Env::new();
+    let old = env.login();
+    let before = env.requests_to("/api/credits/balance/simple").len();
+    env.emu.with_state(|s| s.expire_all_tokens());
+    env.nemo().args(["credits"]).assert().success();
+    let new = env.stored_token().unwrap();
+    assert_ne!(old, new);
+    let issued = env.requests_to("/api/auth/anonymous-token");
+    assert_eq!(issued.len(), 2);
+    assert_eq!(
+        issued[0].header("x-client-id"),
+        issued[1].header("x-client-id")
+    );
+    // The failed call was tried once more with the new token.
+    let calls = env.requests_to("/api/credits/balance/simple");
+    assert_eq!(calls.len() - before, 2);
+    assert_eq!(
+        calls.last().unwrap().header("authorization"),
+        Some(format!("Bearer {new}").as_str())
+    );
+}
+
+#[test]
+fn rejected_env_token_exits_3_without_renewing() {
+    let env = Env::new();
+    let out = env
+        .nemo()
+        .env("NEMO_TOKEN", "nmv_usr_not_valid_anymore")
+        .args(["credits", "--json"])
+        .assert()
+        .code(3);
+    let doc = json(&out);
+    assert_eq!(doc["error"]["kind"], "auth");
+    assert!(
+        doc["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("NEMO_TOKEN")
+    );
+    assert!(env.requests_to("/api/auth/anonymous-token").is_empty());
+    assert!(!stderr(&out).contains("nmv_usr_not_valid_anymore"));
+}
+
+#[test]
+fn rejected_registered_token_exits_3() {
+    let env = Env::new();
+    let token = "nmv_usr_registered_soon_revoked";
+    env.emu.with_state(|s| s.add_registered_user(token, 10));
+    env.nemo()
+        .args(["auth", "login", "--with-token"])
+        .write_stdin(token)
+        .assert()
+        .success();
+    env.emu.with_state(|s| s.expire_all_tokens());
+    let out = env.nemo().args(["credits"]).assert().code(3);
+    assert!(stderr(&out).contains("--with-token"));
+    assert!(env.requests_to("/api/auth/anonymous-token").is_empty());
+}
+
+#[test]
+fn official_config_api_key_is_used_last() {
+    let env = Env::new();
+    let token = "nmv_usr_from_node_cli";
+    env.emu.with_state(|s| s.add_registered_user(token, 7));
+    std::fs::create_dir_all(env.config_dir()).unwrap();
+    let official = env.config_dir().join("config.json");
+    std::fs::write(&official, format!(r#"{{"api_key":"{token}","other":1}}"#)).unwrap();
+    let before = std::fs::read(&official).unwrap();
+    let doc = json(&env.nemo().args(["credits", "--json"]).assert().success());
+    assert_eq!(doc["available"], 7);
+    assert_eq!(
+        std::fs::read(&official).unwrap(),
+        before,
+        "config.json is never written"
+    );
+    assert!(env.requests_to("/api/auth/anonymous-token").is_empty());
+}

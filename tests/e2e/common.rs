@@ -1,0 +1,136 @@
+//! The shared test harness: one emulator per test (in-process, port 0) and
+//! a temp `HOME` and config dir, with the real `nemo` binary run against it.
+
+use std::path::PathBuf;
+
+use assert_cmd::Command;
+use nemo::emulator::{BackgroundEmulator, EmuState, RecordedRequest};
+use serde_json::Value;
+use tempfile::TempDir;
+
+/// Every variable nemo reads, removed so the developer's own setup never
+/// leaks into a test.
+const SCRUBBED: [&str; 17] = [
+    "NEMO_API_URL",
+    "NEMO_WEB_URL",
+    "NEMO_CONFIG_DIR",
+    "NEMO_SESSION",
+    "NEMO_SKILL",
+    "NEMO_SKILL_VERSION",
+    "NEMO_TOKEN",
+    "NEMO_CLIENT_ID",
+    "NEMO_RATE_LIMIT_WAIT",
+    "SKILL_SOURCE",
+    "NO_COLOR",
+    "LC_ALL",
+    "LC_MESSAGES",
+    "LANG",
+    "XDG_CONFIG_HOME",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+];
+
+pub const WEB_URL: &str = "https://web.nemo.test";
+
+pub struct Env {
+    pub emu: BackgroundEmulator,
+    pub tmp: TempDir,
+}
+
+impl Env {
+    pub fn new() -> Env {
+        Env::with_state(EmuState::default())
+    }
+
+    pub fn with_state(state: EmuState) -> Env {
+        let emu = BackgroundEmulator::start(state).expect("start the emulator");
+        let tmp = tempfile::tempdir().expect("temp dir");
+        std::fs::create_dir_all(tmp.path().join("home")).expect("home");
+        Env { emu, tmp }
+    }
+
+    pub fn home(&self) -> PathBuf {
+        self.tmp.path().join("home")
+    }
+
+    pub fn config_dir(&self) -> PathBuf {
+        self.tmp.path().join("config")
+    }
+
+    pub fn config_path(&self) -> PathBuf {
+        self.config_dir().join("nemo-cli.json")
+    }
+
+    /// The config file as JSON (Null when it does not exist).
+    pub fn config(&self) -> Value {
+        match std::fs::read(self.config_path()) {
+            Ok(bytes) => serde_json::from_slice(&bytes).expect("config is JSON"),
+            Err(_) => Value::Null,
+        }
+    }
+
+    /// The stored token's value.
+    pub fn stored_token(&self) -> Option<String> {
+        self.config()["token"]["value"].as_str().map(str::to_string)
+    }
+
+    /// `nemo` with a scrubbed environment pointed at this test's emulator.
+    pub fn nemo(&self) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_nemo"));
+        for name in SCRUBBED {
+            cmd.env_remove(name);
+        }
+        cmd.env("HOME", self.home())
+            .env("USERPROFILE", self.home())
+            .env("NEMO_CONFIG_DIR", self.config_dir())
+            .env("NEMO_API_URL", &self.emu.api_url)
+            .env("NEMO_WEB_URL", WEB_URL)
+            .env("NO_PROXY", "127.0.0.1,localhost")
+            .timeout(std::time::Duration::from_secs(60));
+        cmd
+    }
+
+    /// Logs in anonymously and returns the token.
+    pub fn login(&self) -> String {
+        self.nemo().args(["auth", "login"]).assert().success();
+        self.stored_token().expect("a stored token")
+    }
+
+    /// Logs in and creates a session; returns its id.
+    pub fn session(&self) -> String {
+        let out = self.nemo().args(["session", "new"]).assert().success();
+        String::from_utf8(out.get_output().stdout.clone())
+            .unwrap()
+            .trim()
+            .to_string()
+    }
+
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.emu.requests()
+    }
+
+    /// Requests to one path.
+    pub fn requests_to(&self, path_start: &str) -> Vec<RecordedRequest> {
+        self.requests()
+            .into_iter()
+            .filter(|r| r.path.starts_with(path_start))
+            .collect()
+    }
+}
+
+/// stdout of a finished command, as text.
+pub fn stdout(out: &assert_cmd::assert::Assert) -> String {
+    String::from_utf8_lossy(&out.get_output().stdout).into_owned()
+}
+
+/// stderr of a finished command, as text.
+pub fn stderr(out: &assert_cmd::assert::Assert) -> String {
+    String::from_utf8_lossy(&out.get_output().stderr).into_owned()
+}
+
+/// stdout parsed as one JSON document.
+pub fn json(out: &assert_cmd::assert::Assert) -> Value {
+    let text = stdout(out);
+    serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("stdout is not one JSON document ({e}): {text:?}"))
+}

@@ -1,0 +1,10 @@
+//! End-to-end tests: the real `nemo` binary against the built-in emulator
+//! over real HTTP on 127.0.0.1. One test binary, one module per command.
+
+mod common;
+
+mod auth;
+mod config;
+mod credits;
+mod output;
+mod session;

@@ -1,0 +1,267 @@
+//! Output discipline and the request contract: headers on every request,
+//! streams, JSON errors, broken pipes, secrets.
+
+use predicates::prelude::*;
+
+use crate::common::{Env, json, stderr, stdout};
+
+#[test]
+fn every_request_carries_the_attribution_headers() {
+    let env = Env::new();
+    env.session();
+    env.nemo().arg("credits").assert().success();
+    env.nemo().args(["session", "open"]).assert().success();
+    let requests = env.requests();
+    assert!(requests.len() >= 4);
+    for r in &requests {
+        assert_eq!(
+            r.header("x-skill-source"),
+            Some("nemo-cli"),
+            "{} {}",
+            r.method,
+            r.path
+        );
+        assert_eq!(
+            r.header("x-skill-version"),
+            Some(env!("CARGO_PKG_VERSION")),
+            "{}",
+            r.path
+        );
+        assert_eq!(r.header("x-skill-platform"), Some("unknown"), "{}", r.path);
+        if r.path != "/api/auth/anonymous-token" {
+            assert!(
+                r.header("authorization")
+                    .unwrap()
+                    .starts_with("Bearer nmv_usr_"),
+                "{}",
+                r.path
+            );
+        }
+    }
+}
+
+#[test]
+fn skill_flags_env_and_platform_are_sent() {
+    let env = Env::new();
+    env.nemo()
+        .env("SKILL_SOURCE", "clawhub")
+        .args(["--skill", "create-ai-video-free", "credits"])
+        .assert()
+        .success();
+    let r = env.requests_to("/api/credits").pop().unwrap();
+    assert_eq!(r.header("x-skill-source"), Some("create-ai-video-free"));
+    assert_eq!(r.header("x-skill-version"), Some("1.0.0"));
+    assert_eq!(r.header("x-skill-platform"), Some("clawhub"));
+
+    env.nemo()
+        .env("NEMO_SKILL", "my-bot")
+        .env("NEMO_SKILL_VERSION", "2.3.4")
+        .args(["credits"])
+        .assert()
+        .success();
+    let r = env.requests_to("/api/credits").pop().unwrap();
+    assert_eq!(r.header("x-skill-source"), Some("my-bot"));
+    assert_eq!(r.header("x-skill-version"), Some("2.3.4"));
+}
+
+#[test]
+fn global_flags_work_after_the_subcommand() {
+    let env = Env::new();
+    let doc = json(
+        &env.nemo()
+            .args(["credits", "--json", "-q"])
+            .assert()
+            .success(),
+    );
+    assert_eq!(doc["available"], 100);
+}
+
+#[test]
+fn version_and_help() {
+    let env = Env::new();
+    env.nemo()
+        .arg("--version")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(env!("CARGO_PKG_VERSION")));
+    for cmd in [
+        vec!["credits"],
+        vec!["auth", "login"],
+        vec!["session", "new"],
+        vec!["completions"],
+    ] {
+        let mut args = cmd.clone();
+        args.push("--help");
+        let out = env.nemo().args(&args).assert().success();
+        assert!(
+            stdout(&out).contains("Examples:"),
+            "{cmd:?} --help has no example"
+        );
+    }
+}
+
+#[test]
+fn completions_for_every_shell() {
+    let env = Env::new();
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let out = env.nemo().args(["completions", shell]).assert().success();
+        assert!(stdout(&out).contains("nemo"), "{shell}");
+    }
+    env.nemo().args(["completions", "tcsh"]).assert().code(2);
+}
+
+#[test]
+fn usage_errors_exit_2_and_json_has_an_error_document() {
+    let env = Env::new();
+    env.nemo()
+        .arg("frobnicate")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("error:"));
+    let out = env
+        .nemo()
+        .args(["credits", "--min", "lots", "--json"])
+        .assert()
+        .code(2);
+    assert_eq!(json(&out)["error"]["exit_code"], 2);
+    let out = env
+        .nemo()
+        .args(["--api-url", "not a url", "credits"])
+        .assert()
+        .code(2);
+    assert!(stderr(&out).starts_with("error: --api-url"));
+    assert!(env.requests().is_empty());
+}
+
+#[test]
+fn broken_pipe_is_not_an_error() {
+    let env = Env::new();
+    env.login();
+    // A reader that closes at once: nemo must exit 0 quietly.
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_nemo"))
+        .env("NEMO_CONFIG_DIR", env.config_dir())
+        .env("NEMO_API_URL", &env.emu.api_url)
+        .env("HOME", env.home())
+        .args(["completions", "bash"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn the_token_appears_only_in_auth_token_output() {
+    let env = Env::new();
+    let token = env.login();
+    let mut seen = Vec::new();
+    for args in [
+        vec!["-v", "credits"],
+        vec!["-v", "--json", "credits"],
+        vec!["-v", "session", "new"],
+        vec!["-v", "session", "show"],
+        vec!["-v", "session", "list", "--json"],
+        vec!["-v", "session", "open"],
+        vec!["-v", "auth", "status"],
+        vec!["-v", "auth", "status", "--json"],
+        vec!["-v", "auth", "login"],
+        vec!["-v", "credits", "--min", "1000"],
+    ] {
+        let out = env.nemo().args(&args).assert();
+        seen.push((args, stdout(&out), stderr(&out)));
+    }
+    for (args, out, err) in &seen {
+        assert!(
+            !out.contains(&token),
+            "{args:?} printed the token on stdout"
+        );
+        assert!(
+            !err.contains(&token),
+            "{args:?} printed the token on stderr"
+        );
+    }
+    // -v shows requests with the masked form.
+    assert!(seen[0].2.contains("Bearer nmv_…****"), "{}", seen[0].2);
+    // And nowhere in a URL the emulator saw.
+    for r in env.requests() {
+        assert!(!r.path.contains(&token) && !r.query.clone().unwrap_or_default().contains(&token));
+    }
+    env.nemo()
+        .args(["auth", "token"])
+        .assert()
+        .success()
+        .stdout(format!("{token}\n"));
+}
+
+#[test]
+fn sandbox_flag_runs_offline_with_its_own_credentials() {
+    let env = Env::new();
+    let out = env
+        .nemo()
+        .env("NEMO_API_URL", "http://127.0.0.1:9")
+        .env("NEMO_TOKEN", "nmv_usr_real_token")
+        .args(["--sandbox", "credits", "--json"])
+        .assert()
+        .success();
+    assert_eq!(json(&out)["available"], 100);
+    assert!(
+        env.config_dir()
+            .join("sandbox")
+            .join("nemo-cli.json")
+            .exists()
+    );
+    assert!(!env.config_path().exists(), "real config untouched");
+    // The sandbox state persists: the same token is used next time.
+    let first = std::fs::read_to_string(env.config_dir().join("sandbox/nemo-cli.json")).unwrap();
+    env.nemo().args(["--sandbox", "credits"]).assert().success();
+    let second = std::fs::read_to_string(env.config_dir().join("sandbox/nemo-cli.json")).unwrap();
+    assert_eq!(first, second);
+    assert!(env.requests().is_empty(), "the test's emulator saw nothing");
+}
+
+#[test]
+fn sandbox_command_prints_the_url_first() {
+    let env = Env::new();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_nemo"))
+        .env("NEMO_CONFIG_DIR", env.config_dir())
+        .args(["sandbox"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    {
+        use std::io::BufRead;
+        let stdout = child.stdout.as_mut().unwrap();
+        std::io::BufReader::new(stdout)
+            .read_line(&mut line)
+            .unwrap();
+    }
+    let url = line
+        .trim()
+        .strip_prefix("NEMO_API_URL=")
+        .expect("first line names the URL")
+        .to_string();
+    assert!(url.starts_with("http://127.0.0.1:"));
+    let out = env
+        .nemo()
+        .env("NEMO_API_URL", &url)
+        .args(["credits", "--json"])
+        .assert()
+        .success();
+    assert_eq!(json(&out)["available"], 100);
+    child.kill().unwrap();
+    let _ = child.wait();
+}

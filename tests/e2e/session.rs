@@ -1,0 +1,203 @@
+//! `nemo session`: new, show, list, use, open.
+
+use crate::common::{Env, WEB_URL, json, stderr, stdout};
+
+#[test]
+fn new_creates_and_makes_current() {
+    let env = Env::new();
+    let out = env
+        .nemo()
+        .args(["session", "new", "--name", "panda", "--language", "ja"])
+        .assert()
+        .success();
+    let id = stdout(&out).trim().to_string();
+    assert!(id.chars().all(|c| c.is_ascii_digit()), "{id}");
+    assert_eq!(env.config()["current_session"], id.as_str());
+    let sent = env.requests_to("/api/tasks/me/with-session/nemo_agent");
+    assert_eq!(sent.len(), 1);
+    let state = env.emu.snapshot();
+    let session = &state.sessions[&id];
+    assert_eq!(session.task_name, "panda");
+    assert_eq!(session.language, "ja");
+
+    let doc = json(
+        &env.nemo()
+            .args(["session", "new", "--json"])
+            .assert()
+            .success(),
+    );
+    assert!(doc["session_id"].is_string());
+    assert!(doc["task_id"].as_str().unwrap().starts_with("task_"));
+}
+
+#[test]
+fn language_defaults_from_the_locale() {
+    for (vars, expected) in [
+        (vec![("LANG", "zh_CN.UTF-8")], "zh-CN"),
+        (
+            vec![("LANG", "en_US.UTF-8"), ("LC_ALL", "zh_TW.UTF-8")],
+            "zh-TW",
+        ),
+        (
+            vec![("LC_MESSAGES", "de_DE.UTF-8"), ("LANG", "fr_FR")],
+            "de",
+        ),
+        (vec![("LANG", "C")], "en"),
+        (vec![], "en"),
+    ] {
+        let env = Env::new();
+        let mut cmd = env.nemo();
+        for (k, v) in &vars {
+            cmd.env(k, v);
+        }
+        let id = stdout(&cmd.args(["session", "new"]).assert().success())
+            .trim()
+            .to_string();
+        assert_eq!(
+            env.emu.snapshot().sessions[&id].language,
+            expected,
+            "{vars:?}"
+        );
+    }
+}
+
+#[test]
+fn show_exits_10_without_a_session() {
+    let env = Env::new();
+    let out = env
+        .nemo()
+        .args(["session", "show", "--json"])
+        .assert()
+        .code(10);
+    assert_eq!(json(&out)["error"]["kind"], "session");
+    assert!(stderr(&out).contains("nemo session new"));
+}
+
+#[test]
+fn show_and_list() {
+    let env = Env::new();
+    let first = env.session();
+    let second = env.session();
+    let doc = json(
+        &env.nemo()
+            .args(["session", "show", "--json"])
+            .assert()
+            .success(),
+    );
+    assert_eq!(doc["session_id"], second.as_str());
+    assert!(doc["task_id"].is_string());
+    assert!(doc["created_at"].is_string());
+
+    let list = json(
+        &env.nemo()
+            .args(["session", "list", "--json"])
+            .assert()
+            .success(),
+    );
+    let list = list.as_array().unwrap();
+    assert_eq!(list.len(), 2);
+    assert_eq!(list[0]["session_id"], first.as_str());
+    assert_eq!(list[0]["current"], false);
+    assert_eq!(list[1]["current"], true);
+
+    let text = stdout(&env.nemo().args(["session", "list"]).assert().success());
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("* ") && l.contains(&second)),
+        "{text}"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("  ") && l.contains(&first)),
+        "{text}"
+    );
+}
+
+#[test]
+fn session_flag_and_env_override_the_current_one() {
+    let env = Env::new();
+    let first = env.session();
+    env.session();
+    let doc = json(
+        &env.nemo()
+            .args(["--session", &first, "session", "show", "--json"])
+            .assert()
+            .success(),
+    );
+    assert_eq!(doc["session_id"], first.as_str());
+    let doc = json(
+        &env.nemo()
+            .env("NEMO_SESSION", &first)
+            .args(["session", "show", "--json"])
+            .assert()
+            .success(),
+    );
+    assert_eq!(doc["session_id"], first.as_str());
+}
+
+#[test]
+fn use_checks_the_session_exists() {
+    let env = Env::new();
+    let first = env.session();
+    env.session();
+    env.nemo()
+        .args(["session", "use", &first])
+        .assert()
+        .success();
+    assert_eq!(env.config()["current_session"], first.as_str());
+
+    let out = env.nemo().args(["session", "use", "999"]).assert().code(10);
+    assert!(stderr(&out).contains("session 999 was not found"));
+    assert_eq!(env.config()["current_session"], first.as_str());
+}
+
+#[test]
+fn use_adopts_a_session_made_elsewhere() {
+    let env = Env::new();
+    env.login();
+    // Another client (same user) made this session.
+    let other = json(
+        &env.nemo()
+            .args(["session", "new", "--json"])
+            .assert()
+            .success(),
+    );
+    let id = other["session_id"].as_str().unwrap().to_string();
+    let mut config = env.config();
+    config["sessions"] = serde_json::json!([]);
+    config["current_session"] = serde_json::Value::Null;
+    std::fs::write(env.config_path(), config.to_string()).unwrap();
+
+    env.nemo().args(["session", "use", &id]).assert().success();
+    let config = env.config();
+    assert_eq!(config["current_session"], id.as_str());
+    assert_eq!(config["sessions"][0]["task_id"], other["task_id"]);
+}
+
+#[test]
+fn open_prints_a_claim_link_without_the_token() {
+    let env = Env::new();
+    let token = env.login();
+    env.session();
+    let out = env.nemo().args(["session", "open"]).assert().success();
+    let link = stdout(&out).trim().to_string();
+    assert!(
+        link.starts_with(&format!("{WEB_URL}/workspace/claim?ct=clm_")),
+        "{link}"
+    );
+    assert!(!link.contains(&token));
+    let claim = &env.requests_to("/api/auth/claim-token")[0];
+    assert!(claim.query.is_none());
+}
+
+#[test]
+fn lost_session_stops_with_exit_10_for_reads() {
+    let env = Env::new();
+    let id = env.session();
+    env.emu.with_state(|s| s.lose_all_sessions());
+    let out = env.nemo().args(["session", "use", &id]).assert().code(10);
+    assert!(stderr(&out).contains("not found"));
+    env.emu
+        .with_state(|s| s.faults.session_not_found_as_404 = true);
+    env.nemo().args(["session", "use", &id]).assert().code(10);
+}

@@ -17,6 +17,7 @@ pub mod sanitize;
 pub mod secret;
 pub mod settings;
 pub mod time;
+pub mod timeline;
 
 use std::process::ExitCode;
 use std::sync::Arc;

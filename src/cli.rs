@@ -80,6 +80,14 @@ pub enum Command {
     Auth(commands::auth::Args),
     /// Create, show, list, pick and open sessions
     Session(commands::session::Args),
+    /// Send a message to the agent and stream its reply (no message: interactive)
+    Chat(commands::chat::Args),
+    /// Upload media files or URLs to the session
+    Upload(commands::upload::Args),
+    /// Show the session's timeline and media
+    State(commands::state::Args),
+    /// Render the timeline in the cloud and download the MP4
+    Export(commands::export::Args),
     /// Show the credit balance; fail below a minimum
     Credits(commands::credits::Args),
     /// Run the built-in emulator of the API on loopback

@@ -123,6 +123,10 @@ async fn run_command(command: Command, settings: Settings, printer: &Printer) ->
         Command::Auth(args) => commands::auth::run(args, &ctx).await,
         Command::Session(args) => commands::session::run(args, &ctx).await,
         Command::Credits(args) => commands::credits::run(args, &ctx).await,
+        Command::Chat(args) => commands::chat::run(args, &ctx).await,
+        Command::Upload(args) => commands::upload::run(args, &ctx).await,
+        Command::State(args) => commands::state::run(args, &ctx).await,
+        Command::Export(args) => commands::export::run(args, &ctx).await,
         Command::Sandbox(_) | Command::Completions(_) => Ok(()),
     }
 }

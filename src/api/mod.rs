@@ -7,9 +7,12 @@
 //! gives. The bearer token is only ever sent to the API's own origin.
 
 pub mod auth;
+pub mod chat;
 pub mod credits;
+pub mod render;
 pub mod sessions;
 pub mod state;
+pub mod upload;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};

@@ -1,7 +1,11 @@
 //! One module per subcommand, each owning its `Args` and `run`.
 
 pub mod auth;
+pub mod chat;
 pub mod completions;
 pub mod credits;
+pub mod export;
 pub mod sandbox;
 pub mod session;
+pub mod state;
+pub mod upload;

@@ -14,7 +14,10 @@
 #![allow(clippy::result_large_err)]
 
 mod accounts;
+pub mod chat;
+pub mod render;
 mod state;
+pub mod upload;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -52,6 +55,10 @@ pub struct EmuState {
     pub ip_issues: BTreeMap<String, Vec<u64>>,
     pub sessions: BTreeMap<String, Session>,
     pub claims: BTreeMap<String, Claim>,
+    /// Files received by the upload endpoint.
+    pub uploads: Vec<upload::UploadRecord>,
+    /// Render jobs by id.
+    pub renders: BTreeMap<String, render::Render>,
     pub faults: Faults,
     /// Requests received, oldest first (not persisted).
     #[serde(skip)]
@@ -126,6 +133,12 @@ pub struct Faults {
     pub no_credits: bool,
     /// Token issue answers 400 to every client id (as if it were missing).
     pub reject_client_id: bool,
+    #[serde(flatten)]
+    pub chat: chat::ChatFaults,
+    #[serde(flatten)]
+    pub upload: upload::UploadFaults,
+    #[serde(flatten)]
+    pub render: render::RenderFaults,
 }
 
 impl Default for Faults {
@@ -139,6 +152,9 @@ impl Default for Faults {
             session_not_found_as_404: false,
             no_credits: false,
             reject_client_id: false,
+            chat: Default::default(),
+            upload: Default::default(),
+            render: Default::default(),
         }
     }
 }
@@ -472,6 +488,9 @@ fn api_router(app: App) -> Router {
             get(control_faults).post(control_set_faults),
         )
         .route("/_sandbox/expire-tokens", post(control_expire_tokens))
+        .merge(chat::routes())
+        .merge(upload::routes())
+        .merge(render::routes())
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(
             app.clone(),
@@ -482,6 +501,7 @@ fn api_router(app: App) -> Router {
 
 fn cdn_router(app: App) -> Router {
     Router::new()
+        .merge(render::cdn_routes())
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(app.clone(), record_cdn))
         .with_state(app)

@@ -4,7 +4,11 @@
 mod common;
 
 mod auth;
+mod chat;
 mod config;
 mod credits;
+mod export;
 mod output;
 mod session;
+mod state;
+mod upload;

@@ -1,0 +1,1 @@
+//! `nemo chat` end to end (being written; see its issue).

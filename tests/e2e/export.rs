@@ -1,0 +1,1 @@
+//! `nemo export` end to end (being written; see its issue).

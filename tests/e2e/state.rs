@@ -1,0 +1,1 @@
+//! `nemo state` end to end (being written; see its issue).

@@ -1,0 +1,1 @@
+//! `nemo upload` end to end (being written; see its issue).

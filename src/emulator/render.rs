@@ -130,7 +130,10 @@ impl Render {
             (5 + done).min(99) as u8
         };
         if let Some(at) = self.cancelled_ms {
-            return (Phase::Cancelled, progress(at.saturating_sub(self.created_ms)));
+            return (
+                Phase::Cancelled,
+                progress(at.saturating_sub(self.created_ms)),
+            );
         }
         if elapsed >= self.render_ms {
             return match self.fails_with {
@@ -167,7 +170,11 @@ pub fn cdn_routes() -> Router<App> {
 
 /// `{"success":false,"error":…}` with `status`.
 fn refuse(status: StatusCode, error: &str) -> Response {
-    (status, axum::Json(json!({"success": false, "error": error}))).into_response()
+    (
+        status,
+        axum::Json(json!({"success": false, "error": error})),
+    )
+        .into_response()
 }
 
 fn success(data: Value) -> Response {
@@ -244,7 +251,10 @@ async fn submit(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Resp
         return refuse(StatusCode::OK, "Invalid render id");
     }
     if st.renders.contains_key(&body.id) {
-        return refuse(StatusCode::OK, &format!("Render {} already exists", body.id));
+        return refuse(
+            StatusCode::OK,
+            &format!("Render {} already exists", body.id),
+        );
     }
     if let Err(answer) = session_of(&mut st, &user_id, &body.session_id) {
         return answer;
@@ -288,11 +298,7 @@ fn render_of(st: &EmuState, headers: &HeaderMap, id: &str) -> Result<Render, Res
     }
 }
 
-async fn status(
-    State(app): State<App>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-) -> Response {
+async fn status(State(app): State<App>, Path(id): Path<String>, headers: HeaderMap) -> Response {
     let st = app.lock();
     let render = match render_of(&st, &headers, &id) {
         Ok(render) => render,
@@ -334,11 +340,7 @@ async fn status(
     success(data)
 }
 
-async fn cancel(
-    State(app): State<App>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-) -> Response {
+async fn cancel(State(app): State<App>, Path(id): Path<String>, headers: HeaderMap) -> Response {
     let mut st = app.lock();
     let render = match render_of(&st, &headers, &id) {
         Ok(render) => render,
@@ -362,11 +364,7 @@ async fn cancel(
 }
 
 /// The fallback download on the API host (with auth).
-async fn download(
-    State(app): State<App>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-) -> Response {
+async fn download(State(app): State<App>, Path(id): Path<String>, headers: HeaderMap) -> Response {
     let st = app.lock();
     let render = match render_of(&st, &headers, &id) {
         Ok(render) => render,
@@ -393,7 +391,9 @@ async fn cdn_file(
     headers: HeaderMap,
 ) -> Response {
     let mut st = app.lock();
-    let id = file.rsplit_once('.').map_or(file.as_str(), |(stem, _)| stem);
+    let id = file
+        .rsplit_once('.')
+        .map_or(file.as_str(), |(stem, _)| stem);
     let ready = st
         .renders
         .get(id)

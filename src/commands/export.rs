@@ -752,3 +752,47 @@ impl Interrupt {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn render_ids_are_unix_millis_and_a_retry_gets_a_later_one() {
+        let id = new_render_id(None);
+        let ms: u128 = id.strip_prefix("render_").unwrap().parse().unwrap();
+        assert!(ms > 1_700_000_000_000);
+        let far = format!("render_{}", ms + 10_000);
+        assert_eq!(new_render_id(Some(&far)), format!("render_{}", ms + 10_001));
+    }
+
+    #[test]
+    fn targets() {
+        let dir = tempfile::tempdir().unwrap();
+        let folder = Target::from_option(Some(dir.path())).unwrap();
+        assert_eq!(
+            folder.path_for("render_1", "mp4"),
+            dir.path().join("render_1.mp4")
+        );
+        let default = Target::from_option(None).unwrap();
+        assert_eq!(
+            default.path_for("render_1", "mp4"),
+            PathBuf::from("render_1.mp4")
+        );
+        let file = Target::from_option(Some(Path::new("x/a.mp4"))).unwrap();
+        assert_eq!(file.path_for("render_1", "mp4"), PathBuf::from("x/a.mp4"));
+        assert!(matches!(
+            Target::from_option(Some(&dir.path().join("missing/"))),
+            Err(Error::BadInput { .. })
+        ));
+    }
+
+    #[test]
+    fn secs_flags() {
+        assert_eq!(parse_secs("0.5"), Ok(0.5));
+        assert!(parse_secs("0").is_err());
+        assert!(parse_secs("-3").is_err());
+        assert!(parse_secs("NaN").is_err());
+        assert!(parse_secs("inf").is_err());
+    }
+}

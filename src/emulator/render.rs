@@ -578,6 +578,18 @@ mod tests {
     }
 
     #[test]
+    fn all_three_attribution_headers_are_needed() {
+        let mut headers = HeaderMap::new();
+        for name in ["x-skill-source", "x-skill-version", "x-skill-platform"] {
+            assert!(!attributed(&headers));
+            headers.insert(name, HeaderValue::from_static("x"));
+        }
+        assert!(attributed(&headers));
+        headers.insert("x-skill-platform", HeaderValue::from_static(" "));
+        assert!(!attributed(&headers));
+    }
+
+    #[test]
     fn the_fixture_is_an_mp4() {
         assert!(RENDERED_MP4.len() > 1000);
         assert_eq!(&RENDERED_MP4[4..8], b"ftyp");

@@ -192,9 +192,25 @@ impl Target {
     fn path_for(&self, id: &str, format: &str) -> PathBuf {
         match self {
             Target::File(path) => path.clone(),
-            Target::Folder(dir) => dir.join(format!("{id}.{format}")),
+            Target::Folder(dir) => dir.join(file_name(id, format)),
         }
     }
+}
+
+/// `<id>.<format>` with anything but letters, digits, `-` and `_` in the id
+/// replaced, so an id can never name a path elsewhere.
+fn file_name(id: &str, format: &str) -> String {
+    let stem: String = id
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("{stem}.{format}")
 }
 
 /// The output may be written: its folder exists, and nothing is there
@@ -389,12 +405,7 @@ async fn submit(
         Some(server_id) => server_id,
         None => id,
     };
-    let path = match target {
-        Target::Folder(_) if !path.ends_with(format!("{id}.{format}")) => {
-            target.path_for(&id, format)
-        }
-        _ => path,
-    };
+    // The file keeps the name checked above, whatever id the server gave.
     let status = answer
         .status
         .map(|s| RenderState::parse(&s).name().to_string())
@@ -449,7 +460,7 @@ async fn resume(args: &ResumeArgs, ctx: &Context) -> Result<()> {
     ) {
         (Some(output), _) => Target::from_option(Some(output))?.path_for(id, format),
         (None, Some(recorded)) => PathBuf::from(recorded),
-        (None, None) => PathBuf::from(format!("{id}.{format}")),
+        (None, None) => PathBuf::from(file_name(id, format)),
     };
     check_output(&path, args.force)?;
     if record.is_some() && args.output.is_some() {
@@ -778,6 +789,10 @@ mod tests {
         assert_eq!(
             default.path_for("render_1", "mp4"),
             PathBuf::from("render_1.mp4")
+        );
+        assert_eq!(
+            default.path_for("../../etc/passwd", "mp4"),
+            PathBuf::from("______etc_passwd.mp4")
         );
         let file = Target::from_option(Some(Path::new("x/a.mp4"))).unwrap();
         assert_eq!(file.path_for("render_1", "mp4"), PathBuf::from("x/a.mp4"));

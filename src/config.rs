@@ -92,6 +92,12 @@ pub struct RenderRecord {
     pub updated_at: Option<String>,
     #[serde(default)]
     pub url: Option<String>,
+    /// Size of the downloaded file, once it is complete.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bytes: Option<u64>,
+    /// The server's reason, when the render failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }

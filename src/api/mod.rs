@@ -140,6 +140,18 @@ impl ApiClient {
     /// the bearer token.
     pub fn request(&self, method: Method, path: &str, auth: bool) -> Result<RequestBuilder> {
         let url = self.url(path)?;
+        self.request_to(method, url, auth)
+    }
+
+    /// [`ApiClient::request`] to a full URL (one the server gave). The
+    /// bearer token is only added when `auth` and the URL is on the API's
+    /// origin; asking for it elsewhere is an error, never a leak.
+    pub fn request_to(&self, method: Method, url: Url, auth: bool) -> Result<RequestBuilder> {
+        if auth && !self.is_api_origin(&url) {
+            return Err(Error::Io {
+                message: "refusing to send the token to another host".into(),
+            });
+        }
         let mut builder = self
             .inner
             .http

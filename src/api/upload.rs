@@ -177,7 +177,7 @@ impl ApiClient {
         progress: Progress,
     ) -> Result<UploadAnswer> {
         let path = Self::upload_path(session_id);
-        let (sent_tx, sent_rx) = watch::channel(0u64);
+        let (sent_tx, _) = watch::channel(0u64);
         // An I/O failure inside the body stream reaches us as a reqwest
         // error; keep its real reason to report it as what it is.
         let read_failure: Arc<Mutex<Option<String>>> = Arc::new(Mutex::new(None));
@@ -189,20 +189,38 @@ impl ApiClient {
                 .request(Method::POST, &path, true)?
                 .multipart(Form::new().part("files", part)))
         };
-        let send = self.send(Retry::Write, None, build);
-        let response = tokio::select! {
-            result = send => result,
-            err = watchdog(sent_rx, file.size, STALL_TIMEOUT, ANSWER_TIMEOUT) => Err(err),
-        };
-        let failure = read_failure.lock().ok().and_then(|mut f| f.take());
-        let response = match (response, failure) {
-            (Ok(response), _) => response,
-            (Err(_), Some(reason)) => {
+        let mut tries = 0;
+        let response = loop {
+            tries += 1;
+            let send = self.send(Retry::Write, None, &build);
+            let result = tokio::select! {
+                result = send => result,
+                // A stall is not retried: waiting as long again rarely helps.
+                err = watchdog(sent_tx.subscribe(), file.size, STALL_TIMEOUT, ANSWER_TIMEOUT) => return Err(err),
+            };
+            if let Some(reason) = read_failure.lock().ok().and_then(|mut f| f.take()) {
                 return Err(Error::Io {
                     message: format!("cannot read {}: {reason}", file.path.display()),
                 });
             }
-            (Err(err), None) => return Err(err),
+            match result {
+                // The connection broke before the whole body went out:
+                // the server cannot have taken an incomplete file, so it is
+                // safe to send it again, once. (A server that answers early
+                // — a gateway's 429, say — and closes also ends up here.)
+                Err(Error::Network { .. }) if tries < 2 && *sent_tx.borrow() < file.size => {
+                    self.log(|| {
+                        format!(
+                            "the connection closed after {} of {} bytes; sending {} again",
+                            *sent_tx.borrow(),
+                            file.size,
+                            file.name
+                        )
+                    });
+                    super::backoff(1).await;
+                }
+                other => break other?,
+            }
         };
         let data = unwrap_envelope(read_json(response).await?)?;
         serde_json::from_value(data)

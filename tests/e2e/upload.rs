@@ -545,3 +545,23 @@ fn a_progress_bar_per_file_on_a_terminal() {
     assert!(!quiet.contains("[="), "{quiet:?}");
     assert!(quiet.contains("two.png  image"), "{quiet:?}");
 }
+
+#[test]
+fn rate_limited_once_the_file_is_sent_again() {
+    let env = Env::new();
+    env.session();
+    let file = env.tmp.path().join("again.mp4");
+    let sha = write_file(&file, 3 * 1024 * 1024, 14);
+    env.emu.with_state(|s| s.faults.rate_limit_next = 1);
+    let out = env
+        .nemo()
+        .env("NEMO_RATE_LIMIT_WAIT", "0")
+        .args(["upload", &path_arg(&file)])
+        .assert()
+        .success();
+    assert_eq!(env.requests_to(UPLOAD_PATH).len(), 2);
+    let records = uploads(&env);
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0].sha256.as_deref(), Some(sha.as_str()));
+    assert!(stdout(&out).starts_with("again.mp4  video  "));
+}

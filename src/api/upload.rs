@@ -9,6 +9,7 @@
 //! callback the caller gives.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -168,8 +169,9 @@ impl ApiClient {
     }
 
     /// Uploads one local file as a multipart part named `files`, streamed
-    /// from disk. Each try (429, connection refused) opens and streams the
-    /// file again.
+    /// from disk. Each try (after a 429, a refused connection, or a
+    /// connection that broke before the whole file went out) opens and
+    /// streams the file again.
     pub async fn upload_file(
         &self,
         session_id: &str,
@@ -259,15 +261,14 @@ fn file_part(
     })?;
     let size = file.size;
     let reader = tokio::fs::File::from_std(opened).take(size);
-    let sent = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let sent = Arc::new(AtomicU64::new(0));
     let counter = sent.clone();
     let failure = read_failure.clone();
     let body = ReaderStream::with_capacity(reader, CHUNK)
         .map(move |chunk| {
             match &chunk {
                 Ok(bytes) => {
-                    let now = counter
-                        .fetch_add(bytes.len() as u64, std::sync::atomic::Ordering::Relaxed)
+                    let now = counter.fetch_add(bytes.len() as u64, Ordering::Relaxed)
                         + bytes.len() as u64;
                     sent_tx.send_replace(now);
                     progress(now);
@@ -279,7 +280,7 @@ fn file_part(
         .chain(futures::stream::once({
             let failure = read_failure.clone();
             async move {
-                let got = sent.load(std::sync::atomic::Ordering::Relaxed);
+                let got = sent.load(Ordering::Relaxed);
                 if got < size {
                     let reason = format!(
                         "the file got shorter while it was being sent ({got} of {size} bytes)"

@@ -12,15 +12,18 @@ use crate::error::Result;
 use crate::timeline::StateSummary;
 
 #[derive(Debug, clap::Args)]
-#[command(
-    long_about = "Show the current session's timeline: `Timeline (N tracks):`, then one line \
-                  per track (type, each segment's name or text, its time range in seconds, \
-                  and the volume of audio when known), then how many media files were \
-                  uploaded and generated. A session is created when there is none.\n\n\
-                  --json prints the server's `state` object as it returned it; --draft prints \
-                  only the draft, as JSON, for scripts to keep or feed elsewhere.",
-    after_help = "Examples:\n  nemo state\n  nemo state --json | jq '.video_infos | length'\n  nemo state --draft > draft.json"
-)]
+#[command(after_help = "\
+Prints `Timeline (N tracks):`, then one line per track (its type, each segment's name or text,
+its time range in seconds, and the volume of audio when known), then how many media files were
+uploaded and generated. A session is created when there is none; a session the server lost is
+an error (exit 10).
+
+--json prints the server's `state` object; --draft only its draft, as JSON.
+
+Examples:
+  nemo state
+  nemo state --json | jq '.video_infos | length'
+  nemo state --draft > draft.json")]
 pub struct Args {
     /// Print only the draft, as JSON
     #[arg(long)]

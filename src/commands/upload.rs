@@ -18,24 +18,26 @@ use crate::context::Context;
 use crate::error::{Error, FORMATS_HINT, Result, SIZE_HINT};
 
 #[derive(Debug, clap::Args)]
-#[command(
-    long_about = "Upload media files or URLs to the current session (one is created when there \
-                  is none), for the agent to use.\n\n\
-                  Every argument is checked before anything is sent: a file must exist, be \
-                  readable, have an accepted extension (any case) and be at most 500 MB \
-                  (500 × 1024 × 1024 bytes). If any argument fails, nothing is uploaded and \
-                  nemo exits with 7.\n\n\
-                  Local files are streamed from disk (memory stays flat whatever their size), \
-                  one request per file, so that each file gets its own progress bar, a \
-                  failure names the file it happened to, the files before it stay uploaded, \
-                  and a retry re-sends that file only. http(s):// arguments are sent together \
-                  in one request after the files; the server fetches them itself.\n\n\
-                  Accepted: mp4 mov avi webm mkv (video), jpg jpeg png gif webp (image), \
-                  mp3 wav m4a aac (audio).\n\n\
-                  stdout: one line per uploaded file: name, type, duration, WxH (the fields \
-                  the server gave). --json: {\"files\":[…]} as the server returned them.",
-    after_help = "Examples:\n  nemo upload intro.mp4 logo.png music.mp3\n  nemo upload https://example.com/clip.mp4\n  nemo upload ~/Videos/*.MOV --json | jq -r '.files[].cdn_url'"
-)]
+#[command(after_help = "\
+Every argument is checked before anything is sent: a file must exist, be readable, have an
+accepted extension (any case) and be at most 500 MB (500 × 1024 × 1024 bytes, from its
+metadata). If any argument fails, nothing is sent and nemo exits with 7.
+
+Accepted: mp4 mov avi webm mkv (video), jpg jpeg png gif webp (image), mp3 wav m4a aac (audio).
+
+Local files are streamed from disk, so memory stays flat whatever their size, one request per
+file: each file gets its own progress bar, a failure names the file it happened to, the files
+before it stay uploaded, and a retry re-sends that one file only. http(s):// arguments are sent
+together in one request after the files; the server fetches them. The session is created when
+there is none, and replaced (with a warning) if the server lost it.
+
+stdout: a line per uploaded file: name, type, duration, WxH (the fields the server gave).
+--json: {\"files\":[…]} as the server returned them.
+
+Examples:
+  nemo upload intro.mp4 logo.png music.mp3
+  nemo upload https://example.com/clip.mp4
+  nemo upload ~/Videos/*.MOV --json | jq -r '.files[].cdn_url'")]
 pub struct Args {
     /// Files to upload, or http(s):// URLs for the server to fetch
     #[arg(value_name = "PATH_OR_URL", required = true)]

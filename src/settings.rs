@@ -108,6 +108,20 @@ impl Settings {
             .unwrap_or_else(|| default_skill_version(&skill).to_string());
         let exe = std::env::current_exe().ok();
         let platform = detect_platform(var(env::SKILL_SOURCE), exe.as_deref());
+        // These go out as headers on every request: refuse what cannot be
+        // sent rather than silently dropping a header (a missing attribution
+        // header makes the backend refuse exports with 402).
+        for (what, value) in [
+            ("--skill", &skill),
+            ("--skill-version", &version),
+            ("SKILL_SOURCE", &platform),
+        ] {
+            if !value.chars().all(|c| c == ' ' || c.is_ascii_graphic()) {
+                return Err(Error::usage(format!(
+                    "{what} must be printable ASCII, not {value:?}"
+                )));
+            }
+        }
         let rate_limit_wait = match var(env::RATE_LIMIT_WAIT) {
             None => Duration::from_secs(30),
             Some(v) => v

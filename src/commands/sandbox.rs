@@ -10,12 +10,14 @@ use crate::error::{Error, Result};
 use crate::printer::Printer;
 use crate::settings::Settings;
 
+const EXAMPLES: &str = "Examples:\n  nemo sandbox --port 8787 &\n  NEMO_API_URL=http://127.0.0.1:8787 nemo chat \"make a 5-second clip of waves\"\n  nemo sandbox --fault no_credits --fault rate_limit_next=2";
 const SANDBOX_DIR: &str = "sandbox";
 const STATE_FILE: &str = "emulator.json";
 
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  nemo sandbox --port 8787\n  eval \"$(nemo sandbox | head -n1)\"   # in another shell: export NEMO_API_URL=…\n  nemo sandbox --fault no_credits --fault rate_limit_next=2\n\nFaults (--fault NAME or NAME=VALUE; also POST /_sandbox/faults with a JSON object):\n  rate_limit_next=N  server_error_next=N  retry_after=SECS  token_rate_limit=false\n  ip_token_limit=N  session_not_found_as_404  no_credits  reject_client_id"
+    after_help = EXAMPLES,
+    after_long_help = format!("{EXAMPLES}\n\n{}", crate::emulator::fault_help())
 )]
 pub struct Args {
     /// API port on 127.0.0.1 [default: a free one]

@@ -559,8 +559,16 @@ async fn record_and_fault(State(app): State<App>, request: Request, next: Next) 
             None
         }
     };
+    let Some(fault) = fault else {
+        return next.run(request).await;
+    };
+    // Read (and drop) the whole body before answering, as a real gateway
+    // does, so a client streaming a large upload sees the answer and not a
+    // connection reset.
+    let mut body = request.into_body().into_data_stream();
+    while let Some(Ok(_)) = futures::StreamExt::next(&mut body).await {}
     match fault {
-        Some((StatusCode::TOO_MANY_REQUESTS, retry_after)) => {
+        (StatusCode::TOO_MANY_REQUESTS, retry_after) => {
             let mut response = (
                 StatusCode::TOO_MANY_REQUESTS,
                 axum::Json(json!({"code": 429, "message": "Too many requests"})),
@@ -573,13 +581,12 @@ async fn record_and_fault(State(app): State<App>, request: Request, next: Next) 
             }
             response
         }
-        Some((status, _)) => (
+        (status, _) => (
             status,
             [(header::CONTENT_TYPE, "text/html")],
             "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>",
         )
             .into_response(),
-        None => next.run(request).await,
     }
 }
 
@@ -609,6 +616,21 @@ async fn control_set_faults(
 async fn control_expire_tokens(State(app): State<App>) -> Response {
     app.lock().expire_all_tokens();
     axum::Json(json!({"ok": true})).into_response()
+}
+
+/// The fault switches and their defaults, one `name=default` per line, for
+/// `nemo sandbox --help`.
+pub fn fault_help() -> String {
+    let defaults = serde_json::to_value(Faults::default()).unwrap_or_default();
+    let mut lines = vec![
+        "Faults (--fault NAME for true, or NAME=VALUE; also POST /_sandbox/faults with a JSON object):".to_string(),
+    ];
+    if let Some(fields) = defaults.as_object() {
+        for (name, value) in fields {
+            lines.push(format!("  {name}={value}"));
+        }
+    }
+    lines.join("\n")
 }
 
 /// `faults` with the fields of `patch` replaced.

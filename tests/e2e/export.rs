@@ -498,17 +498,40 @@ fn http_402_is_a_plan_problem_exit_5() {
 
 #[test]
 fn a_missing_attribution_header_gets_402_too() {
+    let (env, sid) = ready();
+    let token = env.stored_token().unwrap();
+    // nemo always sends all three headers, so speak raw HTTP to show the
+    // emulator's rule: no X-Skill-Version, no export.
+    let body = format!(
+        r#"{{"id":"render_1","sessionId":"{sid}","draft":{{"t":[{{"tt":0,"sg":[{{"d":1000}}]}}]}},"output":{{"format":"mp4","quality":"high"}}}}"#
+    );
+    let addr = env.emu.api_url.trim_start_matches("http://").to_string();
+    let mut stream = std::net::TcpStream::connect(&addr).unwrap();
+    use std::io::{Read, Write};
+    write!(
+        stream,
+        "POST /api/render/proxy/lambda HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\
+         X-Skill-Source: nemo-cli\r\nX-Skill-Platform: unknown\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 402"), "{answer}");
+}
+
+#[test]
+fn an_unsendable_attribution_value_is_a_usage_error_before_anything_is_sent() {
     let (env, _) = ready();
-    // A control character cannot go in a header: X-Skill-Version is left
-    // out, and the backend cannot attribute the export.
+    let before = env.requests().len();
     let out = export(&env, &["-o", "p.mp4"])
         .args(["--skill-version", "1.0\u{1}"])
         .assert()
-        .code(5);
-    assert!(stderr(&out).contains("Register or upgrade your plan"));
-    let submit = env.requests_to("/api/render/proxy/lambda").remove(0);
-    assert_eq!(submit.header("x-skill-version"), None);
-    assert!(submit.header("x-skill-source").is_some());
+        .code(2);
+    assert!(stderr(&out).contains("--skill-version"), "{}", stderr(&out));
+    assert_eq!(env.requests().len(), before);
+    assert!(!env.tmp.path().join("p.mp4").exists());
 }
 
 #[test]

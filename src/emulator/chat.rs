@@ -17,6 +17,7 @@
 //! | `chinese`, `中文` | Chinese text, with events split inside UTF-8 characters |
 //! | `error` | a partial reply, then an `errorCode`/`errorMessage` event |
 //! | `crash` | a partial reply, then `data: {"error": …}` and the end |
+//! | `garbled` | a reply with an event that is not JSON in the middle |
 //! | anything else | a greeting, streamed as partial pieces then the final event |
 //!
 //! The switches of [`ChatFaults`] change every reply: pacing, dropped
@@ -456,6 +457,12 @@ fn script_for(message: &str, faults: &ChatFaults) -> (Script, Plan) {
             fields.remove("content");
         }
         s.push(event);
+    } else if has(&["garbled"]) {
+        s.say("Before ");
+        s.steps.push(Step::Sleep(s.pace));
+        s.steps
+            .push(Step::Raw(eol("data: {\"content\": oops\n\n", s.crlf)));
+        s.say("after.");
     } else if has(&["crash"]) {
         s.say("Working on it…");
         s.push(json!({"error": "Internal server error: the agent crashed"}));

@@ -25,7 +25,7 @@ use render::{JsonLine, Renderer, StdoutLine, gui_hints};
 
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  nemo chat \"generate a 10-second video of a panda walking through a bamboo forest\"\n  nemo chat add a title \\\"Paradise Found\\\"\n  echo \"make the music quieter\" | nemo chat -\n  nemo chat --json \"hello\" | jq -r 'select(.type == \"done\").text'\n  nemo chat            # interactive, on a terminal"
+    after_help = "Examples:\n  nemo chat \"generate a 10-second video of a panda walking through a bamboo forest\"\n  nemo chat 'add a title \"Paradise Found\"'\n  echo \"make the music quieter\" | nemo chat -\n  nemo chat --json \"hello\" | jq -r 'select(.type == \"done\").text'\n  nemo chat            # interactive, on a terminal"
 )]
 pub struct Args {
     /// The message (several words are joined); `-` reads it from stdin;
@@ -150,17 +150,19 @@ pub(crate) async fn turn(
         other => other?,
     };
     let mut renderer = Renderer::new(&ctx.printer, line);
-    renderer.waiting("Waiting for the agent…");
-    let stream = match send(ctx, session, message).await {
+    renderer.waiting("Waiting for the agent…", true);
+    let mut started = Instant::now();
+    let stream = match send(ctx, session, message, limits).await {
         // 1002 rejects the message before any work starts: once, in a new session.
         Err(Error::SessionNotFound { .. }) if !replaced => {
             *session = ctx.replace_lost_session(session).await?;
             before = read_state(ctx, session).await?;
-            send(ctx, session, message).await?
+            started = Instant::now();
+            send(ctx, session, message, limits).await?
         }
         other => other?,
     };
-    let consumed = consume(ctx, stream, &mut renderer, limits).await;
+    let consumed = consume(ctx, stream, &mut renderer, limits, started).await;
     renderer.finish()?;
     let (outcome, agent_error) = consumed?;
     let text = renderer.text().to_string();
@@ -183,13 +185,25 @@ pub(crate) async fn turn(
 }
 
 /// Sends the message (once; after a 1001 on a free token, once more with a
-/// renewed token).
-async fn send(ctx: &Context, session: &str, message: &str) -> Result<AgentStream> {
-    ctx.authed(|api| {
+/// renewed token). A server that never starts answering counts as idle.
+async fn send(ctx: &Context, session: &str, message: &str, limits: &Limits) -> Result<AgentStream> {
+    let wait = limits.idle.min(limits.total);
+    let sent = ctx.authed(|api| {
         let (session, message) = (session.to_string(), message.to_string());
         async move { api.run_sse(&session, &message).await }
-    })
-    .await
+    });
+    match tokio::time::timeout(wait, sent).await {
+        Ok(result) => result,
+        Err(_) => Err(Error::JobFailed {
+            message: format!(
+                "the agent did not start answering within {} s",
+                wait.as_secs()
+            ),
+            hint: Some(
+                "the message was not sent again; `nemo state` shows whether it is at work".into(),
+            ),
+        }),
+    }
 }
 
 async fn read_state(ctx: &Context, session: &str) -> Result<Value> {
@@ -218,8 +232,8 @@ async fn consume(
     mut stream: AgentStream,
     renderer: &mut Renderer<'_>,
     limits: &Limits,
+    started: Instant,
 ) -> Result<(Outcome, Option<String>)> {
-    let started = Instant::now();
     let total_at = started + limits.total;
     let mut idle_at = started + limits.idle;
     let mut still_at = started + limits.still_every;

@@ -69,6 +69,9 @@ pub struct ChatFaults {
     pub chat_session_lost_next: u32,
     /// Credits one generation costs.
     pub chat_generate_cost: i64,
+    /// Milliseconds the agent takes before it starts answering at all (no
+    /// headers, no keep-alives).
+    pub chat_headers_delay_ms: u64,
 }
 
 impl Default for ChatFaults {
@@ -85,6 +88,7 @@ impl Default for ChatFaults {
             chat_token_expired_next: 0,
             chat_session_lost_next: 0,
             chat_generate_cost: 100,
+            chat_headers_delay_ms: 0,
         }
     }
 }
@@ -259,6 +263,12 @@ enum Step {
     Apply(Edit),
     /// The connection breaks.
     Drop,
+    /// The same bytes `times` times, every `every_ms` (made as they go).
+    Repeat {
+        bytes: Vec<u8>,
+        every_ms: u64,
+        times: u64,
+    },
 }
 
 /// Builds a reply in ADK's shapes.
@@ -573,27 +583,20 @@ fn script_for(message: &str, faults: &ChatFaults) -> (Script, Plan) {
 /// The reply's steps with the faults applied.
 fn shape(mut script: Script, faults: &ChatFaults) -> Vec<Step> {
     if faults.chat_heartbeats_only {
-        let mut steps = Vec::new();
         let every = faults.chat_keepalive_ms.max(1);
-        for i in 0..(600_000 / every) {
-            let text = if i % 2 == 0 {
-                ": keep-alive\n\n"
-            } else {
-                "data:\n\n"
-            };
-            steps.push(Step::Raw(eol(text, faults.chat_crlf)));
-            steps.push(Step::Sleep(every));
-        }
-        return steps;
+        return vec![Step::Repeat {
+            bytes: eol(": keep-alive\n\ndata:\n\n", faults.chat_crlf),
+            every_ms: every,
+            times: 600_000 / every,
+        }];
     }
     if faults.chat_endless {
-        let mut steps = Vec::new();
-        for _ in 0..100_000 {
-            let event = script.event("model", json!([{"text": "."}]), Some(true));
-            steps.push(Step::Event(event));
-            steps.push(Step::Sleep(faults.chat_pace_ms.max(1)));
-        }
-        return steps;
+        let event = script.event("model", json!([{"text": "."}]), Some(true));
+        return vec![Step::Repeat {
+            bytes: sse_bytes(&event, faults.chat_crlf),
+            every_ms: faults.chat_pace_ms.max(1),
+            times: u64::MAX,
+        }];
     }
     if faults.chat_drop_stream {
         // The first event goes out, then the connection breaks; the agent
@@ -673,6 +676,26 @@ fn reply_body(steps: Vec<Step>, crlf: bool) -> Body {
                     return Some((Ok(Bytes::from(chunk)), (steps, queued)));
                 }
                 match steps.next()? {
+                    Step::Repeat {
+                        bytes,
+                        every_ms,
+                        times,
+                    } => {
+                        if times > 0 {
+                            queued.push(bytes.clone());
+                            // Put the rest back in front of what follows.
+                            let rest = Step::Repeat {
+                                bytes,
+                                every_ms,
+                                times: times - 1,
+                            };
+                            steps = std::iter::once(Step::Sleep(every_ms))
+                                .chain(std::iter::once(rest))
+                                .chain(steps)
+                                .collect::<Vec<_>>()
+                                .into_iter();
+                        }
+                    }
                     Step::Sleep(ms) => tokio::time::sleep(Duration::from_millis(ms)).await,
                     Step::Event(event) => queued.push(sse_bytes(&event, crlf)),
                     Step::Raw(bytes) => queued.push(bytes),
@@ -701,68 +724,13 @@ fn unprocessable(detail: &str) -> Response {
 
 /// `POST /run_sse`.
 async fn run_sse(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Response {
-    let mut st = app.lock();
-    settle(&mut st);
-    let parsed: Option<Value> = serde_json::from_slice(&body).ok();
-    if let Some(body) = &parsed {
-        st.chat.runs.push(RunRecord {
-            body: body.clone(),
-            at_ms: now_millis(),
-        });
-    }
-    let user_id = match authorize(&st, &headers) {
-        Ok(user) => user,
+    let (steps, faults) = match start_run(&app, &headers, &body) {
+        Ok(run) => run,
         Err(answer) => return answer,
     };
-    let Some(body) = parsed else {
-        return unprocessable("the body must be JSON");
-    };
-    if body["app_name"] != "nemo_agent" {
-        return (
-            StatusCode::NOT_FOUND,
-            axum::Json(json!({"detail": "App not found"})),
-        )
-            .into_response();
+    if faults.chat_headers_delay_ms > 0 {
+        tokio::time::sleep(Duration::from_millis(faults.chat_headers_delay_ms)).await;
     }
-    let (Some(session_id), Some(message)) = (
-        body["session_id"].as_str(),
-        body["new_message"]["parts"][0]["text"].as_str(),
-    ) else {
-        return unprocessable("session_id and new_message.parts[0].text are required");
-    };
-    if body["new_message"]["role"] != "user" {
-        return unprocessable("new_message.role must be \"user\"");
-    }
-    let (session_id, message) = (session_id.to_string(), message.to_string());
-    if st.faults.chat.chat_token_expired_next > 0 {
-        st.faults.chat.chat_token_expired_next -= 1;
-        let past = super::now_secs().saturating_sub(1);
-        for token in st.tokens.values_mut().filter(|t| t.user_id == user_id) {
-            token.expires_at = past;
-        }
-        return code(1001, "Token expired");
-    }
-    if st.faults.chat.chat_session_lost_next > 0 {
-        st.faults.chat.chat_session_lost_next -= 1;
-        st.sessions.remove(&session_id);
-    }
-    if let Err(answer) = session_of(&mut st, &user_id, &session_id) {
-        return answer;
-    }
-    let faults = st.faults.chat.clone();
-    let (script, plan) = script_for(&message, &faults);
-    if matches!(plan, Plan::Generate) {
-        let no_credits = st.faults.no_credits;
-        let Some(user) = st.users.get_mut(&user_id) else {
-            return code(1001, "Invalid token");
-        };
-        if no_credits || user.available < faults.chat_generate_cost {
-            return code(2001, "Insufficient credits");
-        }
-        user.available -= faults.chat_generate_cost;
-    }
-    let steps = schedule(&mut st, &session_id, shape(script, &faults));
-    drop(st);
     (
         StatusCode::OK,
         [
@@ -772,6 +740,74 @@ async fn run_sse(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Res
         reply_body(steps, faults.chat_crlf),
     )
         .into_response()
+}
+
+/// Checks the request and picks the reply, or the answer to send instead
+/// (the JSON errors that come before any run).
+fn start_run(
+    app: &App,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(Vec<Step>, ChatFaults), Response> {
+    let mut st = app.lock();
+    settle(&mut st);
+    let parsed: Option<Value> = serde_json::from_slice(body).ok();
+    if let Some(body) = &parsed {
+        st.chat.runs.push(RunRecord {
+            body: body.clone(),
+            at_ms: now_millis(),
+        });
+    }
+    let user_id = authorize(&st, headers)?;
+    let Some(body) = parsed else {
+        return Err(unprocessable("the body must be JSON"));
+    };
+    if body["app_name"] != "nemo_agent" {
+        return Err((
+            StatusCode::NOT_FOUND,
+            axum::Json(json!({"detail": "App not found"})),
+        )
+            .into_response());
+    }
+    let (Some(session_id), Some(message)) = (
+        body["session_id"].as_str(),
+        body["new_message"]["parts"][0]["text"].as_str(),
+    ) else {
+        return Err(unprocessable(
+            "session_id and new_message.parts[0].text are required",
+        ));
+    };
+    if body["new_message"]["role"] != "user" {
+        return Err(unprocessable("new_message.role must be \"user\""));
+    }
+    let (session_id, message) = (session_id.to_string(), message.to_string());
+    if st.faults.chat.chat_token_expired_next > 0 {
+        st.faults.chat.chat_token_expired_next -= 1;
+        let past = super::now_secs().saturating_sub(1);
+        for token in st.tokens.values_mut().filter(|t| t.user_id == user_id) {
+            token.expires_at = past;
+        }
+        return Err(code(1001, "Token expired"));
+    }
+    if st.faults.chat.chat_session_lost_next > 0 {
+        st.faults.chat.chat_session_lost_next -= 1;
+        st.sessions.remove(&session_id);
+    }
+    session_of(&mut st, &user_id, &session_id)?;
+    let faults = st.faults.chat.clone();
+    let (script, plan) = script_for(&message, &faults);
+    if matches!(plan, Plan::Generate) {
+        let no_credits = st.faults.no_credits;
+        let Some(user) = st.users.get_mut(&user_id) else {
+            return Err(code(1001, "Invalid token"));
+        };
+        if no_credits || user.available < faults.chat_generate_cost {
+            return Err(code(2001, "Insufficient credits"));
+        }
+        user.available -= faults.chat_generate_cost;
+    }
+    let steps = schedule(&mut st, &session_id, shape(script, &faults));
+    Ok((steps, faults))
 }
 
 #[cfg(test)]

@@ -501,16 +501,32 @@ fn a_reply_that_never_ends_hits_the_timeout_exit_8() {
     });
     let out = env
         .nemo()
-        .args(["chat", "--timeout", "1", "--idle-timeout", "600", "hello"])
+        .args(["chat", "--timeout", "2", "--idle-timeout", "600", "hello"])
         .assert()
         .code(8);
-    assert!(stdout(&out).starts_with(".."));
+    assert!(stdout(&out).starts_with("."), "{}", stdout(&out));
     assert!(stdout(&out).ends_with('\n'));
     let err = stderr(&out);
     assert!(
-        err.contains("error: the reply did not end within 1 s (--timeout)"),
+        err.contains("error: the reply did not end within 2 s (--timeout)"),
         "{err}"
     );
+    assert_eq!(runs(&env).len(), 1);
+}
+
+#[test]
+fn an_agent_that_never_starts_answering_counts_as_idle_exit_8() {
+    let env = fast_env();
+    env.emu
+        .with_state(|s| s.faults.chat.chat_headers_delay_ms = 20_000);
+    let started = Instant::now();
+    let out = env
+        .nemo()
+        .args(["chat", "--idle-timeout", "1", "hello"])
+        .assert()
+        .code(8);
+    assert!(started.elapsed() < Duration::from_secs(15));
+    assert!(stderr(&out).contains("error: the agent did not start answering within 1 s"));
     assert_eq!(runs(&env).len(), 1);
 }
 

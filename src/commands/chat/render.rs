@@ -339,6 +339,8 @@ pub struct Renderer<'a> {
     stdout_tty: bool,
     /// One warning per reply for unreadable events.
     warned_unreadable: bool,
+    /// When the message went out: the spinner counts from here.
+    started: std::time::Instant,
 }
 
 impl<'a> Renderer<'a> {
@@ -350,6 +352,7 @@ impl<'a> Renderer<'a> {
             spinner: None,
             stdout_tty: std::io::stdout().is_terminal(),
             warned_unreadable: false,
+            started: std::time::Instant::now(),
         }
     }
 
@@ -359,12 +362,18 @@ impl<'a> Renderer<'a> {
         self.printer.shows_progress() && (!self.stdout_tty || !self.line.mid_line.get())
     }
 
-    /// Shows (or relabels) the spinner.
-    pub fn waiting(&mut self, label: &str) {
+    /// Shows the spinner, or relabels it when `relabel`.
+    pub fn waiting(&mut self, label: &str, relabel: bool) {
         if let Some(spinner) = &self.spinner {
-            spinner.0.set_message(label.to_string());
+            if relabel {
+                spinner.0.set_message(label.to_string());
+            }
         } else if self.may_spin() {
-            self.spinner = Some(Spinner(self.printer.spinner(label)));
+            let bar = self
+                .printer
+                .spinner(label)
+                .with_elapsed(self.started.elapsed());
+            self.spinner = Some(Spinner(bar));
         }
     }
 
@@ -435,7 +444,7 @@ impl<'a> Renderer<'a> {
                     let out = self.filter.push("\n", false);
                     self.emit_text(&out)?;
                 }
-                self.waiting(&format!("Working ({name})…"));
+                self.waiting(&format!("Working ({name})…"), true);
             }
             AgentEvent::ToolResult { name, response, .. } => {
                 let name = strip_controls(name);
@@ -451,7 +460,7 @@ impl<'a> Renderer<'a> {
                 if self.printer.json {
                     self.printer.json_line(&JsonLine::Heartbeat)?;
                 }
-                self.waiting("Working…");
+                self.waiting("Working…", false);
             }
             AgentEvent::Error { message, .. } => {
                 if self.printer.json {

@@ -362,7 +362,7 @@ async fn dropped(
     ctx.printer.status(format!(
         "Watching the session for the agent's work (about {minutes} minutes)…"
     ));
-    let spinner = ctx.printer.spinner("Watching the session…");
+    let spinner = render::Spinner::new(&ctx.printer, "Watching the session…");
     let mut seen = None;
     for wait in &limits.watch {
         tokio::time::sleep(*wait).await;
@@ -381,13 +381,10 @@ async fn dropped(
             Err(err) if err.is_transient() || matches!(err, Error::BadAnswer { .. }) => {
                 ctx.printer.debug(format!("state read failed: {err}"));
             }
-            Err(err) => {
-                spinner.finish_and_clear();
-                return Err(err);
-            }
+            Err(err) => return Err(err),
         }
     }
-    spinner.finish_and_clear();
+    drop(spinner);
     match seen {
         Some((changes, any)) => {
             if ctx.printer.json {

@@ -9,7 +9,8 @@
 //! |---|---|
 //! | `generate`, `create`, `make`, 生成 | streams a short plan, calls `generate_video` (slow, keep-alives meanwhile), adds video, BGM and title tracks, costs `chat_generate_cost` credits (2001 before the run when there are too few) |
 //! | `title`, 标题 | adds or renames the title silently: tool calls, no text |
-//! | `silent`, `nothing` | runs a tool that changes nothing visible, no text |
+//! | `nothing` | runs a tool that changes nothing, no text |
+//! | `silent` | runs a tool that changes the state but nothing visible, no text |
 //! | `export`, `download`, `gui`, 导出 | talks as if there were a GUI ("click the Export button"), in Chinese when asked in Chinese |
 //! | `temporary` | a normal reply, then "I encountered a temporary issue…" |
 //! | `think` | thought parts (hidden), then a reply |
@@ -154,6 +155,9 @@ pub fn settle(st: &mut EmuState) {
         }
     }
 }
+
+/// How many received messages are kept.
+const MAX_RUNS: usize = 1000;
 
 /// Where generated clips pretend to live (never fetched).
 const MEDIA_BASE: &str = "https://cdn.nemo.test/media";
@@ -520,7 +524,15 @@ fn script_for(message: &str, faults: &ChatFaults) -> (Script, Plan) {
             None,
             Some(Edit::SetTitle { text }),
         );
-    } else if has(&["silent", "nothing"]) {
+    } else if has(&["nothing"]) {
+        s.tool(
+            "check_timeline",
+            json!({}),
+            json!({"status": "success", "changed": false}),
+            None,
+            None,
+        );
+    } else if has(&["silent"]) {
         s.tool(
             "analyze_video",
             json!({}),
@@ -753,6 +765,10 @@ fn start_run(
     settle(&mut st);
     let parsed: Option<Value> = serde_json::from_slice(body).ok();
     if let Some(body) = &parsed {
+        // Kept for tests and `--sandbox` inspection; the oldest go first.
+        if st.chat.runs.len() >= MAX_RUNS {
+            st.chat.runs.remove(0);
+        }
         st.chat.runs.push(RunRecord {
             body: body.clone(),
             at_ms: now_millis(),

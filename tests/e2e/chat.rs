@@ -321,6 +321,18 @@ fn a_silent_reply_without_visible_change_says_so() {
         stdout(&out),
         "The session changed, but nothing visible on the timeline.\n"
     );
+    let out = env
+        .nemo()
+        .args(["--json", "chat", "do nothing"])
+        .assert()
+        .success();
+    assert_eq!(
+        lines(&out).last().unwrap(),
+        &json!({"type": "done", "text": "", "silent": true, "changes": []})
+    );
+    let out = env.nemo().args(["chat", "do nothing"]).assert().success();
+    assert_eq!(stdout(&out), "No visible change on the timeline.\n");
+    assert!(stderr(&out).contains("answered without text"));
 }
 
 #[test]

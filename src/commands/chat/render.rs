@@ -322,7 +322,13 @@ impl StdoutLine {
 }
 
 /// A spinner that is cleared when dropped (a cancelled reply leaves none).
-struct Spinner(ProgressBar);
+pub struct Spinner(ProgressBar);
+
+impl Spinner {
+    pub fn new(printer: &Printer, label: &str) -> Spinner {
+        Spinner(printer.spinner(label))
+    }
+}
 
 impl Drop for Spinner {
     fn drop(&mut self) {

@@ -14,5 +14,9 @@ pub const CLIENT_ID: &str = "NEMO_CLIENT_ID";
 pub const RATE_LIMIT_WAIT: &str = "NEMO_RATE_LIMIT_WAIT";
 pub const SKILL_SOURCE: &str = "SKILL_SOURCE";
 pub const NO_COLOR: &str = "NO_COLOR";
+/// Hidden, for tests: multiplies the waiting schedules of `nemo chat` (the
+/// state watch after a dropped reply, the `Still working…` interval), e.g.
+/// `0.01` to run five minutes of watching in three seconds.
+pub const CHAT_TIME_SCALE: &str = "NEMO_CHAT_TIME_SCALE";
 /// Locale variables, in the order POSIX gives them precedence.
 pub const LOCALE: [&str; 3] = ["LC_ALL", "LC_MESSAGES", "LANG"];

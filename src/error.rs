@@ -84,6 +84,15 @@ pub enum Error {
     #[error("{message}")]
     BadAnswer { message: String },
 
+    /// The reply's connection dropped and no result showed up in the
+    /// session afterwards (exit 9). Its hint must not say "try again": the
+    /// message may still be at work.
+    #[error("{message}")]
+    ReplyLost {
+        message: String,
+        hint: Option<String>,
+    },
+
     /// No session where one is needed and none can be made (exit 10).
     #[error("{message}")]
     NoSession {
@@ -177,7 +186,10 @@ impl Error {
             Error::RateLimited { .. } => 6,
             Error::BadInput { .. } => 7,
             Error::JobFailed { .. } => 8,
-            Error::Network { .. } | Error::Server { .. } | Error::BadAnswer { .. } => 9,
+            Error::Network { .. }
+            | Error::Server { .. }
+            | Error::BadAnswer { .. }
+            | Error::ReplyLost { .. } => 9,
             Error::NoSession { .. } | Error::SessionNotFound { .. } => 10,
             Error::Api { .. } | Error::Http { .. } | Error::Config { .. } | Error::Io { .. } => 1,
             Error::Interrupted { .. } => 130,
@@ -195,7 +207,10 @@ impl Error {
             Error::RateLimited { .. } => "rate_limit",
             Error::BadInput { .. } => "input",
             Error::JobFailed { .. } => "job",
-            Error::Network { .. } | Error::Server { .. } | Error::BadAnswer { .. } => "network",
+            Error::Network { .. }
+            | Error::Server { .. }
+            | Error::BadAnswer { .. }
+            | Error::ReplyLost { .. } => "network",
             Error::NoSession { .. } | Error::SessionNotFound { .. } => "session",
             Error::Api { .. } | Error::Http { .. } => "api",
             Error::Config { .. } => "config",
@@ -227,6 +242,7 @@ impl Error {
             | Error::BadInput { hint, .. }
             | Error::JobFailed { hint, .. }
             | Error::NoSession { hint, .. }
+            | Error::ReplyLost { hint, .. }
             | Error::Config { hint, .. }
             | Error::Interrupted { hint } => hint.clone(),
             Error::TokenRejected { .. } => {
@@ -255,6 +271,7 @@ impl Error {
             | Error::BadInput { hint, .. }
             | Error::JobFailed { hint, .. }
             | Error::NoSession { hint, .. }
+            | Error::ReplyLost { hint, .. }
             | Error::Config { hint, .. }
             | Error::Interrupted { hint } => *hint = new,
             _ => {}

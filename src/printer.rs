@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle, TermLike};
 use serde::Serialize;
 
 use crate::error::{Error, Result};
@@ -144,7 +144,10 @@ impl Printer {
 
     fn target(&self) -> ProgressDrawTarget {
         if self.shows_progress() {
-            ProgressDrawTarget::stderr()
+            ProgressDrawTarget::term_like_with_hz(
+                Box::new(NarrowStderr(console::Term::buffered_stderr())),
+                20,
+            )
         } else {
             ProgressDrawTarget::hidden()
         }
@@ -184,6 +187,47 @@ impl Printer {
         }
         bar.set_message(message.into());
         bar
+    }
+}
+
+/// stderr for indicatif, two columns narrower than the terminal. indicatif
+/// pads a bar's line to the full width, which leaves the cursor in the last
+/// column; the `^C` a terminal echoes on Ctrl-C then wraps onto a new line,
+/// and clearing the bar afterwards would clear that line instead, leaving
+/// the bar on screen.
+#[derive(Debug)]
+struct NarrowStderr(console::Term);
+
+impl TermLike for NarrowStderr {
+    fn width(&self) -> u16 {
+        self.0.size().1.saturating_sub(2).max(1)
+    }
+    fn height(&self) -> u16 {
+        self.0.size().0
+    }
+    fn move_cursor_up(&self, n: usize) -> std::io::Result<()> {
+        self.0.move_cursor_up(n)
+    }
+    fn move_cursor_down(&self, n: usize) -> std::io::Result<()> {
+        self.0.move_cursor_down(n)
+    }
+    fn move_cursor_right(&self, n: usize) -> std::io::Result<()> {
+        self.0.move_cursor_right(n)
+    }
+    fn move_cursor_left(&self, n: usize) -> std::io::Result<()> {
+        self.0.move_cursor_left(n)
+    }
+    fn write_line(&self, s: &str) -> std::io::Result<()> {
+        self.0.write_line(s)
+    }
+    fn write_str(&self, s: &str) -> std::io::Result<()> {
+        self.0.write_str(s)
+    }
+    fn clear_line(&self) -> std::io::Result<()> {
+        self.0.clear_line()
+    }
+    fn flush(&self) -> std::io::Result<()> {
+        self.0.flush()
     }
 }
 

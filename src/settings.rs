@@ -42,6 +42,9 @@ pub struct Settings {
     pub rate_limit_wait: Duration,
     pub output: OutputSettings,
     pub sandbox: bool,
+    /// Multiplies chat's waiting schedules (hidden `NEMO_CHAT_TIME_SCALE`,
+    /// for tests); 1 otherwise.
+    pub chat_time_scale: f64,
 }
 
 /// The three `X-Skill-*` headers sent on every request.
@@ -137,6 +140,20 @@ impl Settings {
                     ))
                 })?,
         };
+        let chat_time_scale = match var(env::CHAT_TIME_SCALE) {
+            None => 1.0,
+            Some(v) => v
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|s| s.is_finite() && *s > 0.0 && *s <= 1000.0)
+                .ok_or_else(|| {
+                    Error::usage(format!(
+                        "{} must be a positive number, not {v:?}",
+                        env::CHAT_TIME_SCALE
+                    ))
+                })?,
+        };
         let locale = env::LOCALE.iter().find_map(|name| var(name));
         Ok(Settings {
             api_url,
@@ -154,6 +171,7 @@ impl Settings {
             rate_limit_wait,
             output: OutputSettings::from_args(args),
             sandbox: args.sandbox,
+            chat_time_scale,
         })
     }
 }

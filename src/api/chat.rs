@@ -1,1 +1,114 @@
-//! (being written; see its issue).
+//! `POST /run_sse`: send one message to the agent and get its reply as a
+//! typed event stream ([`stream::AgentStream`]).
+//!
+//! The request is sent once and never again (`Retry::Once`): a generation
+//! may already be running and would be charged twice. It has no total
+//! timeout of its own; the caller enforces `--timeout`/`--idle-timeout`.
+//! Errors found before the run starts (1001, 1002, 2001) come as ordinary
+//! JSON, so the `Content-Type` is checked before the body is read as SSE.
+
+pub mod stream;
+
+use futures::StreamExt;
+use reqwest::Method;
+use reqwest::header::{self, HeaderValue};
+use serde::Serialize;
+
+use super::{ApiClient, Retry, check_envelope, describe, read_json};
+use crate::error::{Error, Result};
+pub use stream::{AgentEvent, AgentStream, agent_events};
+
+/// The agent every request names.
+pub const APP_NAME: &str = "nemo_agent";
+
+/// The `/run_sse` body, all snake_case (`api.md`).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct RunRequest {
+    pub app_name: String,
+    pub user_id: String,
+    pub session_id: String,
+    pub new_message: NewMessage,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct NewMessage {
+    pub role: String,
+    pub parts: Vec<TextPart>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct TextPart {
+    pub text: String,
+}
+
+impl RunRequest {
+    pub fn new(session_id: &str, message: &str) -> Self {
+        RunRequest {
+            app_name: APP_NAME.into(),
+            // `me` is resolved from the token, as in every other path.
+            user_id: "me".into(),
+            session_id: session_id.into(),
+            new_message: NewMessage {
+                role: "user".into(),
+                parts: vec![TextPart {
+                    text: message.into(),
+                }],
+            },
+        }
+    }
+}
+
+impl ApiClient {
+    /// Sends `message` to the agent in `session_id` and returns its reply as
+    /// events. Fails before any event with the typed error of a JSON answer
+    /// (1001 → `TokenRejected`, 1002/404 → `SessionNotFound`, 2001 →
+    /// `NoCredits`, …).
+    pub async fn run_sse(&self, session_id: &str, message: &str) -> Result<AgentStream> {
+        let body = RunRequest::new(session_id, message);
+        let response = self
+            .send(Retry::Once, None, || {
+                Ok(self
+                    .request(Method::POST, "/run_sse", true)?
+                    .header(header::ACCEPT, "text/event-stream")
+                    .json(&body))
+            })
+            .await?;
+        let content_type = response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v: &HeaderValue| v.to_str().ok())
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        if response.status().is_success() && content_type.starts_with("text/event-stream") {
+            let bytes = response.bytes_stream().map(|chunk| {
+                chunk.map_err(|e| Error::Network {
+                    message: format!(
+                        "the connection to the agent dropped mid-reply ({})",
+                        describe(&e)
+                    ),
+                })
+            });
+            return Ok(Box::pin(agent_events(bytes)));
+        }
+        let value = read_json(response).await?;
+        check_envelope(&value)?;
+        Err(Error::bad_answer(
+            "the agent answered with JSON instead of an event stream",
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_body_is_exactly_as_documented() {
+        let body =
+            serde_json::to_string(&RunRequest::new("5529798706024415232", "hi \"you\"")).unwrap();
+        assert_eq!(
+            body,
+            r#"{"app_name":"nemo_agent","user_id":"me","session_id":"5529798706024415232","new_message":{"role":"user","parts":[{"text":"hi \"you\""}]}}"#
+        );
+    }
+}

@@ -59,6 +59,8 @@ pub struct EmuState {
     pub uploads: Vec<upload::UploadRecord>,
     /// Render jobs by id.
     pub renders: BTreeMap<String, render::Render>,
+    /// Messages the agent received and edits it has under way.
+    pub chat: chat::ChatState,
     pub faults: Faults,
     /// Requests received, oldest first (not persisted).
     #[serde(skip)]

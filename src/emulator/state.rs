@@ -13,6 +13,8 @@ pub async fn latest(
     headers: HeaderMap,
 ) -> Response {
     let mut st = app.lock();
+    // The agent's work under way lands when it is due.
+    super::chat::settle(&mut st);
     let user_id = match authorize(&st, &headers) {
         Ok(user) => user,
         Err(answer) => return answer,

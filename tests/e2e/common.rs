@@ -10,7 +10,7 @@ use tempfile::TempDir;
 
 /// Every variable nemo reads, removed so the developer's own setup never
 /// leaks into a test.
-const SCRUBBED: [&str; 17] = [
+const SCRUBBED: [&str; 18] = [
     "NEMO_API_URL",
     "NEMO_WEB_URL",
     "NEMO_CONFIG_DIR",
@@ -20,6 +20,7 @@ const SCRUBBED: [&str; 17] = [
     "NEMO_TOKEN",
     "NEMO_CLIENT_ID",
     "NEMO_RATE_LIMIT_WAIT",
+    "NEMO_CHAT_TIME_SCALE",
     "SKILL_SOURCE",
     "NO_COLOR",
     "LC_ALL",
@@ -76,7 +77,15 @@ impl Env {
 
     /// `nemo` with a scrubbed environment pointed at this test's emulator.
     pub fn nemo(&self) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_nemo"));
+        let mut cmd = Command::from_std(self.nemo_process());
+        cmd.timeout(std::time::Duration::from_secs(60));
+        cmd
+    }
+
+    /// The same as a plain `std::process::Command`, for tests that need
+    /// the running child (signals, reading output as it comes).
+    pub fn nemo_process(&self) -> std::process::Command {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_nemo"));
         for name in SCRUBBED {
             cmd.env_remove(name);
         }
@@ -85,8 +94,7 @@ impl Env {
             .env("NEMO_CONFIG_DIR", self.config_dir())
             .env("NEMO_API_URL", &self.emu.api_url)
             .env("NEMO_WEB_URL", WEB_URL)
-            .env("NO_PROXY", "127.0.0.1,localhost")
-            .timeout(std::time::Duration::from_secs(60));
+            .env("NO_PROXY", "127.0.0.1,localhost");
         cmd
     }
 

@@ -1,0 +1,736 @@
+//! The agent's reply as typed events: the bytes of `/run_sse` → SSE events
+//! (eventsource-stream) → [`AgentEvent`]s (`../shared/spec/api.md` "Send a
+//! message").
+//!
+//! One module that the terminal renderer, the JSON Lines renderer and the
+//! tests all consume. It owns the ADK event shapes (camelCase, unknown fields
+//! ignored), the `partial` de-duplication (each piece of text comes out once,
+//! the aggregated final event never repeats it), hidden `thought` parts, and
+//! the gateway's keep-alives (empty `data:` lines, `: comment` lines, small
+//! heartbeat events), which all become [`AgentEvent::Heartbeat`].
+//!
+//! It does not print, time out or retry: the caller does.
+//!
+//! The contract of the stream's items: an `Err(Error::BadAnswer)` is one
+//! event that could not be read (the stream goes on); any other `Err` means
+//! the stream broke (the connection dropped) and is the last item.
+
+use std::collections::HashSet;
+use std::pin::Pin;
+
+use bytes::Bytes;
+use eventsource_stream::{Event, EventStreamError, Eventsource};
+use futures::{Stream, StreamExt};
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+
+/// One thing the agent did, in the order it happened.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AgentEvent {
+    /// New reply text, each piece once. `starts_message` is set on the first
+    /// piece of a new model message (the renderer separates messages).
+    Text { text: String, starts_message: bool },
+    /// The agent called a tool (`functionCall`).
+    ToolCall {
+        id: Option<String>,
+        name: String,
+        args: Value,
+    },
+    /// A tool's result (`functionResponse`).
+    ToolResult {
+        id: Option<String>,
+        name: String,
+        response: Value,
+    },
+    /// A keep-alive: the agent is still working.
+    Heartbeat,
+    /// The model or the server failed (`errorCode`/`errorMessage`, or
+    /// `{"error": …}`).
+    Error {
+        code: Option<String>,
+        message: String,
+    },
+}
+
+/// The typed event stream of one reply.
+pub type AgentStream = Pin<Box<dyn Stream<Item = Result<AgentEvent>> + Send>>;
+
+/// Parses a byte stream (network chunks, split anywhere) into agent events.
+/// Byte-stream errors are passed through as the stream's last item.
+pub fn agent_events<S>(bytes: S) -> impl Stream<Item = Result<AgentEvent>> + Send + 'static
+where
+    S: Stream<Item = Result<Bytes>> + Send + 'static,
+{
+    let bytes = futures::stream::unfold(
+        (bytes.boxed(), KeepAliveComments::default(), false),
+        |(mut bytes, mut comments, finished)| async move {
+            if finished {
+                return None;
+            }
+            match bytes.next().await {
+                Some(chunk) => {
+                    let chunk = chunk.map(|chunk| comments.feed(&chunk));
+                    Some((chunk, (bytes, comments, false)))
+                }
+                // A CR at the very end could still have been the start of a
+                // CRLF, so the SSE parser waits for one more byte: give it.
+                None if comments.after_cr => {
+                    Some((Ok(Bytes::from_static(b"\n")), (bytes, comments, true)))
+                }
+                None => None,
+            }
+        },
+    );
+    let events = bytes.eventsource();
+    let mut parser = EventParser::default();
+    let items = events
+        .flat_map(move |item| {
+            let out = match item {
+                Ok(event) => parser.on_event(&event),
+                Err(err) => vec![Err(stream_error(err))],
+            };
+            futures::stream::iter(out)
+        })
+        .boxed();
+    // Anything but an unreadable event ends the stream after itself; the
+    // connection is not polled again.
+    futures::stream::unfold((items, false), |(mut items, ended)| async move {
+        if ended {
+            return None;
+        }
+        let item = items.next().await?;
+        let last = matches!(&item, Err(err) if !matches!(err, Error::BadAnswer { .. }));
+        Some((item, (items, last)))
+    })
+}
+
+fn stream_error(err: EventStreamError<Error>) -> Error {
+    match err {
+        EventStreamError::Transport(err) => err,
+        EventStreamError::Utf8(_) => Error::Network {
+            message: "the agent's stream broke: it is not valid UTF-8".into(),
+        },
+        EventStreamError::Parser(_) => Error::Network {
+            message: "the agent's stream broke: it cannot be read as server-sent events".into(),
+        },
+    }
+}
+
+/// eventsource-stream drops SSE comment lines, as the SSE spec says; the
+/// gateway uses them as keep-alives, which the caller must see (spinner,
+/// idle time, JSON Lines). So a comment line that stands between events is
+/// rewritten, byte by byte across chunk boundaries, into an empty `data:`
+/// line, which the parser reads as a heartbeat. A comment inside an event
+/// is left alone (and dropped by eventsource-stream).
+#[derive(Debug)]
+struct KeepAliveComments {
+    line_start: bool,
+    after_cr: bool,
+    in_event: bool,
+    skipping: bool,
+}
+
+impl Default for KeepAliveComments {
+    fn default() -> Self {
+        KeepAliveComments {
+            line_start: true,
+            after_cr: false,
+            in_event: false,
+            skipping: false,
+        }
+    }
+}
+
+impl KeepAliveComments {
+    fn feed(&mut self, chunk: &[u8]) -> Bytes {
+        let mut out = Vec::with_capacity(chunk.len() + 8);
+        for &b in chunk {
+            if self.after_cr && b == b'\n' {
+                // The LF of a CRLF: the line already ended at the CR.
+                self.after_cr = false;
+                out.push(b);
+                continue;
+            }
+            self.after_cr = false;
+            if b == b'\r' || b == b'\n' {
+                if self.skipping {
+                    self.skipping = false;
+                } else if self.line_start {
+                    // A blank line ends (dispatches) the event.
+                    self.in_event = false;
+                }
+                self.line_start = true;
+                self.after_cr = b == b'\r';
+                out.push(b);
+                continue;
+            }
+            if self.skipping {
+                continue;
+            }
+            if self.line_start {
+                self.line_start = false;
+                if b == b':' && !self.in_event {
+                    out.extend_from_slice(b"data:");
+                    self.skipping = true;
+                    self.in_event = true;
+                    continue;
+                }
+                self.in_event = true;
+            }
+            out.push(b);
+        }
+        Bytes::from(out)
+    }
+}
+
+/// An ADK `Event`, as far as the client reads it. Every field is optional
+/// and unknown fields are ignored.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+struct AdkEvent {
+    content: Option<Content>,
+    partial: Option<bool>,
+    error_code: Option<Value>,
+    error_message: Option<Value>,
+    id: Option<Value>,
+    invocation_id: Option<Value>,
+    author: Option<Value>,
+    actions: Option<Value>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+struct Content {
+    parts: Option<Vec<Part>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+struct Part {
+    text: Option<String>,
+    thought: Option<bool>,
+    function_call: Option<FunctionCall>,
+    function_response: Option<FunctionResponse>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct FunctionCall {
+    id: Option<String>,
+    name: Option<String>,
+    args: Option<Value>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct FunctionResponse {
+    id: Option<String>,
+    name: Option<String>,
+    response: Option<Value>,
+}
+
+const HEARTBEAT_NAMES: [&str; 5] = ["heartbeat", "ping", "keepalive", "keep-alive", "keep_alive"];
+
+fn is_heartbeat_name(value: &str) -> bool {
+    HEARTBEAT_NAMES.contains(&value.trim().to_ascii_lowercase().as_str())
+}
+
+/// Turns SSE events into agent events, remembering what the `partial`
+/// pieces already said.
+#[derive(Debug, Default)]
+pub struct EventParser {
+    /// Text of the `partial: true` pieces since the last final event.
+    partial_text: String,
+    in_partial: bool,
+    /// Tool calls and results already reported, by id.
+    seen: HashSet<(bool, String)>,
+}
+
+impl EventParser {
+    /// The agent events of one SSE event (none, one or several).
+    pub fn on_event(&mut self, event: &Event) -> Vec<Result<AgentEvent>> {
+        if is_heartbeat_name(&event.event) {
+            return vec![Ok(AgentEvent::Heartbeat)];
+        }
+        let data = event.data.trim();
+        if data.is_empty() || is_heartbeat_name(data) {
+            return vec![Ok(AgentEvent::Heartbeat)];
+        }
+        let value: Value = match serde_json::from_str(data) {
+            Ok(value @ Value::Object(_)) => value,
+            _ => return vec![Err(unreadable(data, "it is not a JSON object"))],
+        };
+        if let Some(error) = value.get("error").filter(|e| !e.is_null())
+            && value.get("content").is_none()
+        {
+            return vec![Ok(AgentEvent::Error {
+                code: value.get("code").and_then(text_of),
+                message: error_text(error)
+                    .unwrap_or_else(|| "the server failed while answering".into()),
+            })];
+        }
+        if ["type", "event", "kind"].iter().any(|k| {
+            value
+                .get(*k)
+                .and_then(Value::as_str)
+                .is_some_and(is_heartbeat_name)
+        }) || value.get("heartbeat").is_some()
+        {
+            return vec![Ok(AgentEvent::Heartbeat)];
+        }
+        let adk: AdkEvent = match serde_json::from_value(value) {
+            Ok(adk) => adk,
+            Err(e) => return vec![Err(unreadable(data, &e.to_string()))],
+        };
+        self.on_adk(adk)
+    }
+
+    fn on_adk(&mut self, adk: AdkEvent) -> Vec<Result<AgentEvent>> {
+        let mut out = Vec::new();
+        let parts = adk.content.and_then(|c| c.parts).unwrap_or_default();
+        let text: String = parts
+            .iter()
+            .filter(|p| p.thought != Some(true))
+            .filter_map(|p| p.text.as_deref())
+            .collect();
+        if adk.partial == Some(true) {
+            if !text.is_empty() {
+                let starts_message = !self.in_partial;
+                self.in_partial = true;
+                self.partial_text.push_str(&text);
+                out.push(Ok(AgentEvent::Text {
+                    text,
+                    starts_message,
+                }));
+            }
+        } else if self.in_partial {
+            // The aggregated final event repeats the pieces: show only what
+            // they did not already say.
+            if let Some(rest) = text.strip_prefix(self.partial_text.as_str())
+                && !rest.is_empty()
+            {
+                out.push(Ok(AgentEvent::Text {
+                    text: rest.to_string(),
+                    starts_message: false,
+                }));
+            }
+            self.in_partial = false;
+            self.partial_text.clear();
+        } else if !text.is_empty() {
+            out.push(Ok(AgentEvent::Text {
+                text,
+                starts_message: true,
+            }));
+        }
+        for part in parts {
+            if let Some(call) = part.function_call
+                && self.first_time(false, call.id.as_deref())
+            {
+                out.push(Ok(AgentEvent::ToolCall {
+                    id: call.id,
+                    name: call.name.unwrap_or_default(),
+                    args: call.args.unwrap_or(Value::Null),
+                }));
+            }
+            if let Some(result) = part.function_response
+                && self.first_time(true, result.id.as_deref())
+            {
+                out.push(Ok(AgentEvent::ToolResult {
+                    id: result.id,
+                    name: result.name.unwrap_or_default(),
+                    response: result.response.unwrap_or(Value::Null),
+                }));
+            }
+        }
+        if adk.error_code.is_some() || adk.error_message.is_some() {
+            let code = adk.error_code.as_ref().and_then(text_of);
+            let message =
+                adk.error_message
+                    .as_ref()
+                    .and_then(text_of)
+                    .unwrap_or_else(|| match &code {
+                        Some(code) => format!("the model failed ({code})"),
+                        None => "the model failed".into(),
+                    });
+            out.push(Ok(AgentEvent::Error { code, message }));
+        }
+        let adk_shaped = adk.id.is_some()
+            || adk.invocation_id.is_some()
+            || adk.author.is_some()
+            || adk.actions.is_some();
+        if out.is_empty() && !adk_shaped && adk.partial.is_none() {
+            // A small event with nothing in it: the gateway's heartbeat.
+            out.push(Ok(AgentEvent::Heartbeat));
+        }
+        out
+    }
+
+    /// Whether a tool call (or result) with this id is new; calls without
+    /// an id are always new.
+    fn first_time(&mut self, result: bool, id: Option<&str>) -> bool {
+        match id {
+            Some(id) if !id.is_empty() => self.seen.insert((result, id.to_string())),
+            _ => true,
+        }
+    }
+}
+
+fn text_of(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// The message of `{"error": "…"}` or `{"error": {"message": "…"}}`.
+fn error_text(error: &Value) -> Option<String> {
+    text_of(error).or_else(|| {
+        ["message", "detail", "error"]
+            .iter()
+            .find_map(|k| error.get(*k).and_then(text_of))
+    })
+}
+
+fn unreadable(data: &str, why: &str) -> Error {
+    let mut sample: String = data.chars().take(60).collect();
+    if sample.len() < data.len() {
+        sample.push('…');
+    }
+    Error::bad_answer(format!(
+        "an event from the agent cannot be read ({why}): {}",
+        crate::sanitize::strip_controls(&sample)
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    fn block_on<F: std::future::Future>(future: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("a runtime")
+            .block_on(future)
+    }
+
+    /// All events of `chunks`, fed as separate network chunks.
+    fn parse_chunks(chunks: Vec<Vec<u8>>) -> Vec<Result<AgentEvent>> {
+        let stream = futures::stream::iter(chunks.into_iter().map(|c| Ok(Bytes::from(c))));
+        block_on(agent_events(stream).collect::<Vec<_>>())
+    }
+
+    fn parse(bytes: &[u8]) -> Vec<AgentEvent> {
+        parse_chunks(vec![bytes.to_vec()])
+            .into_iter()
+            .map(|e| e.expect("readable"))
+            .collect()
+    }
+
+    fn text(t: &str, starts: bool) -> AgentEvent {
+        AgentEvent::Text {
+            text: t.into(),
+            starts_message: starts,
+        }
+    }
+
+    fn texts(events: &[AgentEvent]) -> String {
+        events
+            .iter()
+            .filter_map(|e| match e {
+                AgentEvent::Text { text, .. } => Some(text.as_str()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    const ADK_EVENT: &str = r#"{"id":"rAnWGSiV","invocationId":"e-3f6d","author":"nemo_agent","timestamp":1743712257.39,"content":{"role":"model","parts":[{"text":"Generating your video now…"}]},"partial":false,"actions":{"stateDelta":{},"artifactDelta":{},"requestedAuthConfigs":{}},"usageMetadata":{"promptTokenCount":12},"someFutureField":[1,2,3]}"#;
+
+    #[test]
+    fn adk_events_with_unknown_fields() {
+        let events = parse(format!("data: {ADK_EVENT}\n\n").as_bytes());
+        assert_eq!(events, vec![text("Generating your video now…", true)]);
+        // Unknown fields inside parts and content, too.
+        let odd = r#"data: {"content":{"role":"model","x":1,"parts":[{"text":"hi","videoMetadata":{},"unknown":true}]},"partial":false,"author":"a"}"#;
+        assert_eq!(
+            parse(format!("{odd}\n\n").as_bytes()),
+            vec![text("hi", true)]
+        );
+    }
+
+    #[test]
+    fn partial_pieces_then_the_aggregated_event_print_each_piece_once() {
+        let sse = [
+            r#"data: {"author":"a","partial":true,"content":{"role":"model","parts":[{"text":"Hello"}]}}"#,
+            r#"data: {"author":"a","partial":true,"content":{"role":"model","parts":[{"text":", wor"}]}}"#,
+            r#"data: {"author":"a","partial":true,"content":{"role":"model","parts":[{"text":"ld!"}]}}"#,
+            r#"data: {"author":"a","partial":false,"content":{"role":"model","parts":[{"text":"Hello, world!"}]}}"#,
+            r#"data: {"author":"a","content":{"role":"model","parts":[{"text":"Second message."}]}}"#,
+        ]
+        .join("\n\n")
+            + "\n\n";
+        let events = parse(sse.as_bytes());
+        assert_eq!(
+            events,
+            vec![
+                text("Hello", true),
+                text(", wor", false),
+                text("ld!", false),
+                text("Second message.", true),
+            ]
+        );
+        assert_eq!(texts(&events), "Hello, world!Second message.");
+    }
+
+    #[test]
+    fn a_final_event_saying_more_than_its_pieces_adds_only_the_rest() {
+        let sse = concat!(
+            "data: {\"partial\":true,\"content\":{\"parts\":[{\"text\":\"Hel\"}]}}\n\n",
+            "data: {\"partial\":false,\"content\":{\"parts\":[{\"text\":\"Hello.\"},{\"functionCall\":{\"id\":\"c1\",\"name\":\"t\",\"args\":{}}}]}}\n\n",
+        );
+        let events = parse(sse.as_bytes());
+        assert_eq!(events[0], text("Hel", true));
+        assert_eq!(events[1], text("lo.", false));
+        assert!(matches!(&events[2], AgentEvent::ToolCall { name, .. } if name == "t"));
+    }
+
+    #[test]
+    fn thought_parts_are_hidden() {
+        let sse = r#"data: {"author":"a","content":{"role":"model","parts":[{"text":"let me think about the user","thought":true},{"text":"Sure!"}]}}
+
+data: {"author":"a","partial":true,"content":{"parts":[{"text":"hmm","thought":true}]}}
+
+"#;
+        assert_eq!(parse(sse.as_bytes()), vec![text("Sure!", true)]);
+    }
+
+    #[test]
+    fn function_calls_and_responses() {
+        let sse = r#"data: {"author":"nemo_agent","content":{"role":"model","parts":[{"functionCall":{"id":"call-1","name":"generate_video","args":{"prompt":"a panda"}}}]},"longRunningToolIds":["call-1"]}
+
+data: {"author":"nemo_agent","content":{"role":"user","parts":[{"functionResponse":{"id":"call-1","name":"generate_video","response":{"status":"ok"}}}]}}
+
+data: {"author":"nemo_agent","content":{"role":"user","parts":[{"functionResponse":{"id":"call-1","name":"generate_video","response":{"status":"ok"}}}]}}
+
+"#;
+        assert_eq!(
+            parse(sse.as_bytes()),
+            vec![
+                AgentEvent::ToolCall {
+                    id: Some("call-1".into()),
+                    name: "generate_video".into(),
+                    args: json!({"prompt": "a panda"}),
+                },
+                AgentEvent::ToolResult {
+                    id: Some("call-1".into()),
+                    name: "generate_video".into(),
+                    response: json!({"status": "ok"}),
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn error_code_events() {
+        let sse = r#"data: {"author":"a","errorCode":"RESOURCE_EXHAUSTED","errorMessage":"The model is overloaded"}
+
+data: {"author":"a","errorCode":500}
+
+"#;
+        assert_eq!(
+            parse(sse.as_bytes()),
+            vec![
+                AgentEvent::Error {
+                    code: Some("RESOURCE_EXHAUSTED".into()),
+                    message: "The model is overloaded".into(),
+                },
+                AgentEvent::Error {
+                    code: Some("500".into()),
+                    message: "the model failed (500)".into(),
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn server_error_data() {
+        assert_eq!(
+            parse(b"data: {\"error\": \"Internal error: boom\"}\n\n"),
+            vec![AgentEvent::Error {
+                code: None,
+                message: "Internal error: boom".into()
+            }]
+        );
+        assert_eq!(
+            parse(b"data: {\"error\": {\"message\": \"quota\", \"code\": 429}}\n\n"),
+            vec![AgentEvent::Error {
+                code: None,
+                message: "quota".into()
+            }]
+        );
+    }
+
+    #[test]
+    fn keep_alives_of_every_kind() {
+        let sse = concat!(
+            "data:\n\n",
+            "data: \n\n",
+            ": keep-alive\n\n",
+            ":\n\n",
+            "data: {\"type\":\"heartbeat\"}\n\n",
+            "data: {\"heartbeat\":1712345}\n\n",
+            "event: ping\ndata: {}\n\n",
+            "data: {}\n\n",
+            "data: ping\n\n",
+        );
+        let events = parse(sse.as_bytes());
+        assert_eq!(events, vec![AgentEvent::Heartbeat; 9]);
+        // An ADK event with nothing to show is not a heartbeat.
+        let quiet = r#"data: {"author":"a","actions":{"stateDelta":{"x":1}}}"#;
+        assert_eq!(parse(format!("{quiet}\n\n").as_bytes()), vec![]);
+        // A comment inside an event is ignored; the event is read.
+        assert_eq!(
+            parse(b"data: {\"content\":{\"parts\":[{\"text\":\"a\"}]},\n: note\ndata: \"partial\":false}\n\n"),
+            vec![text("a", true)]
+        );
+    }
+
+    #[test]
+    fn crlf_and_cr_line_endings() {
+        let lf = format!("data: {ADK_EVENT}\n\n: ka\n\ndata:\n\n");
+        let crlf = lf.replace('\n', "\r\n");
+        let cr = lf.replace('\n', "\r");
+        let expected = vec![
+            text("Generating your video now…", true),
+            AgentEvent::Heartbeat,
+            AgentEvent::Heartbeat,
+        ];
+        assert_eq!(parse(lf.as_bytes()), expected);
+        assert_eq!(parse(crlf.as_bytes()), expected);
+        assert_eq!(parse(cr.as_bytes()), expected);
+    }
+
+    #[test]
+    fn multi_byte_utf8_split_across_chunks() {
+        let sse = "data: {\"content\":{\"parts\":[{\"text\":\"你好，熊猫 🐼\"}]}}\n\n".as_bytes();
+        let panda = sse.windows(4).position(|w| w == "🐼".as_bytes()).unwrap();
+        let ni = sse.windows(3).position(|w| w == "你".as_bytes()).unwrap();
+        // Inside the 4-byte emoji and inside a 3-byte character.
+        let chunks = vec![
+            sse[..ni + 1].to_vec(),
+            sse[ni + 1..panda + 2].to_vec(),
+            sse[panda + 2..].to_vec(),
+        ];
+        let events: Vec<_> = parse_chunks(chunks)
+            .into_iter()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(events, vec![text("你好，熊猫 🐼", true)]);
+    }
+
+    #[test]
+    fn unreadable_events_are_reported_and_the_stream_goes_on() {
+        let events = parse_chunks(vec![
+            b"data: {not json\n\ndata: [1,2]\n\ndata: {\"content\":{\"parts\":[{\"text\":\"ok\"}]}}\n\n".to_vec(),
+        ]);
+        assert!(
+            matches!(&events[0], Err(Error::BadAnswer { message }) if message.contains("{not json"))
+        );
+        assert!(matches!(&events[1], Err(Error::BadAnswer { .. })));
+        assert_eq!(events[2].as_ref().unwrap(), &text("ok", true));
+        // A part of the wrong type is reported, not guessed at.
+        let events = parse_chunks(vec![b"data: {\"content\":{\"parts\":\"x\"}}\n\n".to_vec()]);
+        assert!(matches!(&events[0], Err(Error::BadAnswer { .. })));
+    }
+
+    #[test]
+    fn a_broken_connection_is_the_last_item() {
+        let chunks: Vec<Result<Bytes>> = vec![
+            Ok(Bytes::from_static(
+                b"data: {\"content\":{\"parts\":[{\"text\":\"a\"}]}}\n\n",
+            )),
+            Err(Error::Network {
+                message: "dropped".into(),
+            }),
+            Ok(Bytes::from_static(
+                b"data: {\"content\":{\"parts\":[{\"text\":\"b\"}]}}\n\n",
+            )),
+        ];
+        let events = block_on(agent_events(futures::stream::iter(chunks)).collect::<Vec<_>>());
+        assert_eq!(events.len(), 2);
+        assert!(matches!(&events[1], Err(Error::Network { .. })));
+        // Invalid UTF-8 breaks the stream too.
+        let events = parse_chunks(vec![b"data: \xff\xfe\n\n".to_vec()]);
+        assert!(matches!(events.last(), Some(Err(Error::Network { .. }))));
+    }
+
+    /// A stream with every feature the parser must handle.
+    fn rich_stream() -> Vec<u8> {
+        let mut s = String::new();
+        s.push_str(": hello from the gateway\r\n\r\n");
+        s.push_str(&format!("data: {ADK_EVENT}\r\n\r\n"));
+        s.push_str("data: {\"partial\":true,\"content\":{\"parts\":[{\"text\":\"熊猫\"}]}}\n\n");
+        s.push_str("data: {\"partial\":true,\"content\":{\"parts\":[{\"text\":\" 🐼 walks\",\"x\":1}]}}\n\n");
+        s.push_str(
+            "data: {\"partial\":false,\"content\":{\"parts\":[{\"text\":\"熊猫 🐼 walks\"}]}}\n\n",
+        );
+        s.push_str("data: {\"content\":{\"parts\":[{\"text\":\"secret\",\"thought\":true},{\"functionCall\":{\"id\":\"1\",\"name\":\"gen\",\"args\":{\"p\":\"é\"}}}]}}\r\n\r\n");
+        s.push_str("data:\n\n:\n\ndata: {\"type\":\"heartbeat\"}\n\n");
+        s.push_str("data: {\"content\":{\"role\":\"user\",\"parts\":[{\"functionResponse\":{\"id\":\"1\",\"name\":\"gen\",\"response\":{\"ok\":true}}}]}}\n\n");
+        s.push_str("data: {\"errorCode\":\"E\",\"errorMessage\":\"bad ü\"}\r\r");
+        s.push_str("data: {\"error\":\"gone\"}\n\n");
+        s.into_bytes()
+    }
+
+    fn events_of(chunks: Vec<Vec<u8>>) -> Vec<String> {
+        parse_chunks(chunks)
+            .into_iter()
+            .map(|e| format!("{e:?}"))
+            .collect()
+    }
+
+    #[test]
+    fn the_rich_stream_reads_as_expected() {
+        let events: Vec<AgentEvent> = parse(&rich_stream());
+        assert_eq!(events.len(), 11, "{events:?}");
+        assert_eq!(events[0], AgentEvent::Heartbeat);
+        assert_eq!(texts(&events), "Generating your video now…熊猫 🐼 walks");
+        assert!(events.contains(&AgentEvent::Error {
+            code: Some("E".into()),
+            message: "bad ü".into()
+        }));
+    }
+
+    #[test]
+    fn the_same_bytes_split_at_every_boundary_give_the_same_events() {
+        let bytes = rich_stream();
+        let whole = events_of(vec![bytes.clone()]);
+        for i in 0..=bytes.len() {
+            let split = events_of(vec![bytes[..i].to_vec(), bytes[i..].to_vec()]);
+            assert_eq!(split, whole, "split at byte {i}");
+        }
+        let one_by_one = events_of(bytes.iter().map(|b| vec![*b]).collect());
+        assert_eq!(one_by_one, whole);
+    }
+
+    proptest! {
+        #[test]
+        fn any_chunking_gives_the_same_events(cuts in prop::collection::vec(any::<prop::sample::Index>(), 0..12)) {
+            let bytes = rich_stream();
+            let mut points: Vec<usize> = cuts.iter().map(|c| c.index(bytes.len() + 1)).collect();
+            points.sort_unstable();
+            let mut chunks = Vec::new();
+            let mut last = 0;
+            for p in points {
+                chunks.push(bytes[last..p].to_vec());
+                last = p;
+            }
+            chunks.push(bytes[last..].to_vec());
+            prop_assert_eq!(events_of(chunks), events_of(vec![bytes]));
+        }
+    }
+}

@@ -7,27 +7,9 @@
 #   bench/startup.sh
 set -euo pipefail
 
-cd "$(dirname "$0")/.."
-cargo build --release --quiet
-NEMO="$PWD/target/release/nemo"
+. "$(dirname "$0")/common.sh"
 
-WORK="$(mktemp -d)"
-SANDBOX_PID=""
-cleanup() {
-  if [ -n "$SANDBOX_PID" ]; then kill "$SANDBOX_PID" 2>/dev/null || true; wait "$SANDBOX_PID" 2>/dev/null || true; fi
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-export NEMO_CONFIG_DIR="$WORK/config"
-unset NEMO_TOKEN NEMO_SESSION NEMO_CLIENT_ID
-"$NEMO" sandbox > "$WORK/sandbox.out" 2> /dev/null &
-SANDBOX_PID=$!
-for _ in $(seq 100); do
-  grep -q '^NEMO_API_URL=' "$WORK/sandbox.out" 2>/dev/null && break
-  sleep 0.1
-done
-export NEMO_API_URL="$(sed -n 's/^NEMO_API_URL=//p' "$WORK/sandbox.out")"
+start_sandbox
 "$NEMO" -q session new > /dev/null
 
 echo "binary: $(du -h "$NEMO" | cut -f1) ($NEMO)"

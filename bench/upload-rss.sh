@@ -10,17 +10,7 @@
 # and a 500 MB upload, the wall time, and the emulator's own peak RSS.
 set -euo pipefail
 
-cd "$(dirname "$0")/.."
-cargo build --release --quiet
-NEMO="$PWD/target/release/nemo"
-
-WORK="$(mktemp -d)"
-SANDBOX_PID=""
-cleanup() {
-  if [ -n "$SANDBOX_PID" ]; then kill "$SANDBOX_PID" 2>/dev/null || true; wait "$SANDBOX_PID" 2>/dev/null || true; fi
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+. "$(dirname "$0")/common.sh"
 
 SIZE=$((500 * 1024 * 1024))
 if [ "${REAL:-0}" = 1 ]; then
@@ -32,15 +22,7 @@ else
 fi
 head -c $((1024 * 1024)) /dev/urandom > "$WORK/small.mp4"
 
-export NEMO_CONFIG_DIR="$WORK/config"
-unset NEMO_TOKEN NEMO_SESSION NEMO_CLIENT_ID
-"$NEMO" sandbox > "$WORK/sandbox.out" 2> "$WORK/sandbox.err" &
-SANDBOX_PID=$!
-for _ in $(seq 100); do
-  grep -q '^NEMO_API_URL=' "$WORK/sandbox.out" 2>/dev/null && break
-  sleep 0.1
-done
-export NEMO_API_URL="$(sed -n 's/^NEMO_API_URL=//p' "$WORK/sandbox.out")"
+start_sandbox
 "$NEMO" session new > /dev/null 2>&1
 
 measure() { # file -> sets RSS (peak KB) and WALL

@@ -59,6 +59,10 @@ pub struct RenderFaults {
     pub render_cdn_no_ranges: bool,
     /// The fallback download answers HTTP 302 to the CDN instead of the file.
     pub render_download_redirect: bool,
+    /// Rendered files grow by a trailing MP4 `free` box of this many bytes
+    /// (at least 8, at most 4 GiB − 1), still playable: for measuring that
+    /// downloads stream (`bench/download-rss.sh`).
+    pub render_pad_bytes: u64,
 }
 
 impl Default for RenderFaults {
@@ -75,6 +79,7 @@ impl Default for RenderFaults {
             render_cdn_cut_after: None,
             render_cdn_no_ranges: false,
             render_download_redirect: false,
+            render_pad_bytes: 0,
         }
     }
 }
@@ -316,7 +321,7 @@ async fn status(State(app): State<App>, Path(id): Path<String>, headers: HeaderM
             answer["output"] = json!({
                 "url": url,
                 "duration": 1.0,
-                "size": RENDERED_MP4.len(),
+                "size": rendered_len(st.faults.render.render_pad_bytes),
             });
         }
         if let Some(error) = error {
@@ -380,7 +385,8 @@ async fn download(State(app): State<App>, Path(id): Path<String>, headers: Heade
             Err(_) => refuse(StatusCode::INTERNAL_SERVER_ERROR, "bad redirect"),
         };
     }
-    serve(&headers, true, None, &render.file_name())
+    let pad = st.faults.render.render_pad_bytes;
+    serve(&headers, true, None, &render.file_name(), pad)
 }
 
 /// `GET /renders/<id>.<format>` on the CDN listener: no auth, like a
@@ -407,7 +413,13 @@ async fn cdn_file(
     }
     let ranges = !st.faults.render.render_cdn_no_ranges;
     let cut = st.faults.render.render_cdn_cut_after.take();
-    serve(&headers, ranges, cut, &file)
+    serve(
+        &headers,
+        ranges,
+        cut,
+        &file,
+        st.faults.render.render_pad_bytes,
+    )
 }
 
 /// An S3-style XML error, as a CDN in front of a bucket answers.
@@ -454,11 +466,56 @@ fn wanted(range: Option<&str>, len: u64) -> Wanted {
     Wanted::Part { start, end }
 }
 
+/// The size of the `free` box that `render_pad_bytes` asks for.
+fn pad_box_len(pad: u64) -> u64 {
+    if pad == 0 {
+        0
+    } else {
+        pad.clamp(8, u64::from(u32::MAX))
+    }
+}
+
+/// The rendered file's length: the fixture plus the padding box.
+pub fn rendered_len(pad: u64) -> u64 {
+    RENDERED_MP4.len() as u64 + pad_box_len(pad)
+}
+
+/// Bytes `start..end` of the rendered file, made on the fly in 64 KiB
+/// pieces so that a padded file of any size costs no memory.
+fn rendered_pieces(
+    pad: u64,
+    start: u64,
+    end: u64,
+) -> impl futures::Stream<Item = Result<Bytes, std::io::Error>> {
+    const PIECE: u64 = 64 * 1024;
+    let fixture = RENDERED_MP4.len() as u64;
+    let boxed = pad_box_len(pad);
+    let mut header = [0u8; 8];
+    header[..4].copy_from_slice(&(boxed as u32).to_be_bytes());
+    header[4..].copy_from_slice(b"free");
+    let starts = (start..end).step_by(PIECE as usize);
+    futures::stream::iter(starts.map(move |from| {
+        let to = (from + PIECE).min(end);
+        let mut piece = vec![0u8; (to - from) as usize];
+        for (i, byte) in piece.iter_mut().enumerate() {
+            let at = from + i as u64;
+            if at < fixture {
+                *byte = RENDERED_MP4[at as usize];
+            } else if at - fixture < 8 {
+                *byte = header[(at - fixture) as usize];
+            } else {
+                // Everything past the header is zero: skip the rest.
+                break;
+            }
+        }
+        Ok(Bytes::from(piece))
+    }))
+}
+
 /// Serves the rendered file, honouring `Range` when `ranges`; `cut`: drop
 /// the connection after that many body bytes.
-fn serve(headers: &HeaderMap, ranges: bool, cut: Option<u64>, file: &str) -> Response {
-    let all = RENDERED_MP4;
-    let len = all.len() as u64;
+fn serve(headers: &HeaderMap, ranges: bool, cut: Option<u64>, file: &str, pad: u64) -> Response {
+    let len = rendered_len(pad);
     let range = headers.get(header::RANGE).and_then(|v| v.to_str().ok());
     let want = if ranges {
         wanted(range, len)
@@ -476,27 +533,20 @@ fn serve(headers: &HeaderMap, ranges: bool, cut: Option<u64>, file: &str) -> Res
             return response;
         }
     };
-    let body = Bytes::from_static(&all[start as usize..=end as usize]);
-    let body_len = body.len() as u64;
+    let body_len = end + 1 - start;
     let stream_body = match cut {
         Some(n) if n < body_len => {
-            let first = body.slice(..n as usize);
-            // The first piece goes out, then the connection breaks.
-            let pieces: Vec<Result<Bytes, std::io::Error>> = vec![
-                Ok(first),
+            // The first n bytes go out, then the connection breaks.
+            let broken = futures::stream::once(async {
+                tokio::time::sleep(Duration::from_millis(100)).await;
                 Err(std::io::Error::new(
                     std::io::ErrorKind::ConnectionReset,
                     "cut by the render_cdn_cut_after fault",
-                )),
-            ];
-            Body::from_stream(futures::stream::iter(pieces).then(|piece| async move {
-                if piece.is_err() {
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                }
-                piece
-            }))
+                ))
+            });
+            Body::from_stream(rendered_pieces(pad, start, start + n).chain(broken))
         }
-        _ => Body::from(body),
+        _ => Body::from_stream(rendered_pieces(pad, start, end + 1)),
     };
     let mut response = (status, stream_body).into_response();
     let h = response.headers_mut();
@@ -592,6 +642,8 @@ mod tests {
     #[test]
     fn the_fixture_is_an_mp4() {
         assert!(RENDERED_MP4.len() > 1000);
+        assert_eq!(rendered_len(0), RENDERED_MP4.len() as u64);
+        assert_eq!(rendered_len(3), RENDERED_MP4.len() as u64 + 8);
         assert_eq!(&RENDERED_MP4[4..8], b"ftyp");
     }
 }

@@ -388,6 +388,29 @@ fn a_download_cut_halfway_is_resumed_with_a_range_request() {
 }
 
 #[test]
+fn a_large_padded_render_is_streamed_and_resumed_whole() {
+    // A 3 MiB file (the fixture plus a trailing MP4 `free` box), cut after
+    // 2 MiB: the resumed file must be exactly the bytes the CDN serves.
+    let (env, _) = ready();
+    let pad: u64 = 3 * 1024 * 1024;
+    env.emu.with_state(|s| {
+        s.faults.render.render_pad_bytes = pad;
+        s.faults.render.render_cdn_cut_after = Some(2 * 1024 * 1024);
+    });
+    export(&env, &["-o", "big.mp4"]).assert().success();
+    let got = std::fs::read(env.tmp.path().join("big.mp4")).unwrap();
+    let fixture = fixture();
+    assert_eq!(got.len() as u64, fixture.len() as u64 + pad);
+    assert_eq!(&got[..fixture.len()], fixture.as_slice());
+    let free = &got[fixture.len()..fixture.len() + 8];
+    assert_eq!(&free[..4], &(pad as u32).to_be_bytes());
+    assert_eq!(&free[4..], b"free");
+    assert!(got[fixture.len() + 8..].iter().all(|b| *b == 0));
+    assert_eq!(cdn_requests(&env).len(), 2);
+    assert!(part_files(env.tmp.path()).is_empty());
+}
+
+#[test]
 fn a_cut_download_starts_over_when_the_server_takes_no_ranges() {
     let (env, _) = ready();
     env.emu.with_state(|s| {

@@ -492,8 +492,12 @@ fn no_progress_bar_when_stderr_is_not_a_terminal() {
 }
 
 /// Runs nemo under `script`, which gives it a terminal; returns what the
-/// terminal showed. None when `script` is not installed.
+/// terminal showed. None when util-linux `script` is not there (BSD
+/// `script` on macOS takes other flags).
 fn on_a_terminal(env: &Env, args: &[String]) -> Option<String> {
+    if !cfg!(target_os = "linux") {
+        return None;
+    }
     let script = ["/usr/bin/script", "/bin/script"]
         .into_iter()
         .map(PathBuf::from)

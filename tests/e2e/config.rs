@@ -87,10 +87,11 @@ fn parallel_processes_never_lose_each_others_writes() {
 }
 
 #[test]
-fn parallel_first_use_gets_one_token() {
+fn parallel_first_use_gets_one_token_and_one_session() {
     let env = Env::new();
-    // Eight fresh processes need a token at once: one client id, one token
-    // (the emulator allows one per client id, so a second would be a 429).
+    // Eight fresh processes need a token and a session at once: one client
+    // id, one token (the emulator allows one per client id, so a second
+    // would be a 429), one session.
     let children: Vec<_> = (0..8)
         .map(|_| {
             let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_nemo"));
@@ -100,7 +101,7 @@ fn parallel_first_use_gets_one_token() {
                 .env_remove("NEMO_TOKEN")
                 .env_remove("NEMO_CLIENT_ID")
                 .env_remove("NEMO_SESSION")
-                .args(["credits"])
+                .args(["state", "--json"])
                 .stdout(std::process::Stdio::piped())
                 .stderr(std::process::Stdio::piped());
             cmd.spawn().unwrap()
@@ -115,5 +116,7 @@ fn parallel_first_use_gets_one_token() {
         );
     }
     assert_eq!(env.requests_to("/api/auth/anonymous-token").len(), 1);
-    assert_eq!(env.requests_to("/api/credits/balance/simple").len(), 8);
+    assert_eq!(env.requests_to("/api/tasks/me/with-session").len(), 1);
+    assert_eq!(env.config()["sessions"].as_array().unwrap().len(), 1);
+    assert_eq!(env.requests_to("/api/state/").len(), 8);
 }

@@ -142,6 +142,14 @@ impl Error {
         }
     }
 
+    /// No token anywhere (exit 3).
+    pub fn not_logged_in() -> Self {
+        Error::Auth {
+            message: "not logged in".into(),
+            hint: Some("run `nemo auth login`, or set NEMO_TOKEN".into()),
+        }
+    }
+
     pub fn bad_input(message: impl Into<String>, hint: Option<String>) -> Self {
         Error::BadInput {
             message: message.into(),

@@ -158,10 +158,7 @@ impl ApiClient {
             .request(method, url)
             .headers(self.attribution_headers());
         if auth {
-            let token = self.token().ok_or_else(|| Error::Auth {
-                message: "not logged in".into(),
-                hint: Some("run `nemo auth login`, or set NEMO_TOKEN".into()),
-            })?;
+            let token = self.token().ok_or_else(Error::not_logged_in)?;
             let mut value =
                 HeaderValue::from_str(&format!("Bearer {}", token.expose())).map_err(|_| {
                     Error::Auth {

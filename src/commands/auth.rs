@@ -227,20 +227,14 @@ fn status(ctx: &Context) -> Result<()> {
             message: "the stored token has expired".into(),
             hint: Some("run `nemo auth login` (any command renews a free token on use)".into()),
         }),
-        (None, None) => Err(Error::Auth {
-            message: "not logged in".into(),
-            hint: Some("run `nemo auth login`, or set NEMO_TOKEN".into()),
-        }),
+        (None, None) => Err(Error::not_logged_in()),
     }
 }
 
 fn token(ctx: &Context) -> Result<()> {
     match ctx.current_token()? {
         Some(current) => ctx.printer.out(current.token.expose()),
-        None => Err(Error::Auth {
-            message: "not logged in".into(),
-            hint: Some("run `nemo auth login`, or set NEMO_TOKEN".into()),
-        }),
+        None => Err(Error::not_logged_in()),
     }
 }
 

@@ -51,13 +51,8 @@ fn parallel_processes_never_lose_each_others_writes() {
     // Ten processes at once, each creating a session and recording it.
     let children: Vec<_> = (0..10)
         .map(|_| {
-            let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_nemo"));
-            cmd.env("NEMO_CONFIG_DIR", env.config_dir())
-                .env("NEMO_API_URL", &env.emu.api_url)
-                .env("HOME", env.home())
-                .env_remove("NEMO_TOKEN")
-                .env_remove("NEMO_SESSION")
-                .args(["session", "new", "-q"])
+            let mut cmd = env.nemo_process();
+            cmd.args(["session", "new", "-q"])
                 .stdout(std::process::Stdio::piped())
                 .stderr(std::process::Stdio::piped());
             cmd.spawn().unwrap()
@@ -94,14 +89,8 @@ fn parallel_first_use_gets_one_token_and_one_session() {
     // would be a 429), one session.
     let children: Vec<_> = (0..8)
         .map(|_| {
-            let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_nemo"));
-            cmd.env("NEMO_CONFIG_DIR", env.config_dir())
-                .env("NEMO_API_URL", &env.emu.api_url)
-                .env("HOME", env.home())
-                .env_remove("NEMO_TOKEN")
-                .env_remove("NEMO_CLIENT_ID")
-                .env_remove("NEMO_SESSION")
-                .args(["state", "--json"])
+            let mut cmd = env.nemo_process();
+            cmd.args(["state", "--json"])
                 .stdout(std::process::Stdio::piped())
                 .stderr(std::process::Stdio::piped());
             cmd.spawn().unwrap()

@@ -46,6 +46,12 @@ fn export(env: &Env, args: &[&str]) -> Command {
     cmd
 }
 
+/// `nemo export --no-wait …`: submits a render and returns its id.
+fn submit(env: &Env, args: &[&str]) -> String {
+    let out = export(env, args).assert().success();
+    stdout(&out).trim().to_string()
+}
+
 /// `nemo export resume ID …` run in the test's temp folder, polling fast.
 fn resume(env: &Env, id: &str, args: &[&str]) -> Command {
     let mut cmd = env.nemo();
@@ -435,13 +441,7 @@ fn a_cut_download_starts_over_when_the_server_takes_no_ranges() {
 #[test]
 fn resume_goes_on_from_a_part_file_left_by_an_earlier_run() {
     let (env, _) = ready();
-    let id = stdout(
-        &export(&env, &["--no-wait", "-o", "later.mp4"])
-            .assert()
-            .success(),
-    )
-    .trim()
-    .to_string();
+    let id = submit(&env, &["--no-wait", "-o", "later.mp4"]);
     let part = env.tmp.path().join("later.mp4.part");
     std::fs::write(&part, &fixture()[..1000]).unwrap();
     let out = resume(&env, &id, &[]).assert().success();
@@ -703,13 +703,7 @@ fn a_failed_submit_is_tried_once_more_with_a_new_id() {
 #[test]
 fn status_errors_while_waiting_do_not_end_the_wait() {
     let (env, _) = ready();
-    let id = stdout(
-        &export(&env, &["--no-wait", "-o", "w.mp4"])
-            .assert()
-            .success(),
-    )
-    .trim()
-    .to_string();
+    let id = submit(&env, &["--no-wait", "-o", "w.mp4"]);
     // Four 502s: more than one read's three tries.
     env.emu.with_state(|s| s.faults.server_error_next = 4);
     let out = resume(&env, &id, &[]).assert().success();
@@ -729,13 +723,7 @@ fn status_errors_while_waiting_do_not_end_the_wait() {
 #[test]
 fn an_expired_free_token_is_renewed_while_waiting() {
     let (env, _) = ready();
-    let id = stdout(
-        &export(&env, &["--no-wait", "-o", "t.mp4"])
-            .assert()
-            .success(),
-    )
-    .trim()
-    .to_string();
+    let id = submit(&env, &["--no-wait", "-o", "t.mp4"]);
     let old = env.stored_token().unwrap();
     env.emu.with_state(|s| s.expire_all_tokens());
     resume(&env, &id, &[]).assert().success();
@@ -780,13 +768,7 @@ fn list_shows_recorded_renders_and_their_last_status() {
             .success(),
     );
     env.emu.with_state(|s| s.faults.render.render_ms = 600_000);
-    let waiting = stdout(
-        &export(&env, &["--no-wait", "-o", "two.mp4"])
-            .assert()
-            .success(),
-    )
-    .trim()
-    .to_string();
+    let waiting = submit(&env, &["--no-wait", "-o", "two.mp4"]);
 
     let out = env.nemo().args(["export", "list"]).assert().success();
     let text = stdout(&out);
@@ -828,13 +810,7 @@ fn list_shows_recorded_renders_and_their_last_status() {
 fn cancel_stops_the_render_in_the_cloud() {
     let (env, _) = ready();
     env.emu.with_state(|s| s.faults.render.render_ms = 600_000);
-    let id = stdout(
-        &export(&env, &["--no-wait", "-o", "c.mp4"])
-            .assert()
-            .success(),
-    )
-    .trim()
-    .to_string();
+    let id = submit(&env, &["--no-wait", "-o", "c.mp4"]);
     let out = env
         .nemo()
         .args(["export", "cancel", &id])
@@ -867,13 +843,9 @@ fn cancel_stops_the_render_in_the_cloud() {
 fn ctrl_c_while_waiting_leaves_the_render_running_and_says_how_to_resume() {
     let (env, _) = ready();
     env.emu.with_state(|s| s.faults.render.render_ms = 600_000);
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_nemo"))
+    let child = env
+        .nemo_process()
         .current_dir(env.tmp.path())
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", env.home())
-        .env("NEMO_CONFIG_DIR", env.config_dir())
-        .env("NEMO_API_URL", &env.emu.api_url)
         .args(["export", "-o", "int.mp4", "--poll-interval", "0.05"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -927,13 +899,8 @@ fn eight_parallel_exports_on_eight_sessions_are_all_recorded() {
     let children: Vec<_> = sessions
         .iter()
         .map(|sid| {
-            std::process::Command::new(env!("CARGO_BIN_EXE_nemo"))
+            env.nemo_process()
                 .current_dir(env.tmp.path())
-                .env_clear()
-                .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-                .env("HOME", env.home())
-                .env("NEMO_CONFIG_DIR", env.config_dir())
-                .env("NEMO_API_URL", &env.emu.api_url)
                 .args([
                     "--session",
                     sid,

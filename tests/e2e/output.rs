@@ -138,10 +138,8 @@ fn broken_pipe_is_not_an_error() {
     let env = Env::new();
     env.login();
     // A reader that closes at once: nemo must exit 0 quietly.
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_nemo"))
-        .env("NEMO_CONFIG_DIR", env.config_dir())
-        .env("NEMO_API_URL", &env.emu.api_url)
-        .env("HOME", env.home())
+    let mut child = env
+        .nemo_process()
         .args(["completions", "bash"])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -234,8 +232,8 @@ fn sandbox_flag_runs_offline_with_its_own_credentials() {
 #[test]
 fn sandbox_command_prints_the_url_first() {
     let env = Env::new();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_nemo"))
-        .env("NEMO_CONFIG_DIR", env.config_dir())
+    let mut child = env
+        .nemo_process()
         .args(["sandbox"])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())

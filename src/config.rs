@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::error::{Error, Result, io_reason};
+use crate::error::{Error, Kind, Result, io_reason};
 use crate::secret::Secret;
 
 pub const CONFIG_FILE: &str = "nemo-cli.json";
@@ -244,10 +244,11 @@ impl Store {
             Ok(text) => {
                 let id = text.trim();
                 if uuid::Uuid::parse_str(id).is_err() {
-                    return Err(Error::Config {
-                        message: format!("{} does not hold a client id (one UUID)", path.display()),
-                        hint: Some("fix the file, or remove it to get a new client id".into()),
-                    });
+                    return Err(Error::new(
+                        Kind::Config,
+                        format!("{} does not hold a client id (one UUID)", path.display()),
+                    )
+                    .with_hint("fix the file, or remove it to get a new client id"));
                 }
                 Ok(Some(id.to_string()))
             }
@@ -312,10 +313,10 @@ pub struct ConfigLock {
 }
 
 fn cannot(verb: &str, path: &Path, err: &std::io::Error) -> Error {
-    Error::Config {
-        message: format!("cannot {verb} {}: {}", path.display(), io_reason(err)),
-        hint: None,
-    }
+    Error::new(
+        Kind::Config,
+        format!("cannot {verb} {}: {}", path.display(), io_reason(err)),
+    )
 }
 
 fn read_config(path: &Path) -> Result<Config> {
@@ -324,9 +325,9 @@ fn read_config(path: &Path) -> Result<Config> {
         Err(e) if e.kind() == ErrorKind::NotFound => return Ok(Config::default()),
         Err(e) => return Err(cannot("read", path, &e)),
     };
-    serde_json::from_slice(&text).map_err(|e| Error::Config {
-        message: format!("{} is damaged: {e}", path.display()),
-        hint: Some("nemo left it untouched; fix it by hand, or remove it to start afresh".into()),
+    serde_json::from_slice(&text).map_err(|e| {
+        Error::new(Kind::Config, format!("{} is damaged: {e}", path.display()))
+            .with_hint("nemo left it untouched; fix it by hand, or remove it to start afresh")
     })
 }
 

@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime};
 use crate::api::ApiClient;
 use crate::api::auth::{AnonymousOutcome, AnonymousToken};
 use crate::config::{SessionRecord, Store, StoredToken};
-use crate::error::{Error, Result};
+use crate::error::{Error, Kind, Result};
 use crate::printer::Printer;
 use crate::secret::Secret;
 use crate::settings::Settings;
@@ -145,10 +145,11 @@ impl Context {
                         .write_client_id(&uuid::Uuid::new_v4().to_string())?;
                 }
                 AnonymousOutcome::BadClientId => {
-                    return Err(Error::Auth {
-                        message: "the server refused the client id (HTTP 400)".into(),
-                        hint: Some("check NEMO_CLIENT_ID: it must be a UUID".into()),
-                    });
+                    return Err(Error::new(
+                        Kind::Auth,
+                        "the server refused the client id (HTTP 400)",
+                    )
+                    .with_hint("check NEMO_CLIENT_ID: it must be a UUID"));
                 }
             }
         }
@@ -196,8 +197,10 @@ impl Context {
     {
         let current = self.ensure_token().await?;
         match call(self.api.clone()).await {
-            Err(Error::TokenRejected { .. })
-                if current.source == TokenSource::Config && current.anonymous =>
+            Err(err)
+                if err.is(Kind::TokenRejected)
+                    && current.source == TokenSource::Config
+                    && current.anonymous =>
             {
                 self.printer
                     .debug("the token was rejected (1001); renewing it with the same client id");
@@ -215,32 +218,20 @@ impl Context {
     /// rejected, where to get credits.
     fn explain(&self, err: Error, current: &CurrentToken) -> Error {
         match err {
-            Error::TokenRejected { .. } => match current.source {
-                TokenSource::Env => Error::Auth {
-                    message: "the token in NEMO_TOKEN was rejected (bad or expired)".into(),
-                    hint: Some("set a valid NEMO_TOKEN, or unset it to use nemo's own login".into()),
-                },
-                TokenSource::OfficialConfig => Error::Auth {
-                    message: "the api_key in config.json was rejected (bad or expired)".into(),
-                    hint: Some("log in with `nemo auth login --with-token`, or `nemo auth login` for a free token".into()),
-                },
-                TokenSource::Config if current.anonymous => Error::Auth {
-                    message: "the server rejected the free token even after renewing it".into(),
-                    hint: Some("run `nemo auth logout`, then `nemo auth login`".into()),
-                },
-                TokenSource::Config => Error::Auth {
-                    message: "the stored token was rejected (bad or expired)".into(),
-                    hint: Some("log in again with `nemo auth login --with-token`".into()),
-                },
+            err if err.is(Kind::TokenRejected) => match current.source {
+                TokenSource::Env => Error::new(Kind::Auth, "the token in NEMO_TOKEN was rejected (bad or expired)").with_hint("set a valid NEMO_TOKEN, or unset it to use nemo's own login"),
+                TokenSource::OfficialConfig => Error::new(Kind::Auth, "the api_key in config.json was rejected (bad or expired)").with_hint("log in with `nemo auth login --with-token`, or `nemo auth login` for a free token"),
+                TokenSource::Config if current.anonymous => Error::new(Kind::Auth, "the server rejected the free token even after renewing it").with_hint("run `nemo auth logout`, then `nemo auth login`"),
+                TokenSource::Config => Error::new(Kind::Auth, "the stored token was rejected (bad or expired)").with_hint("log in again with `nemo auth login --with-token`"),
             },
-            Error::NoCredits { message, .. } => {
+            err if err.is(Kind::NoCredits) => {
                 let hint = match (&current.user_id, current.anonymous) {
                     (Some(user), true) => {
                         format!("register to get more credits: {}", self.bind_url(user))
                     }
                     _ => format!("top up credits in your account at {}", self.settings.web_url),
                 };
-                Error::NoCredits { message, hint: Some(hint) }
+                err.with_hint(hint)
             }
             other => other,
         }

@@ -1,295 +1,322 @@
-//! The one error type: every failure a user can act on, its exit code
-//! (`../shared/spec/cli.md` "Exit codes"), its JSON `kind` and its hint.
+//! The one error type: every failure a user can act on, as data — its
+//! [`Kind`] (exit code of `../shared/spec/cli.md` "Exit codes", JSON `kind`),
+//! a one-sentence message, a hint, the API code behind it and its cause.
 //!
 //! Messages are single sentences meant for `error: …`; they never hold a
-//! token, a raw HTTP body or a `Debug` dump.
+//! token, a raw HTTP body or a `Debug` dump. Causes (`source`) are kept for
+//! `-v`, which prints them as `Caused by:` lines.
 
+use std::fmt;
 use std::time::Duration;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A boxed cause, kept for `-v`.
+pub type Cause = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// Registration/upgrade sentence required by the spec for HTTP 402.
 pub const PLAN_HINT: &str = "Register or upgrade your plan to unlock export";
 pub const FORMATS_HINT: &str = "accepted formats: mp4 mov avi webm mkv (video), jpg jpeg png gif webp (image), mp3 wav m4a aac (audio)";
 pub const SIZE_HINT: &str = "files are limited to 500 MB; compress or trim the file and try again";
 
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
+/// What went wrong, as far as a user or a script can act on it. Decides the
+/// exit code and the JSON `kind`; the finer kinds let callers tell apart
+/// failures that share an exit code (a 5xx is retried, an unreadable answer
+/// is not).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
     /// Bad command line (exit 2).
-    #[error("{message}")]
-    Usage {
-        message: String,
-        hint: Option<String>,
-    },
-
+    Usage,
     /// No token, or one that cannot be used or renewed (exit 3).
-    #[error("{message}")]
-    Auth {
-        message: String,
-        hint: Option<String>,
-    },
-
+    Auth,
     /// API code 1001: the server rejected the token (exit 3 unless renewed).
-    #[error("{message}")]
-    TokenRejected { message: String },
-
+    TokenRejected,
     /// API code 2001 (exit 4).
-    #[error("{message}")]
-    NoCredits {
-        message: String,
-        hint: Option<String>,
-    },
-
+    NoCredits,
     /// `credits --min` not met (exit 4).
-    #[error("only {available} credits available, {min} required")]
-    CreditsBelow { available: i64, min: i64 },
-
+    CreditsBelow,
     /// HTTP 402 on export (exit 5): the plan, not the credits.
-    #[error("{message}")]
-    Plan { message: String },
-
+    Plan,
     /// HTTP 429, still after the one retry (exit 6).
-    #[error("{message}")]
-    RateLimited {
-        message: String,
-        retry_after: Option<Duration>,
-        hint: Option<String>,
-    },
-
+    RateLimited,
     /// Missing, unsupported or too large file; nothing to export; output
     /// exists (exit 7).
-    #[error("{message}")]
-    BadInput {
-        message: String,
-        hint: Option<String>,
-        api_code: Option<i64>,
-    },
-
+    BadInput,
     /// Render failed, agent error, or a reply/render timed out (exit 8).
-    #[error("{message}")]
-    JobFailed {
-        message: String,
-        hint: Option<String>,
-    },
-
-    /// Unreachable, TLS, timeout (exit 9).
-    #[error("{message}")]
-    Network { message: String },
-
+    JobFailed,
+    /// Unreachable, TLS, timeout, a cut connection (exit 9).
+    Network,
     /// 5xx after retries (exit 9).
-    #[error("{message}")]
-    Server { status: u16, message: String },
-
+    Server,
     /// An answer that cannot be read (exit 9).
-    #[error("{message}")]
-    BadAnswer { message: String },
-
+    BadAnswer,
     /// The reply's connection dropped and no result showed up in the
     /// session afterwards (exit 9). Its hint must not say "try again": the
     /// message may still be at work.
-    #[error("{message}")]
-    ReplyLost {
-        message: String,
-        hint: Option<String>,
-    },
-
+    ReplyLost,
     /// No session where one is needed and none can be made (exit 10).
-    #[error("{message}")]
-    NoSession {
-        message: String,
-        hint: Option<String>,
-    },
-
+    NoSession,
     /// API code 1002 or HTTP 404 "Session not found" (exit 10 unless
     /// recovered).
-    #[error("{message}")]
-    SessionNotFound { message: String },
-
+    SessionNotFound,
     /// An API code this client does not know (exit 1).
-    #[error("{message}")]
-    Api { code: i64, message: String },
-
+    Api,
     /// An HTTP error status with no more specific meaning (exit 1).
-    #[error("{message}")]
-    Http { status: u16, message: String },
-
+    Http,
     /// The config file or folder cannot be read or written (exit 1).
-    #[error("{message}")]
-    Config {
-        message: String,
-        hint: Option<String>,
-    },
-
+    Config,
     /// Local I/O failure (exit 1).
-    #[error("{message}")]
-    Io { message: String },
-
+    Io,
     /// Ctrl-C (exit 130).
-    #[error("interrupted")]
-    Interrupted { hint: Option<String> },
-
-    /// stdout was closed by the reader (`nemo … | head`): not an error, exit 0
-    /// and print nothing.
-    #[error("broken pipe")]
+    Interrupted,
+    /// stdout was closed by the reader (`nemo … | head`): not an error,
+    /// exit 0 and print nothing.
     BrokenPipe,
 }
 
-impl Error {
-    pub fn usage(message: impl Into<String>) -> Self {
-        Error::Usage {
-            message: message.into(),
-            hint: None,
-        }
-    }
-
-    /// No token anywhere (exit 3).
-    pub fn not_logged_in() -> Self {
-        Error::Auth {
-            message: "not logged in".into(),
-            hint: Some("run `nemo auth login`, or set NEMO_TOKEN".into()),
-        }
-    }
-
-    pub fn bad_input(message: impl Into<String>, hint: Option<String>) -> Self {
-        Error::BadInput {
-            message: message.into(),
-            hint,
-            api_code: None,
-        }
-    }
-
-    pub fn job_failed(message: impl Into<String>) -> Self {
-        Error::JobFailed {
-            message: message.into(),
-            hint: None,
-        }
-    }
-
-    pub fn bad_answer(message: impl Into<String>) -> Self {
-        Error::BadAnswer {
-            message: message.into(),
-        }
-    }
-
-    pub fn io(context: impl std::fmt::Display, err: std::io::Error) -> Self {
-        Error::Io {
-            message: format!("{context}: {}", io_reason(&err)),
-        }
-    }
-
-    pub fn config(message: impl Into<String>) -> Self {
-        Error::Config {
-            message: message.into(),
-            hint: None,
-        }
-    }
-
+impl Kind {
     /// The process exit code of `../shared/spec/cli.md`.
-    pub fn exit_code(&self) -> u8 {
+    pub fn exit_code(self) -> u8 {
         match self {
-            Error::Usage { .. } => 2,
-            Error::Auth { .. } | Error::TokenRejected { .. } => 3,
-            Error::NoCredits { .. } | Error::CreditsBelow { .. } => 4,
-            Error::Plan { .. } => 5,
-            Error::RateLimited { .. } => 6,
-            Error::BadInput { .. } => 7,
-            Error::JobFailed { .. } => 8,
-            Error::Network { .. }
-            | Error::Server { .. }
-            | Error::BadAnswer { .. }
-            | Error::ReplyLost { .. } => 9,
-            Error::NoSession { .. } | Error::SessionNotFound { .. } => 10,
-            Error::Api { .. } | Error::Http { .. } | Error::Config { .. } | Error::Io { .. } => 1,
-            Error::Interrupted { .. } => 130,
-            Error::BrokenPipe => 0,
+            Kind::Usage => 2,
+            Kind::Auth | Kind::TokenRejected => 3,
+            Kind::NoCredits | Kind::CreditsBelow => 4,
+            Kind::Plan => 5,
+            Kind::RateLimited => 6,
+            Kind::BadInput => 7,
+            Kind::JobFailed => 8,
+            Kind::Network | Kind::Server | Kind::BadAnswer | Kind::ReplyLost => 9,
+            Kind::NoSession | Kind::SessionNotFound => 10,
+            Kind::Api | Kind::Http | Kind::Config | Kind::Io => 1,
+            Kind::Interrupted => 130,
+            Kind::BrokenPipe => 0,
         }
     }
 
     /// The `kind` of the JSON error document.
-    pub fn kind(&self) -> &'static str {
+    pub fn name(self) -> &'static str {
         match self {
-            Error::Usage { .. } => "usage",
-            Error::Auth { .. } | Error::TokenRejected { .. } => "auth",
-            Error::NoCredits { .. } | Error::CreditsBelow { .. } => "credits",
-            Error::Plan { .. } => "plan",
-            Error::RateLimited { .. } => "rate_limit",
-            Error::BadInput { .. } => "input",
-            Error::JobFailed { .. } => "job",
-            Error::Network { .. }
-            | Error::Server { .. }
-            | Error::BadAnswer { .. }
-            | Error::ReplyLost { .. } => "network",
-            Error::NoSession { .. } | Error::SessionNotFound { .. } => "session",
-            Error::Api { .. } | Error::Http { .. } => "api",
-            Error::Config { .. } => "config",
-            Error::Io { .. } => "io",
-            Error::Interrupted { .. } => "interrupted",
-            Error::BrokenPipe => "broken_pipe",
+            Kind::Usage => "usage",
+            Kind::Auth | Kind::TokenRejected => "auth",
+            Kind::NoCredits | Kind::CreditsBelow => "credits",
+            Kind::Plan => "plan",
+            Kind::RateLimited => "rate_limit",
+            Kind::BadInput => "input",
+            Kind::JobFailed => "job",
+            Kind::Network | Kind::Server | Kind::BadAnswer | Kind::ReplyLost => "network",
+            Kind::NoSession | Kind::SessionNotFound => "session",
+            Kind::Api | Kind::Http => "api",
+            Kind::Config => "config",
+            Kind::Io => "io",
+            Kind::Interrupted => "interrupted",
+            Kind::BrokenPipe => "broken_pipe",
         }
+    }
+
+    /// The hint an error of this kind gets when nobody gave it a better one.
+    fn default_hint(self) -> Option<&'static str> {
+        match self {
+            Kind::TokenRejected => {
+                Some("run `nemo auth login` for a new token, or set a valid NEMO_TOKEN")
+            }
+            Kind::Plan => Some(PLAN_HINT),
+            Kind::SessionNotFound => Some(
+                "start a new one with `nemo session new`, or pick one with `nemo session use ID`",
+            ),
+            Kind::Network | Kind::Server => Some("check your connection, or try again in a moment"),
+            _ => None,
+        }
+    }
+}
+
+/// A failure: what kind, what happened, what to do, and why.
+#[derive(thiserror::Error)]
+#[error("{message}")]
+pub struct Error {
+    kind: Kind,
+    message: String,
+    hint: Option<String>,
+    api_code: Option<i64>,
+    status: Option<u16>,
+    retry_after: Option<Duration>,
+    #[source]
+    source: Option<Cause>,
+}
+
+impl Error {
+    /// An error of `kind` saying `message` (one sentence).
+    pub fn new(kind: Kind, message: impl Into<String>) -> Self {
+        let api_code = match kind {
+            Kind::TokenRejected => Some(1001),
+            Kind::SessionNotFound => Some(1002),
+            Kind::NoCredits => Some(2001),
+            _ => None,
+        };
+        Error {
+            kind,
+            message: message.into(),
+            hint: None,
+            api_code,
+            status: None,
+            retry_after: None,
+            source: None,
+        }
+    }
+
+    pub fn usage(message: impl Into<String>) -> Self {
+        Error::new(Kind::Usage, message)
+    }
+
+    pub fn auth(message: impl Into<String>) -> Self {
+        Error::new(Kind::Auth, message)
+    }
+
+    /// No token anywhere (exit 3).
+    pub fn not_logged_in() -> Self {
+        Error::auth("not logged in").with_hint("run `nemo auth login`, or set NEMO_TOKEN")
+    }
+
+    pub fn bad_input(message: impl Into<String>, hint: Option<String>) -> Self {
+        let err = Error::new(Kind::BadInput, message);
+        match hint {
+            Some(hint) => err.with_hint(hint),
+            None => err,
+        }
+    }
+
+    pub fn job_failed(message: impl Into<String>) -> Self {
+        Error::new(Kind::JobFailed, message)
+    }
+
+    pub fn network(message: impl Into<String>) -> Self {
+        Error::new(Kind::Network, message)
+    }
+
+    pub fn bad_answer(message: impl Into<String>) -> Self {
+        Error::new(Kind::BadAnswer, message)
+    }
+
+    /// `credits --min` not met.
+    pub fn credits_below(available: i64, min: i64) -> Self {
+        Error::new(
+            Kind::CreditsBelow,
+            format!("only {available} credits available, {min} required"),
+        )
+    }
+
+    pub fn interrupted() -> Self {
+        Error::new(Kind::Interrupted, "interrupted")
+    }
+
+    pub fn io(context: impl fmt::Display, err: std::io::Error) -> Self {
+        Error::new(Kind::Io, format!("{context}: {}", io_reason(&err))).with_source(err)
+    }
+
+    pub fn config(message: impl Into<String>) -> Self {
+        Error::new(Kind::Config, message)
+    }
+
+    /// Replaces the hint, for errors whose best advice depends on context.
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    /// The API's numeric code behind this error.
+    pub fn with_api_code(mut self, code: i64) -> Self {
+        self.api_code = Some(code);
+        self
+    }
+
+    /// The HTTP status behind this error.
+    pub fn with_status(mut self, status: u16) -> Self {
+        self.status = Some(status);
+        self
+    }
+
+    /// How long the server asked to wait (HTTP 429).
+    pub fn with_retry_after(mut self, wait: Option<Duration>) -> Self {
+        self.retry_after = wait;
+        self
+    }
+
+    /// Keeps the error that caused this one, for `-v`.
+    pub fn with_source(mut self, source: impl Into<Cause>) -> Self {
+        self.source = Some(source.into());
+        self
+    }
+
+    /// The same error with another message (the kind, hint, code and cause
+    /// stay).
+    pub fn with_message(mut self, message: impl Into<String>) -> Self {
+        self.message = message.into();
+        self
+    }
+
+    pub fn kind(&self) -> Kind {
+        self.kind
+    }
+
+    /// Whether this error is of `kind`.
+    pub fn is(&self, kind: Kind) -> bool {
+        self.kind == kind
+    }
+
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The process exit code of `../shared/spec/cli.md`.
+    pub fn exit_code(&self) -> u8 {
+        self.kind.exit_code()
     }
 
     /// The API's numeric code behind this error, when there was one.
     pub fn api_code(&self) -> Option<i64> {
-        match self {
-            Error::TokenRejected { .. } => Some(1001),
-            Error::SessionNotFound { .. } => Some(1002),
-            Error::NoCredits { .. } => Some(2001),
-            Error::BadInput { api_code, .. } => *api_code,
-            Error::Api { code, .. } => Some(*code),
-            _ => None,
-        }
+        self.api_code
+    }
+
+    /// The HTTP status behind this error, when there was one.
+    pub fn status(&self) -> Option<u16> {
+        self.status
+    }
+
+    /// How long the server asked to wait, when it said.
+    pub fn retry_after(&self) -> Option<Duration> {
+        self.retry_after
     }
 
     /// What the user can do about it, when there is something to say.
     pub fn hint(&self) -> Option<String> {
-        match self {
-            Error::Usage { hint, .. }
-            | Error::Auth { hint, .. }
-            | Error::NoCredits { hint, .. }
-            | Error::RateLimited { hint, .. }
-            | Error::BadInput { hint, .. }
-            | Error::JobFailed { hint, .. }
-            | Error::NoSession { hint, .. }
-            | Error::ReplyLost { hint, .. }
-            | Error::Config { hint, .. }
-            | Error::Interrupted { hint } => hint.clone(),
-            Error::TokenRejected { .. } => {
-                Some("run `nemo auth login` for a new token, or set a valid NEMO_TOKEN".into())
-            }
-            Error::Plan { .. } => Some(PLAN_HINT.into()),
-            Error::SessionNotFound { .. } => Some(
-                "start a new one with `nemo session new`, or pick one with `nemo session use ID`"
-                    .into(),
-            ),
-            Error::Network { .. } | Error::Server { .. } => {
-                Some("check your connection, or try again in a moment".into())
-            }
-            _ => None,
-        }
+        self.hint
+            .clone()
+            .or_else(|| self.kind.default_hint().map(str::to_string))
     }
 
-    /// Replaces the hint, for errors whose best advice depends on context.
-    pub fn with_hint(mut self, new: impl Into<String>) -> Self {
-        let new = Some(new.into());
-        match &mut self {
-            Error::Usage { hint, .. }
-            | Error::Auth { hint, .. }
-            | Error::NoCredits { hint, .. }
-            | Error::RateLimited { hint, .. }
-            | Error::BadInput { hint, .. }
-            | Error::JobFailed { hint, .. }
-            | Error::NoSession { hint, .. }
-            | Error::ReplyLost { hint, .. }
-            | Error::Config { hint, .. }
-            | Error::Interrupted { hint } => *hint = new,
-            _ => {}
-        }
-        self
+    /// The chain of causes, outermost first (for `-v`'s `Caused by:`).
+    pub fn causes(&self) -> impl Iterator<Item = &(dyn std::error::Error + 'static)> {
+        let first = self
+            .source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static));
+        std::iter::successors(first, |e| e.source())
     }
 
     /// Whether a read may be tried again after this error.
     pub fn is_transient(&self) -> bool {
-        matches!(self, Error::Network { .. } | Error::Server { .. })
+        matches!(self.kind, Kind::Network | Kind::Server)
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Error")
+            .field("kind", &self.kind)
+            .field("message", &self.message)
+            .field("hint", &self.hint)
+            .field("api_code", &self.api_code)
+            .field("status", &self.status)
+            .finish_non_exhaustive()
     }
 }
 
@@ -310,11 +337,9 @@ pub fn io_reason(err: &std::io::Error) -> String {
 impl From<std::io::Error> for Error {
     fn from(err: std::io::Error) -> Self {
         if err.kind() == std::io::ErrorKind::BrokenPipe {
-            return Error::BrokenPipe;
+            return Error::new(Kind::BrokenPipe, "broken pipe");
         }
-        Error::Io {
-            message: io_reason(&err),
-        }
+        Error::new(Kind::Io, io_reason(&err)).with_source(err)
     }
 }
 
@@ -324,50 +349,42 @@ mod tests {
 
     #[test]
     fn exit_codes_follow_the_contract() {
-        assert_eq!(Error::usage("x").exit_code(), 2);
-        assert_eq!(
-            Error::TokenRejected {
-                message: "x".into()
-            }
-            .exit_code(),
-            3
-        );
-        assert_eq!(
-            Error::CreditsBelow {
-                available: 1,
-                min: 2
-            }
-            .exit_code(),
-            4
-        );
-        assert_eq!(
-            Error::Plan {
-                message: "x".into()
-            }
-            .exit_code(),
-            5
-        );
-        assert_eq!(
-            Error::RateLimited {
-                message: "x".into(),
-                retry_after: None,
-                hint: None
-            }
-            .exit_code(),
-            6
-        );
+        let code = |kind| Error::new(kind, "x").exit_code();
+        assert_eq!(code(Kind::Usage), 2);
+        assert_eq!(code(Kind::TokenRejected), 3);
+        assert_eq!(Error::credits_below(1, 2).exit_code(), 4);
+        assert_eq!(code(Kind::Plan), 5);
+        assert_eq!(code(Kind::RateLimited), 6);
         assert_eq!(Error::bad_input("x", None).exit_code(), 7);
         assert_eq!(Error::job_failed("x").exit_code(), 8);
         assert_eq!(Error::bad_answer("x").exit_code(), 9);
+        assert_eq!(code(Kind::SessionNotFound), 10);
+        assert_eq!(Error::interrupted().exit_code(), 130);
+        assert_eq!(code(Kind::BrokenPipe), 0);
+    }
+
+    #[test]
+    fn api_codes_and_default_hints_follow_the_kind() {
         assert_eq!(
-            Error::SessionNotFound {
-                message: "x".into()
-            }
-            .exit_code(),
-            10
+            Error::new(Kind::SessionNotFound, "x").api_code(),
+            Some(1002)
         );
-        assert_eq!(Error::Interrupted { hint: None }.exit_code(), 130);
-        assert_eq!(Error::BrokenPipe.exit_code(), 0);
+        assert_eq!(Error::new(Kind::NoCredits, "x").api_code(), Some(2001));
+        assert_eq!(
+            Error::new(Kind::Plan, "x").hint().as_deref(),
+            Some(PLAN_HINT)
+        );
+        let custom = Error::new(Kind::Plan, "x").with_hint("other");
+        assert_eq!(custom.hint().as_deref(), Some("other"));
+    }
+
+    #[test]
+    fn causes_are_kept_in_order() {
+        let inner = std::io::Error::other("disk on fire");
+        let err = Error::io("cannot write x", inner);
+        assert_eq!(err.to_string(), "cannot write x: disk on fire");
+        let causes: Vec<String> = err.causes().map(|e| e.to_string()).collect();
+        assert_eq!(causes, ["disk on fire"]);
     }
 
     #[test]

@@ -12,7 +12,7 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle, TermLike};
 use serde::Serialize;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Kind, Result};
 use crate::settings::OutputSettings;
 
 #[derive(Debug, Clone)]
@@ -74,9 +74,8 @@ impl Printer {
 
     /// One JSON Lines record on stdout (chat).
     pub fn json_line<T: Serialize + ?Sized>(&self, value: &T) -> Result<()> {
-        let text = serde_json::to_string(value).map_err(|e| Error::Io {
-            message: format!("cannot encode JSON output: {e}"),
-        })?;
+        let text = serde_json::to_string(value)
+            .map_err(|e| Error::new(Kind::Io, format!("cannot encode JSON output: {e}")))?;
         self.out(text)
     }
 
@@ -114,7 +113,7 @@ impl Printer {
     /// Reports a failure: `error: …` and `hint: …` on stderr, and with
     /// `--json` the error document on stdout. Broken pipes report nothing.
     pub fn error(&self, err: &Error) {
-        if matches!(err, Error::BrokenPipe) {
+        if err.is(Kind::BrokenPipe) {
             return;
         }
         let label = self.paint("error:", "1;31");
@@ -122,6 +121,11 @@ impl Printer {
         if let Some(hint) = err.hint() {
             let label = self.paint("hint:", "1;36");
             self.err_line(&format!("{label} {}", one_line(&hint)));
+        }
+        if self.verbose {
+            for cause in err.causes() {
+                self.err_line(&format!("Caused by: {}", one_line(&cause.to_string())));
+            }
         }
         if self.json && !self.json_done.load(Ordering::Relaxed) {
             let _ = self.json(&error_document(err));
@@ -235,7 +239,7 @@ impl TermLike for NarrowStderr {
 pub fn error_document(err: &Error) -> serde_json::Value {
     serde_json::json!({
         "error": {
-            "kind": err.kind(),
+            "kind": err.kind().name(),
             "message": one_line(&err.to_string()),
             "exit_code": err.exit_code(),
             "api_code": err.api_code(),

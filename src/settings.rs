@@ -8,7 +8,7 @@ use reqwest::Url;
 
 use crate::cli::GlobalArgs;
 use crate::env;
-use crate::error::{Error, Result};
+use crate::error::{Error, Kind, Result};
 use crate::secret::Secret;
 
 pub const DEFAULT_API_URL: &str = "https://mega-api-prod.nemovideo.ai";
@@ -177,9 +177,12 @@ impl Settings {
 }
 
 fn parse_url(flag: &str, value: &str) -> Result<Url> {
-    let url = Url::parse(value.trim()).map_err(|e| Error::Usage {
-        message: format!("{flag} {value:?} is not a valid URL ({e})"),
-        hint: Some("use a full URL such as https://mega-api-prod.nemovideo.ai".into()),
+    let url = Url::parse(value.trim()).map_err(|e| {
+        Error::new(
+            Kind::Usage,
+            format!("{flag} {value:?} is not a valid URL ({e})"),
+        )
+        .with_hint("use a full URL such as https://mega-api-prod.nemovideo.ai")
     })?;
     if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
         return Err(Error::usage(format!(
@@ -194,9 +197,12 @@ fn parse_url(flag: &str, value: &str) -> Result<Url> {
 fn default_config_dir() -> Result<PathBuf> {
     directories::BaseDirs::new()
         .map(|dirs| dirs.config_dir().join("nemovideo"))
-        .ok_or_else(|| Error::Config {
-            message: "cannot find your home folder to keep nemo's settings in".into(),
-            hint: Some("set NEMO_CONFIG_DIR or pass --config-dir".into()),
+        .ok_or_else(|| {
+            Error::new(
+                Kind::Config,
+                "cannot find your home folder to keep nemo's settings in",
+            )
+            .with_hint("set NEMO_CONFIG_DIR or pass --config-dir")
         })
 }
 

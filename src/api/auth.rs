@@ -4,7 +4,7 @@ use reqwest::Method;
 use serde::Deserialize;
 
 use super::{ApiClient, Retry, read_json, unwrap_envelope};
-use crate::error::{Error, Result};
+use crate::error::{Error, Kind, Result};
 use crate::secret::Secret;
 
 #[derive(Debug, Clone, Deserialize)]
@@ -51,11 +51,7 @@ impl ApiClient {
         let rate_limited = response.status() == reqwest::StatusCode::TOO_MANY_REQUESTS;
         let value = read_json(response).await.map_err(|err| {
             if rate_limited {
-                Error::RateLimited {
-                    message: "the server gives one free token per client id every 7 days, and this one had its token".into(),
-                    retry_after: None,
-                    hint: Some("log in with a registered token: `nemo auth login --with-token < token.txt`".into()),
-                }
+                Error::new(Kind::RateLimited, "the server gives one free token per client id every 7 days, and this one had its token").with_hint("log in with a registered token: `nemo auth login --with-token < token.txt`")
             } else {
                 err
             }

@@ -15,7 +15,7 @@ use reqwest::header::{self, HeaderValue};
 use serde::Serialize;
 
 use super::{ApiClient, Retry, check_envelope, describe, read_json};
-use crate::error::{Error, Result};
+use crate::error::{Error, Kind, Result};
 pub use stream::{AgentEvent, AgentStream, agent_events};
 
 /// The agent every request names.
@@ -81,11 +81,14 @@ impl ApiClient {
             .to_ascii_lowercase();
         if response.status().is_success() && content_type.starts_with("text/event-stream") {
             let bytes = response.bytes_stream().map(|chunk| {
-                chunk.map_err(|e| Error::Network {
-                    message: format!(
-                        "the connection to the agent dropped mid-reply ({})",
-                        describe(&e)
-                    ),
+                chunk.map_err(|e| {
+                    Error::new(
+                        Kind::Network,
+                        format!(
+                            "the connection to the agent dropped mid-reply ({})",
+                            describe(&e)
+                        ),
+                    )
                 })
             });
             return Ok(Box::pin(agent_events(bytes)));

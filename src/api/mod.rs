@@ -22,7 +22,7 @@ use reqwest::{Method, RequestBuilder, Response, StatusCode, Url};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Kind, Result};
 use crate::secret::Secret;
 use crate::settings::Attribution;
 
@@ -73,8 +73,8 @@ pub fn http_client() -> Result<reqwest::Client> {
         // the bearer token can never follow one to another host.
         .redirect(reqwest::redirect::Policy::none())
         .build()
-        .map_err(|e| Error::Network {
-            message: format!("cannot set up HTTPS: {}", describe(&e)),
+        .map_err(|e| {
+            Error::network(format!("cannot set up HTTPS: {}", describe(&e))).with_source(e)
         })
 }
 
@@ -148,9 +148,10 @@ impl ApiClient {
     /// origin; asking for it elsewhere is an error, never a leak.
     pub fn request_to(&self, method: Method, url: Url, auth: bool) -> Result<RequestBuilder> {
         if auth && !self.is_api_origin(&url) {
-            return Err(Error::Io {
-                message: "refusing to send the token to another host".into(),
-            });
+            return Err(Error::new(
+                Kind::Io,
+                "refusing to send the token to another host",
+            ));
         }
         let mut builder = self
             .inner
@@ -161,11 +162,11 @@ impl ApiClient {
             let token = self.token().ok_or_else(Error::not_logged_in)?;
             let mut value =
                 HeaderValue::from_str(&format!("Bearer {}", token.expose())).map_err(|_| {
-                    Error::Auth {
-                        message: "the token holds characters that cannot be sent in a header"
-                            .into(),
-                        hint: Some("check NEMO_TOKEN, or run `nemo auth login` again".into()),
-                    }
+                    Error::new(
+                        Kind::Auth,
+                        "the token holds characters that cannot be sent in a header",
+                    )
+                    .with_hint("check NEMO_TOKEN, or run `nemo auth login` again")
                 })?;
             value.set_sensitive(true);
             builder = builder.header(header::AUTHORIZATION, value);
@@ -210,9 +211,9 @@ impl ApiClient {
             if let Some(timeout) = timeout {
                 builder = builder.timeout(timeout);
             }
-            let request = builder.build().map_err(|e| Error::Network {
-                message: describe(&e),
-            })?;
+            let request = builder
+                .build()
+                .map_err(|e| Error::new(Kind::Network, describe(&e)))?;
             let line = format!("{} {}", request.method(), request.url());
             let has_auth = request.headers().contains_key(header::AUTHORIZATION);
             let started = Instant::now();
@@ -261,7 +262,7 @@ impl ApiClient {
                         backoff(tries).await;
                         continue;
                     }
-                    return Err(network_error(&err));
+                    return Err(network_error(err));
                 }
             }
         }
@@ -355,7 +356,7 @@ pub fn describe(err: &reqwest::Error) -> String {
     crate::sanitize::strip_controls(&last)
 }
 
-pub fn network_error(err: &reqwest::Error) -> Error {
+pub fn network_error(err: reqwest::Error) -> Error {
     let host = err
         .url()
         .and_then(|u| {
@@ -368,11 +369,11 @@ pub fn network_error(err: &reqwest::Error) -> Error {
     let message = if err.is_timeout() {
         format!("{host} did not answer in time")
     } else if err.is_connect() {
-        format!("cannot connect to {host}: {}", describe(err))
+        format!("cannot connect to {host}: {}", describe(&err))
     } else {
-        format!("lost the connection to {host}: {}", describe(err))
+        format!("lost the connection to {host}: {}", describe(&err))
     };
-    Error::Network { message }
+    Error::new(Kind::Network, message).with_source(err)
 }
 
 /// Reads an answer's body as JSON, turning any non-2xx answer (JSON,
@@ -384,7 +385,7 @@ pub async fn read_json(response: Response) -> Result<Value> {
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains("json"));
-    let bytes = response.bytes().await.map_err(|e| network_error(&e))?;
+    let bytes = response.bytes().await.map_err(network_error)?;
     let parsed: Option<Value> = serde_json::from_slice(&bytes).ok();
     if !status.is_success() {
         return Err(status_error(status, parsed.as_ref()));
@@ -412,29 +413,28 @@ pub fn status_error(status: StatusCode, body: Option<&Value>) -> Error {
     }
     let message = body.and_then(message_of);
     match status.as_u16() {
-        401 | 403 => Error::TokenRejected {
-            message: message.unwrap_or_else(|| "the server rejected the token".into()),
-        },
-        402 => Error::Plan {
-            message: "export is blocked by your plan (HTTP 402)".into(),
-        },
+        401 | 403 => Error::new(
+            Kind::TokenRejected,
+            message.unwrap_or_else(|| "the server rejected the token".into()),
+        ),
+        402 => Error::new(Kind::Plan, "export is blocked by your plan (HTTP 402)"),
         404 if message
             .as_deref()
             .is_some_and(|m| m.to_ascii_lowercase().contains("session not found")) =>
         {
-            Error::SessionNotFound {
-                message: "the session was not found on the server".into(),
-            }
+            Error::new(
+                Kind::SessionNotFound,
+                "the session was not found on the server",
+            )
         }
-        429 => Error::RateLimited {
-            message: "the server is rate limiting requests (HTTP 429), still after one retry"
-                .into(),
-            retry_after: None,
-            hint: Some("wait a while and try again".into()),
-        },
-        s if s >= 500 => Error::Server {
-            status: s,
-            message: format!(
+        429 => Error::new(
+            Kind::RateLimited,
+            "the server is rate limiting requests (HTTP 429), still after one retry",
+        )
+        .with_hint("wait a while and try again"),
+        s if s >= 500 => Error::new(
+            Kind::Server,
+            format!(
                 "the server failed (HTTP {}{})",
                 status.as_u16(),
                 status
@@ -442,14 +442,16 @@ pub fn status_error(status: StatusCode, body: Option<&Value>) -> Error {
                     .map(|r| format!(" {r}"))
                     .unwrap_or_default()
             ),
-        },
-        s => Error::Http {
-            status: s,
-            message: match message {
+        )
+        .with_status(s),
+        s => Error::new(
+            Kind::Http,
+            match message {
                 Some(m) => format!("the server refused the request (HTTP {s}): {m}"),
                 None => format!("the server refused the request (HTTP {s})"),
             },
-        },
+        )
+        .with_status(s),
     }
 }
 
@@ -471,33 +473,29 @@ fn message_of(body: &Value) -> Option<String> {
 pub fn code_error(code: i64, message: Option<String>) -> Result<()> {
     let err = match code {
         0 => return Ok(()),
-        1001 => Error::TokenRejected {
-            message: "the token was rejected (bad or expired)".into(),
-        },
-        1002 => Error::SessionNotFound {
-            message: "the session was not found on the server".into(),
-        },
-        2001 => Error::NoCredits {
-            message: "no credits left".into(),
-            hint: None,
-        },
-        4001 => Error::BadInput {
-            message: "the server does not accept this file type".into(),
-            hint: Some(crate::error::FORMATS_HINT.into()),
-            api_code: Some(4001),
-        },
-        4002 => Error::BadInput {
-            message: "the file is too large for the server".into(),
-            hint: Some(crate::error::SIZE_HINT.into()),
-            api_code: Some(4002),
-        },
-        code => Error::Api {
-            code,
-            message: match message {
+        1001 => Error::new(
+            Kind::TokenRejected,
+            "the token was rejected (bad or expired)",
+        ),
+        1002 => Error::new(
+            Kind::SessionNotFound,
+            "the session was not found on the server",
+        ),
+        2001 => Error::new(Kind::NoCredits, "no credits left"),
+        4001 => Error::new(Kind::BadInput, "the server does not accept this file type")
+            .with_hint(crate::error::FORMATS_HINT)
+            .with_api_code(4001),
+        4002 => Error::new(Kind::BadInput, "the file is too large for the server")
+            .with_hint(crate::error::SIZE_HINT)
+            .with_api_code(4002),
+        code => Error::new(
+            Kind::Api,
+            match message {
                 Some(m) => format!("the server answered code {code}: {m}"),
                 None => format!("the server answered code {code}"),
             },
-        },
+        )
+        .with_api_code(code),
     };
     Err(err)
 }
@@ -509,10 +507,9 @@ pub fn check_envelope(value: &Value) -> Result<()> {
     }
     if value.get("success").and_then(Value::as_bool) == Some(false) {
         let message = message_of(value).unwrap_or_else(|| "no reason given".into());
-        return Err(Error::Api {
-            code: -1,
-            message: format!("the server refused: {message}"),
-        });
+        return Err(
+            Error::new(Kind::Api, format!("the server refused: {message}")).with_api_code(-1),
+        );
     }
     Ok(())
 }
@@ -541,44 +538,26 @@ mod tests {
             unwrap_envelope(json!({"success":true,"data":{"a":1}})).unwrap(),
             json!({"a":1})
         );
-        assert!(matches!(
-            unwrap_envelope(json!({"code":1001,"message":"x"})),
-            Err(Error::TokenRejected { .. })
-        ));
-        assert!(matches!(
-            unwrap_envelope(json!({"code":2001})),
-            Err(Error::NoCredits { .. })
-        ));
-        assert!(matches!(
-            unwrap_envelope(json!({"success":false,"error":"dup"})),
-            Err(Error::Api { .. })
-        ));
-        assert!(matches!(
-            unwrap_envelope(json!({"code":0})),
-            Err(Error::BadAnswer { .. })
-        ));
+        assert!(
+            unwrap_envelope(json!({"code":1001,"message":"x"}))
+                .is_err_and(|e| e.is(Kind::TokenRejected))
+        );
+        assert!(unwrap_envelope(json!({"code":2001})).is_err_and(|e| e.is(Kind::NoCredits)));
+        assert!(
+            unwrap_envelope(json!({"success":false,"error":"dup"})).is_err_and(|e| e.is(Kind::Api))
+        );
+        assert!(unwrap_envelope(json!({"code":0})).is_err_and(|e| e.is(Kind::BadAnswer)));
     }
 
     #[test]
     fn status_errors() {
         let detail = json!({"detail":"Session not found: 12"});
-        assert!(matches!(
-            status_error(StatusCode::NOT_FOUND, Some(&detail)),
-            Error::SessionNotFound { .. }
-        ));
-        assert!(matches!(
-            status_error(StatusCode::PAYMENT_REQUIRED, None),
-            Error::Plan { .. }
-        ));
-        assert!(matches!(
-            status_error(StatusCode::BAD_GATEWAY, None),
-            Error::Server { status: 502, .. }
-        ));
+        assert!(status_error(StatusCode::NOT_FOUND, Some(&detail)).is(Kind::SessionNotFound));
+        assert!(status_error(StatusCode::PAYMENT_REQUIRED, None).is(Kind::Plan));
+        let e = status_error(StatusCode::BAD_GATEWAY, None);
+        assert!(e.is(Kind::Server) && e.status() == Some(502));
         let coded = json!({"code":2001,"message":"no credits"});
-        assert!(matches!(
-            status_error(StatusCode::FORBIDDEN, Some(&coded)),
-            Error::NoCredits { .. }
-        ));
+        assert!(status_error(StatusCode::FORBIDDEN, Some(&coded)).is(Kind::NoCredits));
     }
 
     #[test]

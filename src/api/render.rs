@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::{ApiClient, Retry, segment};
-use crate::error::{Error, Result};
+use crate::error::{Error, Kind, Result};
 
 /// The body of a render submit. `sessionId` is the API's one camelCase key.
 #[derive(Debug, Clone, Serialize)]
@@ -210,7 +210,7 @@ impl ApiClient {
 /// HTTP 404 on a render endpoint: the id is unknown (to this user).
 fn not_found(err: Error, id: &str) -> Error {
     match err {
-        Error::Http { status: 404, .. } => Error::bad_input(
+        err if err.is(Kind::Http) && err.status() == Some(404) => Error::bad_input(
             format!("the server knows no render {}", clean(id, 100)),
             Some("`nemo export list` shows the renders this config recorded".into()),
         ),
@@ -263,9 +263,9 @@ mod tests {
             .unwrap();
         assert_eq!(s.state, RenderState::Other("Encoding".into()));
         assert_eq!(s.progress, None);
-        assert!(matches!(
-            RenderStatus::from_answer(&json!({"success":true,"data":{"progress":3}})),
-            Err(Error::BadAnswer { .. })
-        ));
+        assert!(
+            RenderStatus::from_answer(&json!({"success":true,"data":{"progress":3}}))
+                .is_err_and(|e| e.is(Kind::BadAnswer))
+        );
     }
 }

@@ -24,7 +24,7 @@ use tokio::sync::watch;
 use tokio_util::io::ReaderStream;
 
 use super::{ApiClient, Retry, read_json, segment, unwrap_envelope};
-use crate::error::{Error, Result};
+use crate::error::{Error, Kind, Result};
 
 /// The server's limit per file: 500 MB (500 × 1024 × 1024 bytes).
 pub const MAX_UPLOAD_BYTES: u64 = 500 * 1024 * 1024;
@@ -201,16 +201,17 @@ impl ApiClient {
                 err = watchdog(sent_tx.subscribe(), file.size, STALL_TIMEOUT, ANSWER_TIMEOUT) => return Err(err),
             };
             if let Some(reason) = read_failure.lock().ok().and_then(|mut f| f.take()) {
-                return Err(Error::Io {
-                    message: format!("cannot read {}: {reason}", file.path.display()),
-                });
+                return Err(Error::new(
+                    Kind::Io,
+                    format!("cannot read {}: {reason}", file.path.display()),
+                ));
             }
             match result {
                 // The connection broke before the whole body went out:
                 // the server cannot have taken an incomplete file, so it is
                 // safe to send it again, once. (A server that answers early
                 // — a gateway's 429, say — and closes also ends up here.)
-                Err(Error::Network { .. }) if tries < 2 && *sent_tx.borrow() < file.size => {
+                Err(err) if err.is(Kind::Network) && tries < 2 && *sent_tx.borrow() < file.size => {
                     self.log(|| {
                         format!(
                             "the connection closed after {} of {} bytes; sending {} again",
@@ -326,20 +327,22 @@ async fn watchdog(
             // The sender is gone: the upload finished one way or another.
             Ok(Err(_)) => std::future::pending::<()>().await,
             Err(_) if done => {
-                return Error::Network {
-                    message: format!(
+                return Error::new(
+                    Kind::Network,
+                    format!(
                         "the server did not answer within {} s after the upload",
                         answer.as_secs()
                     ),
-                };
+                );
             }
             Err(_) => {
-                return Error::Network {
-                    message: format!(
+                return Error::new(
+                    Kind::Network,
+                    format!(
                         "the upload stalled: nothing could be sent for {} s",
                         stall.as_secs()
                     ),
-                };
+                );
             }
         }
     }

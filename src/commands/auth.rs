@@ -7,7 +7,7 @@ use serde_json::json;
 
 use crate::config::StoredToken;
 use crate::context::{Context, CurrentToken, TokenSource};
-use crate::error::{Error, Result};
+use crate::error::{Error, Kind, Result};
 use crate::secret::Secret;
 
 #[derive(Debug, clap::Args)]
@@ -104,10 +104,8 @@ async fn login_with_token(ctx: &Context) -> Result<()> {
         .map_err(|e| Error::io("cannot read the token from stdin", e))?;
     let value = text.trim();
     if value.is_empty() {
-        return Err(Error::Usage {
-            message: "no token on stdin".into(),
-            hint: Some("pipe it in: `nemo auth login --with-token < token.txt`".into()),
-        });
+        return Err(Error::new(Kind::Usage, "no token on stdin")
+            .with_hint("pipe it in: `nemo auth login --with-token < token.txt`"));
     }
     if value.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(Error::usage(
@@ -118,10 +116,11 @@ async fn login_with_token(ctx: &Context) -> Result<()> {
     // Verify before storing: a token that does not work is never saved.
     ctx.api.set_token(Some(token.clone()));
     let balance = ctx.api.credits().await.map_err(|err| match err {
-        Error::TokenRejected { .. } => Error::Auth {
-            message: "the server rejected that token; nothing was stored".into(),
-            hint: Some("check that you copied the whole token".into()),
-        },
+        err if err.is(Kind::TokenRejected) => Error::new(
+            Kind::Auth,
+            "the server rejected that token; nothing was stored",
+        )
+        .with_hint("check that you copied the whole token"),
         other => other,
     })?;
     let stored = StoredToken {
@@ -223,10 +222,8 @@ fn status(ctx: &Context) -> Result<()> {
     }
     match (&current, usable) {
         (_, Some(_)) => Ok(()),
-        (Some(_), None) => Err(Error::Auth {
-            message: "the stored token has expired".into(),
-            hint: Some("run `nemo auth login` (any command renews a free token on use)".into()),
-        }),
+        (Some(_), None) => Err(Error::new(Kind::Auth, "the stored token has expired")
+            .with_hint("run `nemo auth login` (any command renews a free token on use)")),
         (None, None) => Err(Error::not_logged_in()),
     }
 }

@@ -19,7 +19,7 @@ use tokio::time::Instant;
 
 use crate::api::chat::{AgentEvent, AgentStream};
 use crate::context::Context;
-use crate::error::{Error, Result};
+use crate::error::{Error, Kind, Result};
 use crate::timeline::{Change, StateSummary, Timeline, diff};
 use render::{JsonLine, Renderer, StdoutLine, gui_hints};
 
@@ -82,21 +82,19 @@ pub async fn run(args: &Args, ctx: &Context) -> Result<()> {
             let line = StdoutLine::default();
             let result = tokio::select! {
                 result = turn(ctx, &mut session, &message, &limits, &line) => result,
-                _ = tokio::signal::ctrl_c() => Err(Error::Interrupted {
-                    hint: Some("the agent may still finish what it started; `nemo state` shows the timeline".into()),
-                }),
+                _ = tokio::signal::ctrl_c() => Err(Error::interrupted().with_hint("the agent may still finish what it started; `nemo state` shows the timeline")),
             };
             line.end(&ctx.printer);
             result
         }
         None if std::io::stdin().is_terminal() => interactive::run(ctx, &limits).await,
-        None => Err(Error::Usage {
-            message: "no message, and stdin is not a terminal for an interactive chat".into(),
-            hint: Some(
-                "pass the message: `nemo chat \"…\"`, or pipe it in: `echo \"…\" | nemo chat -`"
-                    .into(),
-            ),
-        }),
+        None => Err(Error::new(
+            Kind::Usage,
+            "no message, and stdin is not a terminal for an interactive chat",
+        )
+        .with_hint(
+            "pass the message: `nemo chat \"…\"`, or pipe it in: `echo \"…\" | nemo chat -`",
+        )),
     }
 }
 
@@ -116,10 +114,8 @@ fn message_of(args: &Args, ctx: &Context) -> Result<Option<String>> {
             .read_to_string(&mut text)
             .map_err(|e| Error::io("cannot read the message from stdin", e))?;
         if text.trim().is_empty() {
-            return Err(Error::Usage {
-                message: "no message on stdin".into(),
-                hint: Some("pipe one in: `echo \"hello\" | nemo chat -`".into()),
-            });
+            return Err(Error::new(Kind::Usage, "no message on stdin")
+                .with_hint("pipe one in: `echo \"hello\" | nemo chat -`"));
         }
         text
     } else {
@@ -142,7 +138,7 @@ pub(crate) async fn turn(
 ) -> Result<()> {
     let mut replaced = false;
     let mut before = match read_state(ctx, session).await {
-        Err(Error::SessionNotFound { .. }) => {
+        Err(err) if err.is(Kind::SessionNotFound) => {
             *session = ctx.replace_lost_session(session).await?;
             replaced = true;
             read_state(ctx, session).await?
@@ -154,7 +150,7 @@ pub(crate) async fn turn(
     let mut started = Instant::now();
     let stream = match send(ctx, session, message, limits).await {
         // 1002 rejects the message before any work starts: once, in a new session.
-        Err(Error::SessionNotFound { .. }) if !replaced => {
+        Err(err) if err.is(Kind::SessionNotFound) && !replaced => {
             *session = ctx.replace_lost_session(session).await?;
             before = read_state(ctx, session).await?;
             started = Instant::now();
@@ -174,10 +170,10 @@ pub(crate) async fn turn(
         Outcome::TimedOut(err) => Err(err),
         _ if agent_error.is_some() => {
             let message = agent_error.unwrap_or_default();
-            Err(Error::JobFailed {
-                message: format!("the agent failed: {message}"),
-                hint: Some("`nemo state` shows what was done before it failed".into()),
-            })
+            Err(
+                Error::new(Kind::JobFailed, format!("the agent failed: {message}"))
+                    .with_hint("`nemo state` shows what was done before it failed"),
+            )
         }
         Outcome::Closed => closed(ctx, session, &before, &text).await,
         Outcome::Dropped(err) => dropped(ctx, session, &before, &text, limits, err).await,
@@ -194,15 +190,14 @@ async fn send(ctx: &Context, session: &str, message: &str, limits: &Limits) -> R
     });
     match tokio::time::timeout(wait, sent).await {
         Ok(result) => result,
-        Err(_) => Err(Error::JobFailed {
-            message: format!(
+        Err(_) => Err(Error::new(
+            Kind::JobFailed,
+            format!(
                 "the agent did not start answering within {} s",
                 wait.as_secs()
             ),
-            hint: Some(
-                "the message was not sent again; `nemo state` shows whether it is at work".into(),
-            ),
-        }),
+        )
+        .with_hint("the message was not sent again; `nemo state` shows whether it is at work")),
     }
 }
 
@@ -261,23 +256,17 @@ async fn consume(
                     }
                     renderer.event(&event)?;
                 }
-                Some(Err(Error::BadAnswer { message })) => renderer.unreadable(&message),
+                Some(Err(err)) if err.is(Kind::BadAnswer) => renderer.unreadable(err.message()),
                 Some(Err(err)) => return Ok((Outcome::Dropped(err), agent_error)),
             },
             _ = tokio::time::sleep_until(total_at) => {
-                return Ok((Outcome::TimedOut(Error::JobFailed {
-                    message: format!("the reply did not end within {} s (--timeout)", limits.total.as_secs()),
-                    hint: Some("the agent may still be working: `nemo state` shows the timeline; the message was not sent again".into()),
-                }), agent_error));
+                return Ok((Outcome::TimedOut(Error::new(Kind::JobFailed, format!("the reply did not end within {} s (--timeout)", limits.total.as_secs())).with_hint("the agent may still be working: `nemo state` shows the timeline; the message was not sent again")), agent_error));
             }
             _ = tokio::time::sleep_until(idle_at) => {
-                return Ok((Outcome::TimedOut(Error::JobFailed {
-                    message: format!(
+                return Ok((Outcome::TimedOut(Error::new(Kind::JobFailed, format!(
                         "nothing but keep-alives from the agent for {} s (--idle-timeout): the run looks lost",
                         limits.idle.as_secs()
-                    ),
-                    hint: Some("`nemo state` shows what was done; the message was not sent again".into()),
-                }), agent_error));
+                    )).with_hint("`nemo state` shows what was done; the message was not sent again")), agent_error));
             }
             _ = tokio::time::sleep_until(still_at), if ticker => {
                 still_count += 1;
@@ -378,7 +367,7 @@ async fn dropped(
                     break;
                 }
             }
-            Err(err) if err.is_transient() || matches!(err, Error::BadAnswer { .. }) => {
+            Err(err) if err.is_transient() || err.is(Kind::BadAnswer) => {
                 ctx.printer.debug(format!("state read failed: {err}"));
             }
             Err(err) => return Err(err),
@@ -397,14 +386,10 @@ async fn dropped(
             );
             Ok(())
         }
-        None => Err(Error::ReplyLost {
-            message: format!(
+        None => Err(Error::new(Kind::ReplyLost, format!(
                 "the connection to the agent dropped, and no change showed up in the session within {minutes} minutes"
-            ),
-            hint: Some(
-                "the message was not sent again, so nothing is charged twice; check later with `nemo state` before sending it again"
-                    .into(),
-            ),
-        }),
+            )).with_hint(
+                "the message was not sent again, so nothing is charged twice; check later with `nemo state` before sending it again",
+            )),
     }
 }

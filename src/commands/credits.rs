@@ -26,10 +26,7 @@ pub async fn run(args: &Args, ctx: &Context) -> Result<()> {
         ctx.printer.json(&balance)?;
     }
     match below {
-        Some(min) => Err(Error::CreditsBelow {
-            available: balance.available,
-            min,
-        }),
+        Some(min) => Err(Error::credits_below(balance.available, min)),
         None => Ok(()),
     }
 }

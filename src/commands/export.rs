@@ -20,7 +20,7 @@ use serde_json::Value;
 use crate::api::render::{RenderOutput, RenderRequest, RenderState, RenderStatus};
 use crate::config::RenderRecord;
 use crate::context::Context;
-use crate::error::{Error, Result};
+use crate::error::{Error, Kind, Result};
 use crate::timeline::Timeline;
 
 /// Seconds between status polls against the real service.
@@ -256,12 +256,8 @@ fn new_render_id(after: Option<&str>) -> String {
 /// and input problems would fail the same way again.
 fn submit_may_retry(err: &Error) -> bool {
     matches!(
-        err,
-        Error::Api { .. }
-            | Error::Server { .. }
-            | Error::Network { .. }
-            | Error::BadAnswer { .. }
-            | Error::Http { .. }
+        err.kind(),
+        Kind::Api | Kind::Server | Kind::Network | Kind::BadAnswer | Kind::Http
     )
 }
 
@@ -309,7 +305,7 @@ async fn start(args: &StartArgs, ctx: &Context) -> Result<()> {
     let mut interrupt = Interrupt::new();
     let submitted = tokio::select! {
         result = submit(ctx, args, &target, &format, &quality) => result?,
-        () = interrupt.recv() => return Err(Error::Interrupted { hint: None }),
+        () = interrupt.recv() => return Err(Error::interrupted()),
     };
     let Submitted { id, path, status } = submitted;
 
@@ -503,7 +499,7 @@ async fn follow(
     let done = tokio::select! {
         result = work => result?,
         () = interrupt.recv() => {
-            return Err(Error::Interrupted { hint: Some(resume_hint(id)) });
+            return Err(Error::interrupted().with_hint(resume_hint(id)));
         }
     };
     note(ctx, id, |r| {
@@ -574,30 +570,31 @@ async fn wait_for(ctx: &Context, id: &str, wait: &Wait) -> Result<RenderStatus> 
                     }
                     RenderState::Failed => {
                         bar.finish_and_clear();
-                        return Err(Error::JobFailed {
-                            message: match &status.error {
+                        return Err(Error::new(
+                            Kind::JobFailed,
+                            match &status.error {
                                 Some(reason) => format!("render {id} failed: {reason}"),
                                 None => format!("render {id} failed (the server gave no reason)"),
                             },
-                            hint: Some(
-                                "check the timeline with `nemo state`, then run `nemo export` again"
-                                    .into(),
-                            ),
-                        });
+                        )
+                        .with_hint(
+                            "check the timeline with `nemo state`, then run `nemo export` again",
+                        ));
                     }
                     RenderState::Cancelled => {
                         bar.finish_and_clear();
-                        return Err(Error::JobFailed {
-                            message: format!("render {id} was cancelled"),
-                            hint: Some("start a new one with `nemo export`".into()),
-                        });
+                        return Err(Error::new(
+                            Kind::JobFailed,
+                            format!("render {id} was cancelled"),
+                        )
+                        .with_hint("start a new one with `nemo export`"));
                     }
                     _ => {}
                 }
             }
             Err(err)
                 if err.is_transient()
-                    || matches!(err, Error::BadAnswer { .. } | Error::RateLimited { .. }) =>
+                    || matches!(err.kind(), Kind::BadAnswer | Kind::RateLimited) =>
             {
                 if !failing {
                     bar.suspend(|| {
@@ -617,13 +614,14 @@ async fn wait_for(ctx: &Context, id: &str, wait: &Wait) -> Result<RenderStatus> 
         if elapsed >= wait.timeout {
             bar.finish_and_clear();
             let at = last.as_ref().map_or("unknown", |s| s.name());
-            return Err(Error::JobFailed {
-                message: format!(
+            return Err(Error::new(
+                Kind::JobFailed,
+                format!(
                     "render {id} is not done after {} (last status: {at}, {progress}%)",
                     humantime::format_duration(Duration::from_secs(wait.timeout.as_secs().max(1)))
                 ),
-                hint: Some(resume_hint(id)),
-            });
+            )
+            .with_hint(resume_hint(id)));
         }
         tokio::time::sleep(wait.poll.min(wait.timeout - elapsed)).await;
     }
@@ -796,10 +794,10 @@ mod tests {
         );
         let file = Target::from_option(Some(Path::new("x/a.mp4"))).unwrap();
         assert_eq!(file.path_for("render_1", "mp4"), PathBuf::from("x/a.mp4"));
-        assert!(matches!(
-            Target::from_option(Some(&dir.path().join("missing/"))),
-            Err(Error::BadInput { .. })
-        ));
+        assert!(
+            Target::from_option(Some(&dir.path().join("missing/")))
+                .is_err_and(|e| e.is(Kind::BadInput))
+        );
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use crate::config::{ConfigLock, Store};
 use crate::emulator::{EmuState, Emulator, Ports, merge_faults};
-use crate::error::{Error, Result};
+use crate::error::{Error, Kind, Result};
 use crate::printer::Printer;
 use crate::settings::Settings;
 
@@ -99,9 +99,9 @@ impl InProcess {
         let store = Store::new(&dir);
         let lock = store.bootstrap_lock("emulator.lock").await?;
         let path = dir.join(STATE_FILE);
-        let state = EmuState::load(&path).map_err(|e| Error::Config {
-            message: format!("{} is damaged: {e}", path.display()),
-            hint: Some("remove it to start the sandbox afresh".into()),
+        let state = EmuState::load(&path).map_err(|e| {
+            Error::new(Kind::Config, format!("{} is damaged: {e}", path.display()))
+                .with_hint("remove it to start the sandbox afresh")
         })?;
         let emulator = Emulator::start(state, Ports::default())
             .await

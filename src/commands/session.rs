@@ -5,7 +5,7 @@ use serde_json::json;
 
 use crate::config::SessionRecord;
 use crate::context::Context;
-use crate::error::{Error, Result};
+use crate::error::{Error, Kind, Result};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -80,12 +80,8 @@ async fn create(args: &NewArgs, ctx: &Context) -> Result<()> {
 }
 
 fn no_session() -> Error {
-    Error::NoSession {
-        message: "no current session".into(),
-        hint: Some(
-            "start one with `nemo session new`, or pick one with `nemo session use ID`".into(),
-        ),
-    }
+    Error::new(Kind::NoSession, "no current session")
+        .with_hint("start one with `nemo session new`, or pick one with `nemo session use ID`")
 }
 
 fn show(ctx: &Context) -> Result<()> {
@@ -169,9 +165,9 @@ async fn use_session(args: &UseArgs, ctx: &Context) -> Result<()> {
         .authed(|api| async move { api.state(id).await })
         .await
         .map_err(|err| match err {
-            Error::SessionNotFound { .. } => Error::SessionNotFound {
-                message: format!("session {id} was not found on the server"),
-            },
+            err if err.is(Kind::SessionNotFound) => {
+                err.with_message(format!("session {id} was not found on the server"))
+            }
             other => other,
         })?;
     let record = SessionRecord {

@@ -15,7 +15,7 @@ use crate::api::upload::{
     LocalFile, MAX_UPLOAD_BYTES, Progress, UploadAnswer, UploadedFile, format_of_name,
 };
 use crate::context::Context;
-use crate::error::{Error, FORMATS_HINT, Result, SIZE_HINT};
+use crate::error::{Error, FORMATS_HINT, Kind, Result, SIZE_HINT};
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
@@ -185,7 +185,7 @@ where
     Fut: std::future::Future<Output = Result<T>>,
 {
     match call(session.clone()).await {
-        Err(Error::SessionNotFound { .. }) if !*recovered => {
+        Err(err) if err.is(Kind::SessionNotFound) && !*recovered => {
             *recovered = true;
             *session = ctx.replace_lost_session(session).await?;
             call(session.clone()).await

@@ -263,3 +263,32 @@ fn sandbox_command_prints_the_url_first() {
     child.kill().unwrap();
     let _ = child.wait();
 }
+
+#[test]
+fn verbose_errors_show_their_cause_chain() {
+    let env = Env::new();
+    // Port 9 (discard) on loopback: nothing listens, the connection is refused.
+    let quiet = env
+        .nemo()
+        .args(["--api-url", "http://127.0.0.1:9", "credits"])
+        .env("NEMO_TOKEN", "nmv_usr_test_token")
+        .assert()
+        .code(9);
+    assert!(!stderr(&quiet).contains("Caused by:"), "{}", stderr(&quiet));
+    let verbose = env
+        .nemo()
+        .args(["-v", "--api-url", "http://127.0.0.1:9", "credits"])
+        .env("NEMO_TOKEN", "nmv_usr_test_token")
+        .assert()
+        .code(9);
+    let err = stderr(&verbose);
+    let error_line = err
+        .lines()
+        .position(|l| l.starts_with("error: cannot connect"));
+    let cause_line = err.lines().position(|l| l.starts_with("Caused by: "));
+    assert!(
+        matches!((error_line, cause_line), (Some(e), Some(c)) if c > e),
+        "{err}"
+    );
+    assert!(!err.contains("nmv_usr_test_token"), "{err}");
+}

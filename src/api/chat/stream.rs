@@ -24,7 +24,7 @@ use futures::{Stream, StreamExt};
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Kind, Result};
 
 /// One thing the agent did, in the order it happened.
 #[derive(Debug, Clone, PartialEq)]
@@ -101,7 +101,7 @@ where
             return None;
         }
         let item = items.next().await?;
-        let last = matches!(&item, Err(err) if !matches!(err, Error::BadAnswer { .. }));
+        let last = matches!(&item, Err(err) if !err.is(Kind::BadAnswer));
         Some((item, (items, last)))
     })
 }
@@ -109,12 +109,14 @@ where
 fn stream_error(err: EventStreamError<Error>) -> Error {
     match err {
         EventStreamError::Transport(err) => err,
-        EventStreamError::Utf8(_) => Error::Network {
-            message: "the agent's stream broke: it is not valid UTF-8".into(),
-        },
-        EventStreamError::Parser(_) => Error::Network {
-            message: "the agent's stream broke: it cannot be read as server-sent events".into(),
-        },
+        EventStreamError::Utf8(_) => Error::new(
+            Kind::Network,
+            "the agent's stream broke: it is not valid UTF-8",
+        ),
+        EventStreamError::Parser(_) => Error::new(
+            Kind::Network,
+            "the agent's stream broke: it cannot be read as server-sent events",
+        ),
     }
 }
 
@@ -638,13 +640,13 @@ data: {"author":"a","errorCode":500}
             b"data: {not json\n\ndata: [1,2]\n\ndata: {\"content\":{\"parts\":[{\"text\":\"ok\"}]}}\n\n".to_vec(),
         ]);
         assert!(
-            matches!(&events[0], Err(Error::BadAnswer { message }) if message.contains("{not json"))
+            matches!(&events[0], Err(e) if e.is(Kind::BadAnswer) && e.message().contains("{not json"))
         );
-        assert!(matches!(&events[1], Err(Error::BadAnswer { .. })));
+        assert!(matches!(&events[1], Err(e) if e.is(Kind::BadAnswer)));
         assert_eq!(events[2].as_ref().unwrap(), &text("ok", true));
         // A part of the wrong type is reported, not guessed at.
         let events = parse_chunks(vec![b"data: {\"content\":{\"parts\":\"x\"}}\n\n".to_vec()]);
-        assert!(matches!(&events[0], Err(Error::BadAnswer { .. })));
+        assert!(matches!(&events[0], Err(e) if e.is(Kind::BadAnswer)));
     }
 
     #[test]
@@ -653,19 +655,17 @@ data: {"author":"a","errorCode":500}
             Ok(Bytes::from_static(
                 b"data: {\"content\":{\"parts\":[{\"text\":\"a\"}]}}\n\n",
             )),
-            Err(Error::Network {
-                message: "dropped".into(),
-            }),
+            Err(Error::new(Kind::Network, "dropped")),
             Ok(Bytes::from_static(
                 b"data: {\"content\":{\"parts\":[{\"text\":\"b\"}]}}\n\n",
             )),
         ];
         let events = block_on(agent_events(futures::stream::iter(chunks)).collect::<Vec<_>>());
         assert_eq!(events.len(), 2);
-        assert!(matches!(&events[1], Err(Error::Network { .. })));
+        assert!(matches!(&events[1], Err(e) if e.is(Kind::Network)));
         // Invalid UTF-8 breaks the stream too.
         let events = parse_chunks(vec![b"data: \xff\xfe\n\n".to_vec()]);
-        assert!(matches!(events.last(), Some(Err(Error::Network { .. }))));
+        assert!(matches!(events.last(), Some(Err(e)) if e.is(Kind::Network)));
     }
 
     /// A stream with every feature the parser must handle.

@@ -13,7 +13,7 @@ use super::{Limits, render::StdoutLine, turn};
 use crate::cli::Command;
 use crate::commands;
 use crate::context::Context;
-use crate::error::{Error, Result};
+use crate::error::{Error, Kind, Result};
 
 /// Where one line of input goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -217,9 +217,7 @@ async fn read_line(
         (editor, line)
     })
     .await
-    .map_err(|e| Error::Io {
-        message: format!("the prompt failed: {e}"),
-    })
+    .map_err(|e| Error::new(Kind::Io, format!("the prompt failed: {e}")))
 }
 
 /// The prompt loop.
@@ -228,12 +226,13 @@ pub async fn run(ctx: &Context, limits: &Limits) -> Result<()> {
         .behavior(Behavior::PreferTerm)
         .auto_add_history(false)
         .max_history_size(1000)
-        .map_err(|e| Error::Io {
-            message: format!("cannot set up the prompt: {e}"),
-        })?
+        .map_err(|e| Error::new(Kind::Io, format!("cannot set up the prompt: {e}")))?
         .build();
-    let mut editor = rustyline::DefaultEditor::with_config(config).map_err(|e| Error::Io {
-        message: format!("cannot open the terminal for the prompt: {e}"),
+    let mut editor = rustyline::DefaultEditor::with_config(config).map_err(|e| {
+        Error::new(
+            Kind::Io,
+            format!("cannot open the terminal for the prompt: {e}"),
+        )
     })?;
     let mut session = ctx.ensure_session().await?;
     ctx.printer.status(format!(
@@ -248,9 +247,7 @@ pub async fn run(ctx: &Context, limits: &Limits) -> Result<()> {
             Err(ReadlineError::Interrupted) => continue,
             Err(ReadlineError::Eof) => break,
             Err(e) => {
-                return Err(Error::Io {
-                    message: format!("cannot read the prompt: {e}"),
-                });
+                return Err(Error::new(Kind::Io, format!("cannot read the prompt: {e}")));
             }
         };
         let routed = route(&line);
@@ -262,14 +259,14 @@ pub async fn run(ctx: &Context, limits: &Limits) -> Result<()> {
                 Route::Empty => Ok(()),
                 Route::Help => ctx.printer.out(HELP),
                 Route::Quit => Ok(()),
-                Route::UnknownSlash(name) => Err(Error::Usage {
-                    message: format!("unknown command /{name}"),
-                    hint: Some("type /help for the commands".into()),
-                }),
-                Route::UploadWithoutPath => Err(Error::Usage {
-                    message: "upload needs a file or URL".into(),
-                    hint: Some("upload ./clip.mp4".into()),
-                }),
+                Route::UnknownSlash(name) => {
+                    Err(Error::new(Kind::Usage, format!("unknown command /{name}"))
+                        .with_hint("type /help for the commands"))
+                }
+                Route::UploadWithoutPath => {
+                    Err(Error::new(Kind::Usage, "upload needs a file or URL")
+                        .with_hint("upload ./clip.mp4"))
+                }
                 Route::Agent(message) => {
                     turn(ctx, &mut session, message, limits, &line_state).await
                 }
@@ -285,15 +282,15 @@ pub async fn run(ctx: &Context, limits: &Limits) -> Result<()> {
         };
         let result = tokio::select! {
             result = work => result,
-            _ = tokio::signal::ctrl_c() => Err(Error::Interrupted { hint: None }),
+            _ = tokio::signal::ctrl_c() => Err(Error::interrupted()),
         };
         line_state.end(&ctx.printer);
         match result {
             Ok(()) => {}
-            Err(Error::Interrupted { .. }) => ctx.printer.status(
+            Err(err) if err.is(Kind::Interrupted) => ctx.printer.status(
                 "Cancelled. The agent may still finish what it started; `status` shows the timeline.",
             ),
-            Err(Error::BrokenPipe) => return Err(Error::BrokenPipe),
+            Err(err) if err.is(Kind::BrokenPipe) => return Err(err),
             Err(err) => ctx.printer.error(&err),
         }
         if routed == Route::Quit {

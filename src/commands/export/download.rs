@@ -21,7 +21,7 @@ use tokio::io::AsyncWriteExt;
 
 use crate::api::{self, ApiClient, Retry};
 use crate::context::Context;
-use crate::error::{Error, Result};
+use crate::error::{Error, Kind, Result};
 
 /// A stalled transfer (no headers, or no bytes) is given up after this.
 const STALL_TIMEOUT: Duration = Duration::from_secs(60);
@@ -69,7 +69,7 @@ pub async fn fetch(
             let host = host_of(&url);
             match get(ctx, url, &part).await {
                 Ok(downloaded) => done = Some(downloaded),
-                Err(err @ (Error::Io { .. } | Error::Interrupted { .. })) => return Err(err),
+                Err(err) if err.is(Kind::Io) || err.is(Kind::Interrupted) => return Err(err),
                 Err(err) => {
                     ctx.printer.warn(format!(
                         "cannot download the render from {host}: {err}; trying the API's download endpoint"
@@ -238,12 +238,13 @@ async fn get(ctx: &Context, url: Url, part: &Path) -> Result<Downloaded> {
         // ranges, else from the start.
         let reason = match outcome {
             Err(err) => err,
-            Ok(()) => Error::Network {
-                message: format!(
+            Ok(()) => Error::new(
+                Kind::Network,
+                format!(
                     "the download ended after {written} of {} bytes",
                     total.unwrap_or(written)
                 ),
-            },
+            ),
         };
         fruitless = if written > start { 0 } else { fruitless + 1 };
         if fruitless >= TRIES_WITHOUT_PROGRESS || tries >= MAX_TRIES {
@@ -294,12 +295,10 @@ async fn receive(
     let outcome = loop {
         match tokio::time::timeout(STALL_TIMEOUT, stream.next()).await {
             Err(_) => {
-                break Err(Error::Network {
-                    message: "the download stalled".into(),
-                });
+                break Err(Error::new(Kind::Network, "the download stalled"));
             }
             Ok(None) => break Ok(()),
-            Ok(Some(Err(e))) => break Err(api::network_error(&e)),
+            Ok(Some(Err(e))) => break Err(api::network_error(e)),
             Ok(Some(Ok(chunk))) => {
                 file.write_all(&chunk)
                     .await
@@ -339,8 +338,11 @@ async fn open(ctx: &Context, url: &Url, offset: u64) -> Result<(Response, String
         } else {
             tokio::time::timeout(STALL_TIMEOUT, send(&ctx.api, &current, offset, false)).await
         }
-        .map_err(|_| Error::Network {
-            message: format!("{} did not answer in time", host_of(&current)),
+        .map_err(|_| {
+            Error::new(
+                Kind::Network,
+                format!("{} did not answer in time", host_of(&current)),
+            )
         })??;
         if response.status().is_redirection() {
             let location = response

@@ -242,13 +242,23 @@ impl Store {
         let path = self.client_id_path();
         match std::fs::read_to_string(&path) {
             Ok(text) => {
-                let id = text.trim();
-                if uuid::Uuid::parse_str(id).is_err() {
+                // Used exactly as another NemoVideo tool wrote it, whatever
+                // its form (the official skill writes `client-<unix s>-<n>`
+                // without uuidgen): the user's anonymous token is tied to it.
+                // It only has to be sendable as the X-Client-Id header.
+                let id = text.lines().next().unwrap_or("").trim();
+                if id.is_empty() {
+                    return Ok(None);
+                }
+                if id.len() > 256 || !id.bytes().all(|b| b.is_ascii_graphic()) {
                     return Err(Error::new(
                         Kind::Config,
-                        format!("{} does not hold a client id (one UUID)", path.display()),
+                        format!(
+                            "{} does not hold a client id that can be sent (one id of printable ASCII on one line)",
+                            path.display()
+                        ),
                     )
-                    .with_hint("fix the file, or remove it to get a new client id"));
+                    .with_hint("fix the file by hand: the free token you already have is tied to the id in it"));
                 }
                 Ok(Some(id.to_string()))
             }

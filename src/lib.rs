@@ -78,9 +78,26 @@ fn report_clap_error(err: clap::Error) -> ExitCode {
                 },
             )
         }
+        ErrorKind::InvalidUtf8 => {
+            // clap does not say which argument; name it (lossily, escaped).
+            let bad = std::env::args_os()
+                .skip(1)
+                .find(|a| a.to_str().is_none())
+                .map(|a| format!("{a:?}"))
+                .unwrap_or_default();
+            let err = Error::usage(format!("the argument {bad} is not valid UTF-8"))
+                .with_hint("only file paths may hold bytes that are not UTF-8");
+            let json = std::env::args_os().any(|a| a == "--json");
+            Printer::new(OutputSettings {
+                json,
+                ..OutputSettings::default()
+            })
+            .error(&err);
+            ExitCode::from(2)
+        }
         _ => {
             let _ = err.print();
-            if std::env::args().any(|a| a == "--json") {
+            if std::env::args_os().any(|a| a == "--json") {
                 let text = err.kind().as_str().unwrap_or("invalid usage").to_string();
                 let doc = printer::error_document(&Error::usage(text));
                 println!("{doc}");

@@ -73,14 +73,47 @@ impl OutputSettings {
             json: args.json,
             quiet: args.quiet,
             verbose: args.verbose,
-            no_color: args.no_color || var(env::NO_COLOR).is_some(),
+            no_color: args.no_color
+                || std::env::var_os(env::NO_COLOR).is_some_and(|v| !v.is_empty()),
         }
     }
 }
 
-/// Reads one environment variable; an empty value counts as unset.
-fn var(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+/// Reads one environment variable; an empty value counts as unset. A value
+/// that is not UTF-8 is a usage error naming the variable: never silently
+/// ignored (an unsendable `NEMO_TOKEN` must not turn into a fresh anonymous
+/// token).
+fn var(name: &str) -> Result<Option<String>> {
+    match std::env::var(name) {
+        Ok(v) if v.trim().is_empty() => Ok(None),
+        Ok(v) => Ok(Some(v)),
+        Err(std::env::VarError::NotPresent) => Ok(None),
+        Err(std::env::VarError::NotUnicode(_)) => Err(Error::usage(format!(
+            "the environment variable {name} is not valid UTF-8"
+        ))
+        .with_hint(format!("set {name} to plain text, or unset it"))),
+    }
+}
+
+/// Session ids as `../shared/spec/cli.md` fixes them: 1 to 64 of
+/// `A-Z a-z 0-9 _ -` (the service's are numeric). Checked before use, so a
+/// typo such as `..` can never reshape a request path.
+pub fn check_session_id(what: &str, id: &str) -> Result<()> {
+    let ok = !id.is_empty()
+        && id.len() <= 64
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    if ok {
+        return Ok(());
+    }
+    Err(Error::usage(format!(
+        "{what} {:?} is not a session id",
+        crate::sanitize::strip_controls(&id.chars().take(80).collect::<String>())
+    ))
+    .with_hint(
+        "session ids are 1 to 64 letters, digits, '_' or '-'; `nemo session list` shows yours",
+    ))
 }
 
 impl Settings {
@@ -110,7 +143,7 @@ impl Settings {
             .filter(|s| !s.trim().is_empty())
             .unwrap_or_else(|| default_skill_version(&skill).to_string());
         let exe = std::env::current_exe().ok();
-        let platform = detect_platform(var(env::SKILL_SOURCE), exe.as_deref());
+        let platform = detect_platform(var(env::SKILL_SOURCE)?, exe.as_deref());
         // These go out as headers on every request: refuse what cannot be
         // sent rather than silently dropping a header (a missing attribution
         // header makes the backend refuse exports with 402).
@@ -125,7 +158,7 @@ impl Settings {
                 )));
             }
         }
-        let rate_limit_wait = match var(env::RATE_LIMIT_WAIT) {
+        let rate_limit_wait = match var(env::RATE_LIMIT_WAIT)? {
             None => Duration::from_secs(30),
             Some(v) => v
                 .trim()
@@ -140,7 +173,7 @@ impl Settings {
                     ))
                 })?,
         };
-        let chat_time_scale = match var(env::CHAT_TIME_SCALE) {
+        let chat_time_scale = match var(env::CHAT_TIME_SCALE)? {
             None => 1.0,
             Some(v) => v
                 .trim()
@@ -154,19 +187,24 @@ impl Settings {
                     ))
                 })?,
         };
-        let locale = env::LOCALE.iter().find_map(|name| var(name));
+        // A locale that is not UTF-8 only loses the language guess.
+        let locale = env::LOCALE.iter().find_map(|name| var(name).ok().flatten());
+        let session = args.session.clone().filter(|s| !s.trim().is_empty());
+        if let Some(id) = &session {
+            check_session_id("--session", id)?;
+        }
         Ok(Settings {
             api_url,
             web_url,
             config_dir,
-            session: args.session.clone().filter(|s| !s.trim().is_empty()),
+            session,
             attribution: Attribution {
                 source: skill,
                 version,
                 platform,
             },
-            env_token: var(env::TOKEN).map(|t| Secret::new(t.trim())),
-            env_client_id: var(env::CLIENT_ID).map(|c| c.trim().to_string()),
+            env_token: var(env::TOKEN)?.map(|t| Secret::new(t.trim())),
+            env_client_id: var(env::CLIENT_ID)?.map(|c| c.trim().to_string()),
             locale_language: language_from_locale(locale.as_deref()),
             rate_limit_wait,
             output: OutputSettings::from_args(args),

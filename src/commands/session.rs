@@ -157,9 +157,7 @@ fn list(ctx: &Context) -> Result<()> {
 
 async fn use_session(args: &UseArgs, ctx: &Context) -> Result<()> {
     let id = args.id.trim();
-    if id.is_empty() || id.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(Error::usage(format!("{:?} is not a session id", args.id)));
-    }
+    crate::settings::check_session_id("session", id)?;
     // Check it exists before making it current: a typo should not stick.
     let state = ctx
         .authed(|api| async move { api.state(id).await })

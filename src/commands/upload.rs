@@ -40,8 +40,9 @@ Examples:
   nemo upload ~/Videos/*.MOV --json | jq -r '.files[].cdn_url'")]
 pub struct Args {
     /// Files to upload, or http(s):// URLs for the server to fetch
+    // OS strings: a path need not be UTF-8 to be uploaded.
     #[arg(value_name = "PATH_OR_URL", required = true)]
-    pub items: Vec<String>,
+    pub items: Vec<std::ffi::OsString>,
 }
 
 /// An argument that passed the checks.
@@ -260,7 +261,7 @@ fn human_size(bytes: u64) -> String {
 
 /// Checks every argument; the first problem does not stop the others from
 /// being checked, so all of them are reported at once.
-fn check_all(args: &[String]) -> Result<Vec<Item>> {
+fn check_all(args: &[std::ffi::OsString]) -> Result<Vec<Item>> {
     let mut items = Vec::new();
     let mut refusals = Vec::new();
     for arg in args {
@@ -306,13 +307,13 @@ fn check_all(args: &[String]) -> Result<Vec<Item>> {
     Err(Error::bad_input(message, Some(hints.join("; "))))
 }
 
-fn check(arg: &str) -> std::result::Result<Item, Refusal> {
+fn check(arg: &std::ffi::OsStr) -> std::result::Result<Item, Refusal> {
     let refuse = |problem, reason: String| Refusal {
-        arg: shown(arg),
+        arg: shown(&arg.to_string_lossy()),
         problem,
         reason,
     };
-    if is_url(arg) {
+    if let Some(arg) = arg.to_str().filter(|a| is_url(a)) {
         return match reqwest::Url::parse(arg) {
             Ok(url) if url.host_str().is_some_and(|h| !h.is_empty()) => Ok(Item::Url(arg.into())),
             _ => Err(refuse(Problem::BadUrl, "not a valid URL".into())),
@@ -346,7 +347,10 @@ fn check(arg: &str) -> std::result::Result<Item, Refusal> {
     if size > MAX_UPLOAD_BYTES {
         return Err(refuse(
             Problem::Size,
-            format!("{} is over the 500 MB limit", human_size(size)),
+            format!(
+                "{} ({size} bytes) is over the 500 MB limit ({MAX_UPLOAD_BYTES} bytes)",
+                human_size(size)
+            ),
         ));
     }
     // Opening proves it can be read; nothing is read now.

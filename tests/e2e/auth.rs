@@ -358,3 +358,50 @@ fn official_config_api_key_is_used_last() {
     );
     assert!(env.requests_to("/api/auth/anonymous-token").is_empty());
 }
+
+/// The official skill writes `client-<unix s>-<n>` when it has no uuidgen:
+/// nemo uses that id exactly as it is (the user's free token is tied to it)
+/// and never replaces the file.
+#[test]
+fn a_client_id_written_by_the_skill_is_used_as_it_is() {
+    let env = Env::new();
+    std::fs::create_dir_all(env.config_dir()).unwrap();
+    let skill_id = "client-1763798400-4821";
+    std::fs::write(env.config_dir().join("client_id"), format!("{skill_id}\n")).unwrap();
+    env.nemo().args(["auth", "login"]).assert().success();
+    let sent = env.requests_to("/api/auth/anonymous-token");
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].header("x-client-id"), Some(skill_id));
+    assert_eq!(
+        std::fs::read_to_string(env.config_dir().join("client_id")).unwrap(),
+        format!("{skill_id}\n")
+    );
+    let out = env
+        .nemo()
+        .args(["auth", "status", "--json"])
+        .assert()
+        .success();
+    assert_eq!(json(&out)["client_id"], skill_id);
+}
+
+/// An id that cannot be sent as a header is an error that names the file,
+/// and its hint does not tell the user to throw the file (and the token
+/// tied to it) away.
+#[test]
+fn a_client_id_that_cannot_be_sent_is_reported_not_replaced() {
+    let env = Env::new();
+    std::fs::create_dir_all(env.config_dir()).unwrap();
+    std::fs::write(env.config_dir().join("client_id"), "bad id\u{7}\n").unwrap();
+    let out = env.nemo().args(["auth", "login"]).assert().code(1);
+    let err = stderr(&out);
+    assert!(
+        err.contains("client_id does not hold a client id that can be sent"),
+        "{err}"
+    );
+    assert!(!err.contains("remove"), "{err}");
+    assert!(env.requests().is_empty());
+    assert_eq!(
+        std::fs::read_to_string(env.config_dir().join("client_id")).unwrap(),
+        "bad id\u{7}\n"
+    );
+}

@@ -292,3 +292,70 @@ fn verbose_errors_show_their_cause_chain() {
     );
     assert!(!err.contains("nmv_usr_test_token"), "{err}");
 }
+
+/// Arguments that are not UTF-8 are usage errors naming them, never a panic
+/// (exit 101), and nothing is sent.
+#[cfg(unix)]
+#[test]
+fn arguments_that_are_not_utf8_are_usage_errors() {
+    use std::os::unix::ffi::OsStrExt;
+    let env = Env::new();
+    let bad = std::ffi::OsStr::from_bytes(b"hi\xff");
+    for args in [
+        vec![std::ffi::OsStr::new("chat"), bad],
+        vec![
+            std::ffi::OsStr::new("session"),
+            std::ffi::OsStr::new("use"),
+            bad,
+        ],
+        vec![bad],
+    ] {
+        let out = env.nemo().args(&args).assert().code(2);
+        let err = stderr(&out);
+        assert!(!err.contains("panicked"), "{err}");
+        assert!(err.starts_with("error: "), "{err}");
+    }
+    let out = env
+        .nemo()
+        .args([std::ffi::OsStr::new("chat"), bad])
+        .assert()
+        .code(2);
+    assert_eq!(
+        stderr(&out),
+        "error: the argument \"hi\\xFF\" is not valid UTF-8\nhint: only file paths may hold bytes that are not UTF-8\n"
+    );
+    let out = env
+        .nemo()
+        .args([
+            std::ffi::OsStr::new("--json"),
+            std::ffi::OsStr::new("chat"),
+            bad,
+        ])
+        .assert()
+        .code(2);
+    assert_eq!(json(&out)["error"]["kind"], "usage");
+    assert!(env.requests().is_empty());
+}
+
+/// A `NEMO_TOKEN` that cannot be sent is a usage error naming it — never
+/// silently replaced by a fresh anonymous token (which would spend the
+/// client id's one free token of the week).
+#[cfg(unix)]
+#[test]
+fn a_token_that_is_not_utf8_is_refused_not_replaced() {
+    use std::os::unix::ffi::OsStrExt;
+    let env = Env::new();
+    let out = env
+        .nemo()
+        .arg("credits")
+        .env("NEMO_TOKEN", std::ffi::OsStr::from_bytes(b"nmv_usr_\xff"))
+        .assert()
+        .code(2);
+    assert!(
+        stderr(&out).starts_with("error: the environment variable NEMO_TOKEN is not valid UTF-8"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(env.requests().is_empty());
+    assert_eq!(env.config(), serde_json::Value::Null);
+}

@@ -201,3 +201,41 @@ fn lost_session_stops_with_exit_10_for_reads() {
         .with_state(|s| s.faults.session_not_found_as_404 = true);
     env.nemo().args(["session", "use", &id]).assert().code(10);
 }
+
+/// Session ids are checked before anything is sent: `..` must never reach
+/// a request path (it would collapse `/api/state/nemo_agent/me/../latest`).
+#[test]
+fn session_ids_are_checked_before_anything_is_sent() {
+    let env = Env::new();
+    for bad in ["..", "a/b", "x y", &"9".repeat(65)] {
+        let out = env
+            .nemo()
+            .args(["--session", bad, "state"])
+            .assert()
+            .code(2);
+        let err = stderr(&out);
+        assert!(
+            err.starts_with("error: --session ") && err.contains("is not a session id"),
+            "{err}"
+        );
+        let out = env.nemo().args(["session", "use", bad]).assert().code(2);
+        assert!(
+            stderr(&out).contains("is not a session id"),
+            "{}",
+            stderr(&out)
+        );
+        let out = env
+            .nemo()
+            .args(["state"])
+            .env("NEMO_SESSION", bad)
+            .assert()
+            .code(2);
+        assert!(stderr(&out).contains("is not a session id"));
+    }
+    assert!(env.requests().is_empty(), "{:?}", env.requests());
+    // The documented alphabet passes the check (and reaches the server).
+    env.nemo()
+        .args(["--session", "Ab_9-x", "state"])
+        .assert()
+        .code(10);
+}

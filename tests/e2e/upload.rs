@@ -269,7 +269,9 @@ fn files_over_500_mb_are_refused_from_metadata() {
     let err = stderr(&out);
     assert!(
         err.contains("error: cannot upload ")
-            && err.contains("huge.mp4: 600.0 MB is over the 500 MB limit; nothing was sent"),
+            && err.contains(
+                "huge.mp4: 600.0 MB (629145600 bytes) is over the 500 MB limit (524288000 bytes); nothing was sent"
+            ),
         "{err}"
     );
     assert!(err.contains("hint: files are limited to 500 MB"), "{err}");
@@ -278,7 +280,14 @@ fn files_over_500_mb_are_refused_from_metadata() {
         .args(["upload", &path_arg(&edge)])
         .assert()
         .code(7);
-    assert!(stderr(&out).contains("edge.mov: 500.0 MB is over the 500 MB limit"));
+    // One byte over: the exact sizes say why "500.0 MB" is refused.
+    let err = stderr(&out);
+    assert!(
+        err.contains(
+            "edge.mov: 500.0 MB (524288001 bytes) is over the 500 MB limit (524288000 bytes)"
+        ),
+        "{err}"
+    );
     assert!(env.requests().is_empty());
 }
 
@@ -568,4 +577,24 @@ fn rate_limited_once_the_file_is_sent_again() {
     assert_eq!(records.len(), 1);
     assert_eq!(records[0].sha256.as_deref(), Some(sha.as_str()));
     assert!(stdout(&out).starts_with("again.mp4  video  "));
+}
+
+/// Paths are OS strings: a file whose name is not UTF-8 uploads like any
+/// other (its part's file name is shown lossily).
+#[cfg(unix)]
+#[test]
+fn a_path_that_is_not_utf8_is_uploaded() {
+    use std::os::unix::ffi::OsStrExt;
+    let env = Env::new();
+    env.session();
+    let name = std::ffi::OsStr::from_bytes(b"clip-\xff.mp4");
+    let path = env.tmp.path().join(name);
+    std::fs::write(&path, vec![7u8; 4096]).unwrap();
+    let out = env.nemo().arg("upload").arg(&path).assert().success();
+    assert_eq!(uploads(&env).len(), 1, "{}", stderr(&out));
+    assert!(
+        stdout(&out).starts_with("clip-\u{fffd}.mp4  video"),
+        "{}",
+        stdout(&out)
+    );
 }

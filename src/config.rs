@@ -300,6 +300,32 @@ impl Store {
         (!key.is_empty()).then(|| Secret::new(key))
     }
 
+    /// Takes group and other permissions off the folder (0700) and
+    /// `nemo-cli.json` (0600) when someone loosened them, and says what it
+    /// changed, for the caller to warn about. Best effort: a folder nemo
+    /// cannot change is left as it is (the next write reports it).
+    pub fn tighten(&self) -> Vec<String> {
+        let mut changed = Vec::new();
+        #[cfg(unix)]
+        for (path, mode) in [(self.dir.clone(), 0o700), (self.path(), 0o600)] {
+            use std::os::unix::fs::PermissionsExt;
+            let Ok(meta) = std::fs::symlink_metadata(&path) else {
+                continue;
+            };
+            let old = meta.permissions().mode() & 0o777;
+            if old & 0o077 == 0 || meta.file_type().is_symlink() {
+                continue;
+            }
+            if std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).is_ok() {
+                changed.push(format!(
+                    "{} was readable by others (mode {old:04o}); nemo set it to {mode:04o}",
+                    path.display()
+                ));
+            }
+        }
+        changed
+    }
+
     fn ensure_dir(&self) -> Result<()> {
         if self.dir.is_dir() {
             return Ok(());

@@ -135,7 +135,15 @@ async fn run_command(command: Command, settings: Settings, printer: &Printer) ->
         settings.rate_limit_wait,
         log,
     );
+    if let Some(host) = cleartext_host(&settings.api_url) {
+        printer.warn(format!(
+            "the API URL uses plain http to {host}, which is not this machine: the token would travel unencrypted"
+        ));
+    }
     let ctx = Context::new(settings, printer.clone(), api);
+    for change in ctx.store.tighten() {
+        printer.warn(change);
+    }
     match &command {
         Command::Auth(args) => commands::auth::run(args, &ctx).await,
         Command::Session(args) => commands::session::run(args, &ctx).await,
@@ -146,4 +154,19 @@ async fn run_command(command: Command, settings: Settings, printer: &Printer) ->
         Command::Export(args) => commands::export::run(args, &ctx).await,
         Command::Sandbox(_) | Command::Completions(_) => Ok(()),
     }
+}
+
+/// The host of an `http://` API URL that is not loopback: the bearer token
+/// would cross a network in clear.
+fn cleartext_host(url: &reqwest::Url) -> Option<String> {
+    if url.scheme() != "http" {
+        return None;
+    }
+    let host = url.host_str()?;
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    let local = host.eq_ignore_ascii_case("localhost")
+        || bare
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    (!local).then(|| host.to_string())
 }

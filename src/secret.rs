@@ -27,9 +27,12 @@ impl Secret {
     }
 }
 
-/// Masks any credential the way [`Secret::masked`] does.
+/// Masks any credential the way [`Secret::masked`] does. The head is shown
+/// only when it is a small part of the value: a short token (a typo, a test
+/// value) is not shown at all, since four characters would be most of it.
 pub fn mask(value: &str) -> String {
-    let head: String = value.chars().take(4).collect();
+    let shown = if value.chars().count() >= 12 { 4 } else { 0 };
+    let head: String = value.chars().take(shown).collect();
     format!("{head}…****")
 }
 
@@ -61,7 +64,10 @@ mod tests {
     #[test]
     fn mask_handles_short_and_multibyte_values() {
         assert_eq!(mask(""), "…****");
-        assert_eq!(mask("ab"), "ab…****");
-        assert_eq!(mask("令牌令牌令牌"), "令牌令牌…****");
+        assert_eq!(mask("ab"), "…****");
+        assert_eq!(mask("abcd"), "…****");
+        assert_eq!(mask("nmv_usr_abc"), "…****");
+        assert_eq!(mask("nmv_usr_abcd"), "nmv_…****");
+        assert_eq!(mask("令牌令牌令牌令牌令牌令牌"), "令牌令牌…****");
     }
 }

@@ -109,3 +109,36 @@ fn parallel_first_use_gets_one_token_and_one_session() {
     assert_eq!(env.config()["sessions"].as_array().unwrap().len(), 1);
     assert_eq!(env.requests_to("/api/state/").len(), 8);
 }
+
+/// A config someone loosened (0644 file, 0755 folder) is tightened back,
+/// with a warning naming each path, and the command still runs.
+#[cfg(unix)]
+#[test]
+fn loosened_modes_are_tightened_with_a_warning() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = Env::new();
+    env.login();
+    let set = |p: &std::path::Path, m| {
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).unwrap()
+    };
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    set(&env.config_dir(), 0o755);
+    set(&env.config_path(), 0o644);
+    let out = env.nemo().arg("credits").assert().success();
+    let err = stderr(&out);
+    let warnings: Vec<&str> = err.lines().filter(|l| l.starts_with("warning: ")).collect();
+    assert_eq!(warnings.len(), 2, "{err}");
+    assert!(
+        warnings[0].ends_with("was readable by others (mode 0755); nemo set it to 0700"),
+        "{err}"
+    );
+    assert!(
+        warnings[1].contains("nemo-cli.json was readable by others (mode 0644)"),
+        "{err}"
+    );
+    assert_eq!(mode(&env.config_dir()), 0o700);
+    assert_eq!(mode(&env.config_path()), 0o600);
+    // Once tight, nothing more is said.
+    let out = env.nemo().arg("credits").assert().success();
+    assert!(!stderr(&out).contains("warning:"), "{}", stderr(&out));
+}

@@ -359,3 +359,26 @@ fn a_token_that_is_not_utf8_is_refused_not_replaced() {
     assert!(env.requests().is_empty());
     assert_eq!(env.config(), serde_json::Value::Null);
 }
+
+/// Plain http to a host that is not loopback sends the token in clear:
+/// nemo says so before sending anything. Loopback (the emulator) does not
+/// warn. (0.0.0.0:9 is not loopback by name, yet nothing leaves the machine.)
+#[test]
+fn cleartext_http_to_another_host_warns() {
+    let env = Env::new();
+    let out = env
+        .nemo()
+        .args(["--api-url", "http://0.0.0.0:9", "credits"])
+        .env("NEMO_TOKEN", "nmv_usr_test_token_123")
+        .assert()
+        .code(9);
+    let err = stderr(&out);
+    assert!(
+        err.starts_with(
+            "warning: the API URL uses plain http to 0.0.0.0, which is not this machine"
+        ),
+        "{err}"
+    );
+    let out = env.nemo().arg("credits").assert().success();
+    assert!(!stderr(&out).contains("plain http"), "{}", stderr(&out));
+}

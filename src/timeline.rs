@@ -158,6 +158,14 @@ fn says_title(value: &Value) -> bool {
 impl Timeline {
     /// Reads a draft; anything unreadable is skipped, never an error.
     pub fn from_draft(draft: &Value) -> Timeline {
+        if let Value::String(text) = draft {
+            // Some backends keep the draft as a JSON string: read inside it
+            // (once; a string inside a string is not a draft).
+            return match serde_json::from_str::<Value>(text) {
+                Ok(inner) if inner.is_object() => Timeline::from_draft(&inner),
+                _ => Timeline { tracks: Vec::new() },
+            };
+        }
         let tracks = match draft.get("t") {
             Some(Value::Array(tracks)) => tracks
                 .iter()
@@ -516,6 +524,21 @@ mod tests {
         assert_eq!(changes.len(), 1);
         assert_eq!(changes[0].op, ChangeOp::Removed);
         assert_eq!(changes[0].before.as_ref().unwrap().id.as_deref(), Some("a"));
+    }
+
+    #[test]
+    fn a_draft_kept_as_a_json_string_is_read_inside() {
+        let draft = json!({"t": [{"tt": 7, "sg": [{"d": 3000, "m": {"text": "Hi"}}]}]});
+        let as_string = Value::String(draft.to_string());
+        assert_eq!(
+            Timeline::from_draft(&as_string).summary_lines(),
+            Timeline::from_draft(&draft).summary_lines()
+        );
+        assert!(Timeline::from_draft(&as_string).has_content());
+        // A string holding a string, or not JSON at all, is no draft.
+        let nested = Value::String(as_string.to_string());
+        assert!(!Timeline::from_draft(&nested).has_content());
+        assert!(!Timeline::from_draft(&json!("{not json")).has_content());
     }
 
     #[test]

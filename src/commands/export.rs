@@ -351,12 +351,7 @@ async fn submit(
         })
         .await?;
     let draft = state.state.get("draft").cloned().unwrap_or(Value::Null);
-    // Some backends keep the draft as a JSON string.
-    let readable = match &draft {
-        Value::String(text) => serde_json::from_str(text).unwrap_or(Value::Null),
-        other => other.clone(),
-    };
-    if !Timeline::from_draft(&readable).has_content() {
+    if !Timeline::from_draft(&draft).has_content() {
         return Err(Error::bad_input(
             format!("the draft of session {session} is empty: there is nothing to export"),
             Some(

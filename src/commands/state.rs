@@ -40,7 +40,14 @@ pub async fn run(args: &Args, ctx: &Context) -> Result<()> {
         .await?;
     let state = answer.state;
     if args.draft {
-        return ctx.printer.json(state.get("draft").unwrap_or(&Value::Null));
+        let draft = state.get("draft").unwrap_or(&Value::Null);
+        // A draft kept as a JSON string is printed as the JSON it holds.
+        if let Value::String(text) = draft
+            && let Ok(inner) = serde_json::from_str::<Value>(text)
+        {
+            return ctx.printer.json(&inner);
+        }
+        return ctx.printer.json(draft);
     }
     if ctx.printer.json {
         return ctx.printer.json(&state);

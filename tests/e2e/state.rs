@@ -185,3 +185,25 @@ fn a_lost_session_exits_10_without_making_a_new_one() {
         assert_eq!(env.config()["current_session"], session.as_str());
     }
 }
+
+/// Some backends keep the draft as a JSON string: `state` reads inside it
+/// (it showed an empty timeline) and `--draft` prints the JSON it holds.
+/// (Chat's change report reads drafts through the same `Timeline`, whose
+/// unit tests cover the string form.)
+#[test]
+fn a_draft_kept_as_a_json_string_is_read_everywhere() {
+    let env = Env::new();
+    let session = env.session();
+    seed(&env, &session, Value::String(seed_draft().to_string()));
+    let out = env.nemo().arg("state").assert().success();
+    assert!(
+        stdout(&out).starts_with("Timeline (3 tracks):\n1. Video: city timelapse (0-10s)\n"),
+        "{}",
+        stdout(&out)
+    );
+    let out = env.nemo().args(["state", "--draft"]).assert().success();
+    assert_eq!(json(&out), seed_draft());
+    // --json stays what the server holds: the string.
+    let out = env.nemo().args(["state", "--json"]).assert().success();
+    assert!(json(&out)["draft"].is_string());
+}

@@ -15,8 +15,9 @@ use crate::env;
     about = "Describe a video in words; NemoVideo's AI agent makes it",
     long_about = "nemo talks to NemoVideo's AI video agent: chat with it to generate and edit a \
                   video on a timeline, upload media, check credits, and export the result as an MP4.",
-    after_help = "Examples:\n  nemo chat \"generate a 10-second video of a panda walking through a bamboo forest\"\n  nemo export -o panda.mp4\n  nemo credits --min 100\n  nemo --sandbox chat \"hello\"   # offline, against the built-in emulator",
-    max_term_width = 100
+    after_help = "Examples:\n  nemo chat \"generate a 10-second video of a panda walking through a bamboo forest\"\n  nemo export -o panda.mp4\n  nemo credits --min 100\n  nemo --sandbox chat \"hello\"   # offline, against the built-in emulator\n\nHelp topics: `nemo help exit-codes`, `nemo help environment`",
+    max_term_width = 100,
+    disable_help_subcommand = true
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -26,31 +27,34 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// Options every command takes, before or after its name.
+/// Options every command takes, before or after its name. Shown under
+/// their own heading, after a command's own options (gh's "inherited
+/// flags"); env values are never shown (one may be a token).
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// API base URL
-    #[arg(long, global = true, env = env::API_URL, value_name = "URL")]
+    #[arg(long, global = true, env = env::API_URL, hide_env_values = true, value_name = "URL")]
     pub api_url: Option<String>,
 
     /// Web app URL (for claim and registration links)
-    #[arg(long, global = true, env = env::WEB_URL, value_name = "URL")]
+    #[arg(long, global = true, env = env::WEB_URL, hide_env_values = true, value_name = "URL")]
     pub web_url: Option<String>,
 
     /// Where nemo keeps its settings [default: the platform config dir of `nemovideo`]
-    #[arg(long, global = true, env = env::CONFIG_DIR, value_name = "DIR")]
+    #[arg(long, global = true, env = env::CONFIG_DIR, hide_env_values = true, value_name = "DIR")]
     pub config_dir: Option<PathBuf>,
 
     /// Session to work in [default: the current session]
-    #[arg(long, global = true, env = env::SESSION, value_name = "ID")]
+    #[arg(long, global = true, env = env::SESSION, hide_env_values = true, value_name = "ID")]
     pub session: Option<String>,
 
     /// Client name sent as X-Skill-Source [default: nemo-cli]
-    #[arg(long, global = true, env = env::SKILL, value_name = "NAME")]
+    #[arg(long, global = true, env = env::SKILL, hide_env_values = true, value_name = "NAME")]
     pub skill: Option<String>,
 
     /// Client version sent as X-Skill-Version [default: 1.0.0 for the seed skills, else nemo's version]
-    #[arg(long, global = true, env = env::SKILL_VERSION, value_name = "V")]
+    #[arg(long, global = true, env = env::SKILL_VERSION, hide_env_values = true, value_name = "V")]
     pub skill_version: Option<String>,
 
     /// Print results as JSON on stdout (chat: JSON Lines)
@@ -94,4 +98,8 @@ pub enum Command {
     Sandbox(commands::sandbox::Args),
     /// Print a shell completion script
     Completions(commands::completions::Args),
+    /// Print man pages, or write one per command into a folder
+    Man(commands::man::Args),
+    /// Help for a command, or a topic: exit-codes, environment
+    Help(commands::help::Args),
 }

@@ -66,17 +66,27 @@ pub fn main_entry() -> ExitCode {
 fn report_clap_error(err: clap::Error) -> ExitCode {
     use clap::error::ErrorKind;
     match err.kind() {
-        ErrorKind::DisplayHelp
-        | ErrorKind::DisplayVersion
-        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
             let _ = err.print();
-            ExitCode::from(
-                if err.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
-                    2
-                } else {
-                    0
-                },
-            )
+            ExitCode::SUCCESS
+        }
+        // `nemo` alone asked for nothing wrong: the help, on stdout, exit 0.
+        // A group without its subcommand (`nemo auth`) is a usage error.
+        // (With NEMO_* variables set, clap reports a missing subcommand.)
+        ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand | ErrorKind::MissingSubcommand
+            if std::env::args_os().len() <= 1 =>
+        {
+            use std::io::Write;
+            let help = <Cli as clap::CommandFactory>::command()
+                .render_help()
+                .to_string();
+            // A closed stdout (`nemo | head -0`) is not an error.
+            let _ = std::io::stdout().lock().write_all(help.as_bytes());
+            ExitCode::SUCCESS
+        }
+        ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = err.print();
+            ExitCode::from(2)
         }
         ErrorKind::InvalidUtf8 => {
             // clap does not say which argument; name it (lossily, escaped).
@@ -111,6 +121,8 @@ async fn run(cli: Cli, printer: &Printer) -> Result<()> {
     let mut settings = Settings::resolve(&cli.global)?;
     match &cli.command {
         Command::Completions(args) => return commands::completions::run(args),
+        Command::Man(args) => return commands::man::run(args),
+        Command::Help(args) => return commands::help::run(args),
         Command::Sandbox(args) => return commands::sandbox::run(args, &settings, printer).await,
         _ => {}
     }
@@ -152,7 +164,9 @@ async fn run_command(command: Command, settings: Settings, printer: &Printer) ->
         Command::Upload(args) => commands::upload::run(args, &ctx).await,
         Command::State(args) => commands::state::run(args, &ctx).await,
         Command::Export(args) => commands::export::run(args, &ctx).await,
-        Command::Sandbox(_) | Command::Completions(_) => Ok(()),
+        Command::Sandbox(_) | Command::Completions(_) | Command::Man(_) | Command::Help(_) => {
+            Ok(())
+        }
     }
 }
 

@@ -9,8 +9,19 @@ use crate::error::{Error, Result};
 )]
 pub struct Args {
     /// Exit 4 when fewer than N credits are available
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = parse_min)]
     pub min: Option<i64>,
+}
+
+/// `--min`: a whole number of credits, 0 or more. Negative numbers reach
+/// this parser (rather than clap's "unexpected argument '-5'"), so they get
+/// an error that says what is wrong.
+fn parse_min(text: &str) -> std::result::Result<i64, String> {
+    match text.trim().parse::<i64>() {
+        Ok(n) if n >= 0 => Ok(n),
+        Ok(_) => Err("a minimum of credits cannot be negative".into()),
+        Err(_) => Err("expected a whole number of credits, such as 100".into()),
+    }
 }
 
 pub async fn run(args: &Args, ctx: &Context) -> Result<()> {

@@ -5,6 +5,8 @@ pub mod chat;
 pub mod completions;
 pub mod credits;
 pub mod export;
+pub mod help;
+pub mod man;
 pub mod sandbox;
 pub mod session;
 pub mod state;

@@ -126,3 +126,25 @@ fn unreachable_api_exits_9() {
         .code(9);
     assert!(stderr(&out).contains("cannot connect to 127.0.0.1"));
 }
+
+/// `--min -5` is refused for what it is (was: "unexpected argument '-5'"),
+/// before anything is sent.
+#[test]
+fn a_negative_minimum_gets_a_clear_error() {
+    let env = Env::new();
+    let out = env.nemo().args(["credits", "--min", "-5"]).assert().code(2);
+    assert!(
+        stderr(&out).starts_with(
+            "error: invalid value '-5' for '--min <N>': a minimum of credits cannot be negative\n"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    let out = env
+        .nemo()
+        .args(["credits", "--min=-5", "--json"])
+        .assert()
+        .code(2);
+    assert_eq!(json(&out)["error"]["kind"], "usage");
+    assert!(env.requests().is_empty());
+}

@@ -1,0 +1,115 @@
+//! `nemo help [COMMAND…|TOPIC]`: a command's help, or a help topic —
+//! `exit-codes` (the table of `../shared/spec/cli.md` "Exit codes") and
+//! `environment` (every variable nemo reads, and what wins over what).
+//!
+//! Replaces clap's own `help` subcommand so topics sit beside commands.
+
+use std::io::Write;
+
+use clap::CommandFactory;
+
+use crate::cli::Cli;
+use crate::error::{Error, Result};
+
+const TOPICS: [(&str, &str); 2] = [
+    ("exit-codes", "what each exit code means"),
+    (
+        "environment",
+        "every environment variable nemo reads, and precedence",
+    ),
+];
+
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Examples:\n  nemo help export resume\n  nemo help exit-codes\n  nemo help environment"
+)]
+pub struct Args {
+    /// A command (and subcommand), or a topic: exit-codes, environment
+    #[arg(value_name = "COMMAND|TOPIC")]
+    pub words: Vec<String>,
+}
+
+pub const EXIT_CODES: &str = "\
+Exit codes (stable; scripts may rely on them):
+
+  0    success
+  1    unexpected error
+  2    usage error: a bad flag, argument or environment value; nothing was sent
+  3    authentication: no token, or one that is rejected and cannot be renewed (1001)
+  4    credits: none left (2001), or `credits --min` not met
+  5    plan: export blocked by the plan (HTTP 402)
+  6    rate limited, still after one retry (HTTP 429, whatever code its body carries)
+  7    bad input: missing/unsupported/too large file (4001, 4002), nothing to export,
+       output file exists
+  8    the job failed: render failed, reply or render timed out, agent error in the stream
+  9    network or server: unreachable, TLS, 5xx after retries, an answer that cannot be read
+  10   session: none, or not found (1002) where it cannot be recovered
+  130  interrupted (Ctrl-C)
+
+With --json, a failure also prints one document on stdout:
+  {\"error\":{\"kind\":\"credits\",\"message\":\"…\",\"exit_code\":4,\"api_code\":2001}}
+";
+
+pub const ENVIRONMENT: &str = "\
+Environment variables nemo reads. A flag wins over its variable; a variable
+wins over nemo's config (<config-dir>/nemo-cli.json); that wins over the default.
+An empty variable counts as unset; one that is not UTF-8 is a usage error (exit 2).
+
+  NEMO_API_URL          API base URL (--api-url) [https://mega-api-prod.nemovideo.ai]
+  NEMO_WEB_URL          web app URL for claim and registration links (--web-url)
+                        [https://nemovideo.com]
+  NEMO_CONFIG_DIR       where nemo keeps its settings (--config-dir)
+                        [$XDG_CONFIG_HOME/nemovideo, else ~/.config/nemovideo]
+  NEMO_SESSION          session to work in (--session) [the config's current session]
+  NEMO_TOKEN            bearer token; wins over the stored token, which wins over the
+                        api_key of the official CLI's config.json
+  NEMO_CLIENT_ID        client id for free anonymous tokens; wins over
+                        <config-dir>/client_id
+  NEMO_SKILL            sent as X-Skill-Source (--skill) [nemo-cli]
+  NEMO_SKILL_VERSION    sent as X-Skill-Version (--skill-version) [nemo's version]
+  SKILL_SOURCE          sent as X-Skill-Platform [detected from the install path, else unknown]
+  NEMO_RATE_LIMIT_WAIT  seconds to wait after an HTTP 429 without Retry-After [30]
+  NO_COLOR              set and not empty: no colours (--no-color)
+  LC_ALL, LC_MESSAGES, LANG
+                        the first one set gives `session new` its default language
+  XDG_CONFIG_HOME       the platform config folder (Linux)
+  HTTPS_PROXY, HTTP_PROXY, NO_PROXY
+                        proxies for requests, as curl reads them
+";
+
+pub fn run(args: &Args) -> Result<()> {
+    let words: Vec<&str> = args.words.iter().map(String::as_str).collect();
+    let text = match words.as_slice() {
+        [] => Cli::command().render_long_help().to_string(),
+        ["exit-codes"] => EXIT_CODES.to_string(),
+        ["environment"] => ENVIRONMENT.to_string(),
+        path => command_help(path)?,
+    };
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(text.as_bytes())?;
+    stdout.flush()?;
+    Ok(())
+}
+
+/// The long help of `nemo <path…>`.
+fn command_help(path: &[&str]) -> Result<String> {
+    let mut command = Cli::command().name("nemo");
+    command.build();
+    let mut current = &mut command;
+    for word in path {
+        current = match current.find_subcommand_mut(word) {
+            Some(sub) if !sub.is_hide_set() => sub,
+            _ => {
+                let topics: Vec<&str> = TOPICS.iter().map(|(name, _)| *name).collect();
+                return Err(
+                    Error::usage(format!("no command or help topic {:?}", path.join(" ")))
+                        .with_hint(format!(
+                            "topics: {}; commands: `nemo --help`",
+                            topics.join(", ")
+                        )),
+                );
+            }
+        };
+    }
+    Ok(current.render_long_help().to_string())
+}

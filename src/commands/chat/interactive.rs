@@ -175,7 +175,7 @@ Ctrl-C  cancel the reply in progress (or clear the line)";
 /// The commands a route may run, parsed exactly as `nemo <argv>` would be,
 /// so each gets its own `Args` with their defaults.
 #[derive(Debug, Parser)]
-#[command(name = "nemo", no_binary_name = true)]
+#[command(name = "nemo", no_binary_name = true, disable_help_subcommand = true)]
 struct Routed {
     #[command(subcommand)]
     command: Command,

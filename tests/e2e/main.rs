@@ -10,5 +10,6 @@ mod credits;
 mod export;
 mod output;
 mod session;
+mod snapshots;
 mod state;
 mod upload;

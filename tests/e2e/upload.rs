@@ -358,6 +358,16 @@ fn server_4001_and_4002_exit_7_with_their_hints() {
         err.contains("warning: uploaded before the failure: first.mp4"),
         "{err}"
     );
+    assert_eq!(
+        err,
+        "Uploading first.mp4 (2.9 KB)…\n\
+         Uploading clip.mkv (2.9 KB)…\n\
+         warning: uploaded before the failure: first.mp4\n\
+         error: the server does not accept this file type\n\
+         hint: accepted formats: mp4 mov avi webm mkv (video), jpg jpeg png gif webp (image), \
+         mp3 wav m4a aac (audio)\n"
+    );
+    assert_eq!(stdout(&out).lines().count(), 1, "{}", stdout(&out));
     assert_eq!(env.requests_to(UPLOAD_PATH).len(), 2);
 
     let doc = json(

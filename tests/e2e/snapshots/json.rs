@@ -88,6 +88,28 @@ fn json_documents() {
             nemo_in_tmp(&env).args(["export", "-o", "a.mp4", "--json"])
         )
     );
+    snap!(
+        "json_export_no_wait",
+        json_shot(
+            &env,
+            nemo_in_tmp(&env).args(["export", "--no-wait", "-o", "b.mp4", "--json"])
+        )
+    );
+    snap!(
+        "json_export_list",
+        json_shot(&env, env.nemo().args(["export", "list", "--json"]))
+    );
+    snap!(
+        "json_session_show",
+        json_shot(&env, env.nemo().args(["session", "show", "--json"]))
+    );
+    snap!(
+        "json_upload_rejected",
+        json_shot(
+            &env,
+            nemo_in_tmp(&env).args(["upload", "notes.txt", "--json"])
+        )
+    );
     env.emu.with_state(|s| s.lose_all_sessions());
     snap!(
         "json_state_session_lost",

@@ -19,6 +19,7 @@ mod errors;
 mod export;
 mod help;
 mod json;
+mod sandbox;
 mod session;
 mod upload;
 

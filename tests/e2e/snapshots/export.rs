@@ -103,6 +103,16 @@ fn export_no_wait_list_resume_cancel() {
 }
 
 #[test]
+fn export_timeout_leaves_the_render_running() {
+    let env = ready();
+    env.emu.with_state(|s| s.faults.render.render_ms = 600_000);
+    snap!(
+        "export_timeout",
+        export(&env, &["-o", "slow.mp4", "--timeout", "2"])
+    );
+}
+
+#[test]
 fn export_failed_render_and_plan() {
     let env = ready();
     env.emu.with_state(|s| {

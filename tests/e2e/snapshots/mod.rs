@@ -50,6 +50,8 @@ fn settings() -> insta::Settings {
             "[DATE]",
         ),
         (r"\(in \d+ [a-z]+\)", "(in [DURATION])"),
+        // Time spent waiting, measured by the clock.
+        (r"\bafter \d+(\.\d+)? ?(ms|s|m|h)\b", "after [ELAPSED]"),
         // Loopback ports of the emulator and its CDN.
         (r"127\.0\.0\.1:\d+", "127.0.0.1:[PORT]"),
         // Temp folders not named exactly by the test.

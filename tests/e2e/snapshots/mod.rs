@@ -21,6 +21,7 @@ mod help;
 mod json;
 mod sandbox;
 mod session;
+mod state;
 mod upload;
 
 use assert_cmd::Command;

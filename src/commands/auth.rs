@@ -11,6 +11,9 @@ use crate::error::{Error, Kind, Result};
 use crate::secret::Secret;
 
 #[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Examples:\n  nemo auth login\n  nemo auth status\n  nemo auth login --with-token < token.txt\n  nemo auth logout"
+)]
 pub struct Args {
     #[command(subcommand)]
     pub command: AuthCommand,

@@ -8,6 +8,9 @@ use crate::context::Context;
 use crate::error::{Error, Kind, Result};
 
 #[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Examples:\n  nemo session new --name \"panda promo\"\n  nemo session list\n  nemo session use 5529798706024415232\n  nemo --session 5529798706024415232 chat \"add a title\""
+)]
 pub struct Args {
     #[command(subcommand)]
     pub command: SessionCommand,

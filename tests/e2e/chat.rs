@@ -61,6 +61,11 @@ fn streams_the_reply_text_to_stdout_each_piece_once() {
     assert!(err.contains("Connecting…"), "{err}");
     assert!(err.contains("Created session"), "{err}");
     assert!(!err.contains("error"), "{err}");
+    let sid = env.config()["current_session"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(err, format!("Connecting…\nCreated session {sid}\n"));
     assert_eq!(runs(&env).len(), 1);
 }
 
@@ -280,6 +285,17 @@ fn a_silent_edit_prints_what_changed_on_the_timeline() {
         .success();
     assert_eq!(stdout(&out), "+ Title: \"Paradise Found\" (0-3s)\n");
     assert!(stderr(&out).contains("answered without text"));
+    let sid = env.config()["current_session"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "Connecting…\nCreated session {sid}\n\
+             The agent answered without text; what changed in the session:\n"
+        )
+    );
     let out = env
         .nemo()
         .args(["chat", "change the title to \"Lost\""])
@@ -333,6 +349,10 @@ fn a_silent_reply_without_visible_change_says_so() {
     let out = env.nemo().args(["chat", "do nothing"]).assert().success();
     assert_eq!(stdout(&out), "No visible change on the timeline.\n");
     assert!(stderr(&out).contains("answered without text"));
+    assert_eq!(
+        stderr(&out),
+        "The agent answered without text; what changed in the session:\n"
+    );
 }
 
 #[test]
@@ -351,6 +371,13 @@ fn gui_talk_gets_hints_naming_the_commands() {
     );
     assert!(
         err.contains("hint: to see the timeline here → nemo state"),
+        "{err}"
+    );
+    assert!(
+        err.ends_with(
+            "hint: to export the video here → nemo export\n\
+             hint: to see the timeline here → nemo state\n"
+        ),
         "{err}"
     );
     // In Chinese too.
@@ -447,6 +474,14 @@ fn an_agent_error_exits_8_with_its_message() {
     let env = fast_env();
     let out = env.nemo().args(["chat", "error please"]).assert().code(8);
     assert_eq!(stdout(&out), "Let me look at \n");
+    assert!(
+        stderr(&out).ends_with(
+            "error: the agent failed: The model is overloaded. Please try again later. (RESOURCE_EXHAUSTED)\n\
+             hint: `nemo state` shows what was done before it failed\n"
+        ),
+        "{}",
+        stderr(&out)
+    );
     let err = stderr(&out);
     assert!(
         err.contains(
@@ -768,6 +803,10 @@ fn the_message_can_come_from_stdin() {
         .assert()
         .code(2);
     assert!(stderr(&out).contains("error: no message on stdin"));
+    assert_eq!(
+        stderr(&out),
+        "error: no message on stdin\nhint: pipe one in: `echo \"hello\" | nemo chat -`\n"
+    );
     assert_eq!(runs(&env).len(), 1);
 }
 
@@ -781,6 +820,11 @@ fn no_message_and_no_terminal_exits_2_with_a_hint() {
         "{err}"
     );
     assert!(err.contains("hint: pass the message"), "{err}");
+    assert_eq!(
+        err,
+        "error: no message, and stdin is not a terminal for an interactive chat\n\
+         hint: pass the message: `nemo chat \"…\"`, or pipe it in: `echo \"…\" | nemo chat -`\n"
+    );
     assert_eq!(stdout(&out), "");
     assert!(env.requests().is_empty());
 }

@@ -26,7 +26,10 @@ fn min_gate_exits_4_below_and_0_at_or_above() {
         .args(["credits", "--min", "101"])
         .assert()
         .code(4);
-    assert!(stderr(&out).contains("error: only 100 credits available, 101 required"));
+    assert_eq!(
+        stderr(&out),
+        "error: only 100 credits available, 101 required\n"
+    );
     let doc = json(
         &env.nemo()
             .args(["credits", "--min", "500", "--json"])
@@ -57,6 +60,12 @@ fn no_credits_2001_links_anonymous_users_to_registration() {
     assert_eq!(doc["error"]["kind"], "credits");
     let err = stderr(&out);
     assert!(err.contains(&format!("{WEB_URL}/?bind={user}")), "{err}");
+    assert_eq!(
+        err,
+        format!(
+            "error: no credits left\nhint: register to get more credits: {WEB_URL}/?bind={user}\n"
+        )
+    );
 }
 
 #[test]
@@ -76,6 +85,10 @@ fn no_credits_2001_tells_registered_users_to_top_up() {
     let err = stderr(&out);
     assert!(err.contains("top up credits"), "{err}");
     assert!(!err.contains("bind="));
+    assert_eq!(
+        err,
+        format!("error: no credits left\nhint: top up credits in your account at {WEB_URL}/\n")
+    );
 }
 
 #[test]
@@ -101,6 +114,11 @@ fn server_errors_after_three_tries_exit_9_without_html() {
     let err = stderr(&out);
     assert!(err.contains("HTTP 502"), "{err}");
     assert!(!err.contains("<html"), "{err}");
+    assert_eq!(
+        err,
+        "error: the server failed (HTTP 502 Bad Gateway)\n\
+         hint: check your connection, or try again in a moment\n"
+    );
     assert_eq!(json(&out)["error"]["kind"], "network");
     assert_eq!(
         env.requests_to("/api/credits/balance/simple").len() - before,

@@ -226,6 +226,11 @@ fn an_existing_file_is_kept_and_nothing_is_submitted_without_force() {
     let err = stderr(&out);
     assert!(err.contains("error: keep.mp4 already exists"), "{err}");
     assert!(err.contains("hint: add --force"), "{err}");
+    assert_eq!(
+        err,
+        "error: keep.mp4 already exists\n\
+         hint: add --force to overwrite it, or choose another path with -o\n"
+    );
     assert_eq!(stdout(&out), "");
     assert_eq!(std::fs::read(&file).unwrap(), b"precious");
     // Checked first: not even the state was read.
@@ -248,10 +253,10 @@ fn an_existing_file_is_kept_and_nothing_is_submitted_without_force() {
 fn a_missing_output_folder_is_bad_input() {
     let (env, _) = ready();
     let out = export(&env, &["-o", "nowhere/x.mp4"]).assert().code(7);
-    assert!(
-        stderr(&out).contains("error: the folder nowhere does not exist"),
-        "{}",
-        stderr(&out)
+    assert_eq!(
+        stderr(&out),
+        "error: the folder nowhere does not exist\n\
+         hint: create it first, or choose another path with -o\n"
     );
     let out = export(&env, &["-o", "nowhere/"]).assert().code(7);
     assert!(stderr(&out).contains("does not exist"));
@@ -261,11 +266,19 @@ fn a_missing_output_folder_is_bad_input() {
 #[test]
 fn an_empty_draft_is_refused_with_a_chat_hint() {
     let env = Env::new();
-    env.session();
+    let sid = env.session();
     let out = export(&env, &["-o", "x.mp4"]).assert().code(7);
     let err = stderr(&out);
     assert!(err.contains("nothing to export"), "{err}");
     assert!(err.contains("hint:") && err.contains("nemo chat"), "{err}");
+    assert_eq!(
+        err,
+        format!(
+            "error: the draft of session {sid} is empty: there is nothing to export\n\
+             hint: make something first, e.g. `nemo chat \"make a 10-second video of a panda\"`\n"
+        )
+    );
+    assert_eq!(stdout(&out), "");
     assert_eq!(submits(&env), 0);
     assert!(!env.tmp.path().join("x.mp4").exists());
 }
@@ -744,6 +757,12 @@ fn resume_of_an_unknown_render_is_bad_input() {
         "{err}"
     );
     assert!(err.contains("nemo export list"), "{err}");
+    assert_eq!(
+        err,
+        "Resuming render render_123\n\
+         error: the server knows no render render_123\n\
+         hint: `nemo export list` shows the renders this config recorded\n"
+    );
 }
 
 #[test]
@@ -751,7 +770,10 @@ fn list_shows_recorded_renders_and_their_last_status() {
     let (env, sid) = ready();
     let out = env.nemo().args(["export", "list"]).assert().success();
     assert_eq!(stdout(&out), "");
-    assert!(stderr(&out).contains("No renders recorded yet"));
+    assert_eq!(
+        stderr(&out),
+        "No renders recorded yet; start one with `nemo export`\n"
+    );
     assert_eq!(
         json(
             &env.nemo()
@@ -817,7 +839,7 @@ fn cancel_stops_the_render_in_the_cloud() {
         .assert()
         .success();
     assert_eq!(stdout(&out), "");
-    assert!(stderr(&out).contains(&format!("Cancelled render {id}")));
+    assert_eq!(stderr(&out), format!("Cancelled render {id}\n"));
     assert_eq!(
         env.requests_to(&format!("/api/render/proxy/lambda/{id}/cancel"))
             .len(),

@@ -11,5 +11,6 @@ mod export;
 mod help;
 mod output;
 mod session;
+mod snapshots;
 mod state;
 mod upload;

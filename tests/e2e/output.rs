@@ -101,16 +101,6 @@ fn version_and_help() {
 }
 
 #[test]
-fn completions_for_every_shell() {
-    let env = Env::new();
-    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
-        let out = env.nemo().args(["completions", shell]).assert().success();
-        assert!(stdout(&out).contains("nemo"), "{shell}");
-    }
-    env.nemo().args(["completions", "tcsh"]).assert().code(2);
-}
-
-#[test]
 fn usage_errors_exit_2_and_json_has_an_error_document() {
     let env = Env::new();
     env.nemo()

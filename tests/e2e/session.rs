@@ -71,6 +71,13 @@ fn show_exits_10_without_a_session() {
         .code(10);
     assert_eq!(json(&out)["error"]["kind"], "session");
     assert!(stderr(&out).contains("nemo session new"));
+    let out = env.nemo().args(["session", "show"]).assert().code(10);
+    assert_eq!(stdout(&out), "");
+    assert_eq!(
+        stderr(&out),
+        "error: no current session\n\
+         hint: start one with `nemo session new`, or pick one with `nemo session use ID`\n"
+    );
 }
 
 #[test]
@@ -143,11 +150,17 @@ fn use_checks_the_session_exists() {
     env.nemo()
         .args(["session", "use", &first])
         .assert()
-        .success();
+        .success()
+        .stdout("")
+        .stderr(format!("Now working in session {first}\n"));
     assert_eq!(env.config()["current_session"], first.as_str());
 
     let out = env.nemo().args(["session", "use", "999"]).assert().code(10);
-    assert!(stderr(&out).contains("session 999 was not found"));
+    assert_eq!(
+        stderr(&out),
+        "error: session 999 was not found on the server\n\
+         hint: start a new one with `nemo session new`, or pick one with `nemo session use ID`\n"
+    );
     assert_eq!(env.config()["current_session"], first.as_str());
 }
 

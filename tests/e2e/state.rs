@@ -88,6 +88,11 @@ fn an_empty_draft_says_so_and_suggests_chat() {
     let err = stderr(&out);
     assert!(err.starts_with("hint: nothing to export yet"), "{err}");
     assert!(err.contains("nemo chat"), "{err}");
+    assert_eq!(
+        err,
+        "hint: nothing to export yet; ask the agent for a video: \
+         nemo chat \"generate a 10-second video of …\"\n"
+    );
     // -q keeps the result and drops the hint.
     let out = env.nemo().args(["state", "-q"]).assert().success();
     assert_eq!(stderr(&out), "");
@@ -138,6 +143,18 @@ fn without_a_session_one_is_made_and_announced() {
     let err = stderr(&out);
     assert!(err.contains(&format!("Created session {id}")), "{err}");
     assert!(stdout(&out).starts_with("Timeline (0 tracks)"));
+    assert_eq!(
+        err,
+        format!(
+            "Connecting…\nCreated session {id}\n\
+             hint: nothing to export yet; ask the agent for a video: \
+             nemo chat \"generate a 10-second video of …\"\n"
+        )
+    );
+    assert_eq!(
+        stdout(&out),
+        "Timeline (0 tracks): the draft is empty\nMedia: 0 uploaded, 0 generated\n"
+    );
 }
 
 #[test]

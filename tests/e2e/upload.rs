@@ -1,7 +1,7 @@
 //! `nemo upload`: checks before sending, streaming, URLs, server errors,
 //! recovery after 1001/1002, output and progress.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use nemo::emulator::upload::UploadRecord;
 use serde_json::{Value, json};
@@ -367,6 +367,16 @@ fn server_4001_and_4002_exit_7_with_their_hints() {
         err.contains("warning: uploaded before the failure: first.mp4"),
         "{err}"
     );
+    assert_eq!(
+        err,
+        "Uploading first.mp4 (2.9 KB)…\n\
+         Uploading clip.mkv (2.9 KB)…\n\
+         warning: uploaded before the failure: first.mp4\n\
+         error: the server does not accept this file type\n\
+         hint: accepted formats: mp4 mov avi webm mkv (video), jpg jpeg png gif webp (image), \
+         mp3 wav m4a aac (audio)\n"
+    );
+    assert_eq!(stdout(&out).lines().count(), 1, "{}", stdout(&out));
     assert_eq!(env.requests_to(UPLOAD_PATH).len(), 2);
 
     let doc = json(
@@ -500,17 +510,20 @@ fn no_progress_bar_when_stderr_is_not_a_terminal() {
     assert_eq!(stdout(&out).lines().count(), 1);
 }
 
-/// Runs nemo under `script`, which gives it a terminal; returns what the
-/// terminal showed. None when util-linux `script` is not there (BSD
-/// `script` on macOS takes other flags).
-fn on_a_terminal(env: &Env, args: &[String]) -> Option<String> {
-    if !cfg!(target_os = "linux") {
-        return None;
-    }
+/// Runs nemo under util-linux `script`, which gives it a terminal; returns
+/// what the terminal showed. Linux only (BSD `script` on macOS takes other
+/// flags; the test is marked ignored there). A missing `script` fails the
+/// test: it must never pass without having looked at a terminal.
+#[cfg(target_os = "linux")]
+fn on_a_terminal(env: &Env, args: &[String]) -> String {
     let script = ["/usr/bin/script", "/bin/script"]
         .into_iter()
-        .map(PathBuf::from)
-        .find(|p| p.exists())?;
+        .map(std::path::PathBuf::from)
+        .find(|p| p.exists())
+        .expect(
+            "util-linux `script` is needed to give nemo a terminal \
+             (Debian/Ubuntu: package bsdutils; Alpine: util-linux-misc)",
+        );
     let mut line = shell_quote(env!("CARGO_BIN_EXE_nemo"));
     for arg in args {
         line.push(' ');
@@ -528,13 +541,21 @@ fn on_a_terminal(env: &Env, args: &[String]) -> Option<String> {
         .output()
         .expect("run script");
     assert!(output.status.success(), "{output:?}");
-    Some(String::from_utf8_lossy(&output.stdout).into_owned())
+    String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
+#[cfg(target_os = "linux")]
 fn shell_quote(text: &str) -> String {
     format!("'{}'", text.replace('\'', "'\\''"))
 }
 
+/// Shown as ignored where util-linux `script` cannot give nemo a terminal.
+#[cfg(not(target_os = "linux"))]
+#[test]
+#[ignore = "needs util-linux `script` (Linux only)"]
+fn a_progress_bar_per_file_on_a_terminal() {}
+
+#[cfg(target_os = "linux")]
 #[test]
 fn a_progress_bar_per_file_on_a_terminal() {
     let env = Env::new();
@@ -543,10 +564,7 @@ fn a_progress_bar_per_file_on_a_terminal() {
     let b = env.tmp.path().join("two.png");
     write_file(&a, 2 * 1024 * 1024, 12);
     write_file(&b, 300 * 1024, 13);
-    let Some(screen) = on_a_terminal(&env, &["upload".into(), path_arg(&a), path_arg(&b)]) else {
-        eprintln!("`script` is not installed; skipping the terminal check");
-        return;
-    };
+    let screen = on_a_terminal(&env, &["upload".into(), path_arg(&a), path_arg(&b)]);
     assert!(screen.contains("one.mp4 [="), "{screen:?}");
     assert!(screen.contains("/2.00 MiB"), "{screen:?}");
     assert!(screen.contains("two.png [="), "{screen:?}");
@@ -554,7 +572,7 @@ fn a_progress_bar_per_file_on_a_terminal() {
     assert!(!screen.contains("Uploading one.mp4"), "{screen:?}");
     assert_eq!(uploads(&env).len(), 2);
 
-    let quiet = on_a_terminal(&env, &["upload".into(), "-q".into(), path_arg(&b)]).unwrap();
+    let quiet = on_a_terminal(&env, &["upload".into(), "-q".into(), path_arg(&b)]);
     assert!(!quiet.contains("[="), "{quiet:?}");
     assert!(quiet.contains("two.png  image"), "{quiet:?}");
 }

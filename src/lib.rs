@@ -12,6 +12,7 @@ pub mod context;
 pub mod emulator;
 pub mod env;
 pub mod error;
+pub mod interrupt;
 pub mod printer;
 pub mod sanitize;
 pub mod secret;

@@ -20,6 +20,7 @@ use tokio::time::Instant;
 use crate::api::chat::{AgentEvent, AgentStream};
 use crate::context::Context;
 use crate::error::{Error, Kind, Result};
+use crate::interrupt::Interrupt;
 use crate::timeline::{Change, StateSummary, Timeline, diff};
 use render::{JsonLine, Renderer, StdoutLine, gui_hints};
 
@@ -80,10 +81,12 @@ pub async fn run(args: &Args, ctx: &Context) -> Result<()> {
         Some(message) => {
             let mut session = ctx.ensure_session().await?;
             let line = StdoutLine::default();
-            let result = tokio::select! {
-                result = turn(ctx, &mut session, &message, &limits, &line) => result,
-                _ = tokio::signal::ctrl_c() => Err(Error::interrupted().with_hint("the agent may still finish what it started; `nemo state` shows the timeline")),
-            };
+            let result = Interrupt::new()
+                .run(
+                    turn(ctx, &mut session, &message, &limits, &line),
+                    Some("the agent may still finish what it started; `nemo state` shows the timeline"),
+                )
+                .await;
             line.end(&ctx.printer);
             result
         }

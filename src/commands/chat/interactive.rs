@@ -14,6 +14,7 @@ use crate::cli::Command;
 use crate::commands;
 use crate::context::Context;
 use crate::error::{Error, Kind, Result};
+use crate::interrupt::Interrupt;
 
 /// Where one line of input goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -280,10 +281,7 @@ pub async fn run(ctx: &Context, limits: &Limits) -> Result<()> {
                 },
             }
         };
-        let result = tokio::select! {
-            result = work => result,
-            _ = tokio::signal::ctrl_c() => Err(Error::interrupted()),
-        };
+        let result = Interrupt::new().run(work, None).await;
         line_state.end(&ctx.printer);
         match result {
             Ok(()) => {}

@@ -30,7 +30,7 @@ use crate::cli::{Cli, Command};
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::printer::Printer;
-use crate::settings::{OutputSettings, Settings};
+use crate::settings::Settings;
 
 /// Parses, runs, reports. The binary's whole `main`.
 pub fn main_entry() -> ExitCode {
@@ -38,7 +38,7 @@ pub fn main_entry() -> ExitCode {
         Ok(cli) => cli,
         Err(err) => return report_clap_error(err),
     };
-    let printer = Printer::new(OutputSettings::from_args(&cli.global));
+    let printer = Printer::new(settings::output_settings(&cli.global));
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

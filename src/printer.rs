@@ -2,7 +2,11 @@
 //!
 //! stdout carries results only; stderr carries status, warnings, hints,
 //! errors and progress (`../shared/spec/cli.md` "Streams"). Terminal
-//! detection and colour are decided once, here.
+//! detection and colour are decided once, here: nothing else asks whether
+//! stdout or stderr is a terminal.
+//!
+//! It depends on nothing above it (not settings, not the command line): it
+//! is built from its own [`Options`], which the settings fill in.
 
 use std::io::{IsTerminal, Write};
 use std::sync::Arc;
@@ -13,13 +17,50 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle, TermLike};
 use serde::Serialize;
 
 use crate::error::{Error, Kind, Result};
-use crate::settings::OutputSettings;
+
+/// How output is shaped: the printer's own options, filled in from the
+/// flags and the environment by the settings.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// `--json`: results as JSON on stdout (chat: JSON Lines).
+    pub json: bool,
+    pub quiet: bool,
+    pub verbose: bool,
+    /// `--no-color` or a non-empty `NO_COLOR`.
+    pub no_color: bool,
+    /// Streams to treat as terminals whatever they are (a hidden switch for
+    /// tests).
+    pub pretend: Terminals,
+}
+
+/// Which of stdout and stderr are (or are taken for) terminals.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Terminals {
+    pub stdout: bool,
+    pub stderr: bool,
+}
+
+impl Terminals {
+    /// Reads a list such as `stdout,stderr` (unknown words are ignored).
+    pub fn parse(list: &str) -> Terminals {
+        let mut terminals = Terminals::default();
+        for word in list.split([',', ' ']).map(str::trim) {
+            match word {
+                "stdout" => terminals.stdout = true,
+                "stderr" => terminals.stderr = true,
+                _ => {}
+            }
+        }
+        terminals
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct Printer {
     pub json: bool,
     pub quiet: bool,
     pub verbose: bool,
+    stdout_tty: bool,
     stderr_tty: bool,
     color: bool,
     /// Set once the command's JSON document is out, so a later failure does
@@ -28,12 +69,14 @@ pub struct Printer {
 }
 
 impl Printer {
-    pub fn new(output: OutputSettings) -> Self {
-        let stderr_tty = std::io::stderr().is_terminal();
+    pub fn new(output: Options) -> Self {
+        let stdout_tty = output.pretend.stdout || std::io::stdout().is_terminal();
+        let stderr_tty = output.pretend.stderr || std::io::stderr().is_terminal();
         Printer {
             json: output.json,
             quiet: output.quiet,
             verbose: output.verbose,
+            stdout_tty,
             stderr_tty,
             color: stderr_tty && !output.no_color,
             json_done: Arc::new(AtomicBool::new(false)),
@@ -48,6 +91,18 @@ impl Printer {
 
     pub fn stderr_is_terminal(&self) -> bool {
         self.stderr_tty
+    }
+
+    /// Whether stdout is a terminal (streamed text then shares the screen
+    /// with the spinner on stderr).
+    pub fn stdout_is_terminal(&self) -> bool {
+        self.stdout_tty
+    }
+
+    /// The printer's choice between the text form and the JSON form of
+    /// something: `text` without `--json`, `json` with it.
+    pub fn pick<T>(&self, text: impl FnOnce() -> T, json: impl FnOnce() -> T) -> T {
+        if self.json { json() } else { text() }
     }
 
     /// One line of result on stdout.

@@ -9,7 +9,7 @@ use clap::Parser;
 use rustyline::config::{Behavior, Config};
 use rustyline::error::ReadlineError;
 
-use super::{Limits, render::StdoutLine, turn};
+use super::{Limits, send::turn, sink::StdoutLine};
 use crate::cli::Command;
 use crate::commands;
 use crate::context::Context;

@@ -14,6 +14,7 @@ pub mod env;
 pub mod error;
 pub mod interrupt;
 pub mod printer;
+pub mod report;
 pub mod sanitize;
 pub mod secret;
 pub mod settings;

@@ -17,6 +17,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle, TermLike};
 use serde::Serialize;
 
 use crate::error::{Error, Kind, Result};
+use crate::report::{Note, Report, Text};
 
 /// How output is shaped: the printer's own options, filled in from the
 /// flags and the environment by the settings.
@@ -57,7 +58,7 @@ impl Terminals {
 
 #[derive(Debug, Clone)]
 pub struct Printer {
-    pub json: bool,
+    json: bool,
     pub quiet: bool,
     pub verbose: bool,
     stdout_tty: bool,
@@ -121,14 +122,54 @@ impl Printer {
         Ok(())
     }
 
+    /// A command's result: its text form, or with `--json` its one JSON
+    /// document.
+    pub fn report<R: Report + ?Sized>(&self, report: &R) -> Result<()> {
+        if self.json {
+            self.document(report)
+        } else {
+            self.human(report)
+        }
+    }
+
+    /// Part of a result, shown to a person as it comes (a file uploaded, a
+    /// balance below the gate); nothing with `--json`, where the command's
+    /// one document (or its error) stands alone.
+    pub fn human<R: Report + ?Sized>(&self, report: &R) -> Result<()> {
+        if self.json {
+            return Ok(());
+        }
+        let mut text = Text::default();
+        report.human(&mut text);
+        if !text.lines.is_empty() {
+            self.out(text.lines.join("\n"))?;
+        }
+        for note in text.notes {
+            match note {
+                Note::Status(line) => self.status(line),
+                Note::Hint(line) => self.hint(line),
+            }
+        }
+        Ok(())
+    }
+
     /// The command's one JSON document on stdout.
-    pub fn json<T: Serialize + ?Sized>(&self, value: &T) -> Result<()> {
+    fn document<T: Serialize + ?Sized>(&self, value: &T) -> Result<()> {
         self.json_done.store(true, Ordering::Relaxed);
-        self.json_line(value)
+        self.emit_json(value)
     }
 
     /// One JSON Lines record on stdout (chat).
     pub fn json_line<T: Serialize + ?Sized>(&self, value: &T) -> Result<()> {
+        self.emit_json(value)
+    }
+
+    /// The one place JSON leaves the printer: documents, JSON Lines records
+    /// and the error document alike. A `--jq` filter hooks in here: it would
+    /// turn `value` into a `serde_json::Value` (`serde_json::to_value`), run
+    /// on it, and print each result on a line of its own. Without a filter
+    /// the value is written as it serialises (key order kept).
+    fn emit_json<T: Serialize + ?Sized>(&self, value: &T) -> Result<()> {
         let text = serde_json::to_string(value)
             .map_err(|e| Error::new(Kind::Io, format!("cannot encode JSON output: {e}")))?;
         self.out(text)
@@ -183,7 +224,7 @@ impl Printer {
             }
         }
         if self.json && !self.json_done.load(Ordering::Relaxed) {
-            let _ = self.json(&error_document(err));
+            let _ = self.document(&error_document(err));
         }
     }
 

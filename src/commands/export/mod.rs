@@ -29,6 +29,7 @@ use crate::api::render::RenderState;
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::interrupt::Interrupt;
+use crate::report::{Report, Shown, Text};
 use records::note;
 use submit::{Submitted, new_render_id, submit};
 use target::{Target, absolute, check_output, file_name};
@@ -154,6 +155,15 @@ struct ExportDoc {
     url: Option<String>,
     path: String,
     bytes: Option<u64>,
+    /// The text form: the id (`--no-wait`) or the path of the file.
+    #[serde(skip)]
+    shown_as: String,
+}
+
+impl Report for ExportDoc {
+    fn human(&self, text: &mut Text) {
+        text.line(&self.shown_as);
+    }
 }
 
 async fn start(args: &StartArgs, ctx: &Context) -> Result<()> {
@@ -186,17 +196,14 @@ async fn start(args: &StartArgs, ctx: &Context) -> Result<()> {
     if args.no_wait {
         ctx.printer
             .hint(format!("follow it with `nemo export resume {id}`"));
-        return if ctx.printer.json {
-            ctx.printer.json(&ExportDoc {
-                render_id: id,
-                status,
-                url: None,
-                path: path.display().to_string(),
-                bytes: None,
-            })
-        } else {
-            ctx.printer.out(&id)
-        };
+        return ctx.printer.report(&ExportDoc {
+            shown_as: id.clone(),
+            render_id: id,
+            status,
+            url: None,
+            path: path.display().to_string(),
+            bytes: None,
+        });
     }
     follow(ctx, &id, &path, args.force, false, &wait, &mut interrupt).await
 }
@@ -271,17 +278,14 @@ async fn follow(
     });
     ctx.printer
         .status(format!("Saved render {id} ({} bytes)", done.bytes));
-    if ctx.printer.json {
-        ctx.printer.json(&ExportDoc {
-            render_id: id.to_string(),
-            status: RenderState::Completed.name().into(),
-            url: Some(done.url),
-            path: path.display().to_string(),
-            bytes: Some(done.bytes),
-        })
-    } else {
-        ctx.printer.out(path.display().to_string())
-    }
+    ctx.printer.report(&ExportDoc {
+        render_id: id.to_string(),
+        status: RenderState::Completed.name().into(),
+        url: Some(done.url),
+        path: path.display().to_string(),
+        bytes: Some(done.bytes),
+        shown_as: path.display().to_string(),
+    })
 }
 
 async fn cancel(args: &CancelArgs, ctx: &Context) -> Result<()> {
@@ -298,13 +302,11 @@ async fn cancel(args: &CancelArgs, ctx: &Context) -> Result<()> {
         r.status = RenderState::Cancelled.name().into()
     });
     ctx.printer.status(format!("Cancelled render {id}"));
-    if ctx.printer.json {
-        ctx.printer.json(&serde_json::json!({
-            "render_id": id,
-            "status": RenderState::Cancelled.name(),
-        }))?;
-    }
-    Ok(())
+    // The status line says it all; the text form has no result line.
+    ctx.printer.report(&Shown::new(serde_json::json!({
+        "render_id": id,
+        "status": RenderState::Cancelled.name(),
+    })))
 }
 
 #[cfg(test)]

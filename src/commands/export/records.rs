@@ -12,6 +12,7 @@ use super::target::absolute;
 use crate::config::RenderRecord;
 use crate::context::Context;
 use crate::error::Result;
+use crate::report::{Report, Text};
 
 /// Renders kept in the config; the oldest are forgotten first.
 const MAX_RECORDS: usize = 500;
@@ -98,47 +99,52 @@ struct ListRow<'a> {
     updated_at: Option<&'a str>,
 }
 
+/// `export list`: the rows as JSON, or a line per render.
+#[derive(Debug, Serialize)]
+#[serde(transparent)]
+struct RenderList<'a>(Vec<ListRow<'a>>);
+
+impl Report for RenderList<'_> {
+    fn human(&self, text: &mut Text) {
+        if self.0.is_empty() {
+            text.status("No renders recorded yet; start one with `nemo export`");
+        }
+        for r in &self.0 {
+            let status = match (r.status, r.bytes) {
+                ("completed", Some(_)) => "downloaded".to_string(),
+                (status, _) => crate::sanitize::strip_controls(status),
+            };
+            text.line(format!(
+                "{}  {:<11}  {}  session {}  {}",
+                r.render_id,
+                status,
+                r.started_at,
+                r.session_id,
+                r.path.unwrap_or("-")
+            ));
+        }
+    }
+}
+
 pub(super) fn list(ctx: &Context) -> Result<()> {
     let config = ctx.store.load()?;
-    if ctx.printer.json {
-        let rows: Vec<ListRow> = config
-            .renders
-            .iter()
-            .map(|r| ListRow {
-                render_id: &r.render_id,
-                session_id: &r.session_id,
-                status: &r.status,
-                progress: r.progress,
-                format: &r.format,
-                quality: r.quality.as_deref(),
-                path: r.output.as_deref(),
-                url: r.url.as_deref(),
-                bytes: r.bytes,
-                error: r.error.as_deref(),
-                started_at: &r.started_at,
-                updated_at: r.updated_at.as_deref(),
-            })
-            .collect();
-        return ctx.printer.json(&rows);
-    }
-    if config.renders.is_empty() {
-        ctx.printer
-            .status("No renders recorded yet; start one with `nemo export`");
-        return Ok(());
-    }
-    for r in &config.renders {
-        let status = match (&r.status[..], r.bytes) {
-            ("completed", Some(_)) => "downloaded".to_string(),
-            (status, _) => crate::sanitize::strip_controls(status),
-        };
-        ctx.printer.out(format!(
-            "{}  {:<11}  {}  session {}  {}",
-            r.render_id,
-            status,
-            r.started_at,
-            r.session_id,
-            r.output.as_deref().unwrap_or("-")
-        ))?;
-    }
-    Ok(())
+    let rows: Vec<ListRow> = config
+        .renders
+        .iter()
+        .map(|r| ListRow {
+            render_id: &r.render_id,
+            session_id: &r.session_id,
+            status: &r.status,
+            progress: r.progress,
+            format: &r.format,
+            quality: r.quality.as_deref(),
+            path: r.output.as_deref(),
+            url: r.url.as_deref(),
+            bytes: r.bytes,
+            error: r.error.as_deref(),
+            started_at: &r.started_at,
+            updated_at: r.updated_at.as_deref(),
+        })
+        .collect();
+    ctx.printer.report(&RenderList(rows))
 }

@@ -7,7 +7,7 @@ use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::report::{Report, Text};
 
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Default, clap::Args)]
 #[command(
     after_help = "Examples:\n  nemo credits\n  nemo credits --min 100 || echo \"top up before the nightly render\"\n  nemo credits --json | jq .available"
 )]

@@ -13,7 +13,7 @@ use crate::error::Result;
 use crate::report::{Report, Text};
 use crate::timeline::StateSummary;
 
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Default, clap::Args)]
 #[command(after_help = "\
 Prints `Timeline (N tracks):`, then one line per track (its type, each segment's name or text,
 its time range in seconds, and the volume of audio when known), then how many media files were

@@ -292,3 +292,62 @@ fn verbose_errors_show_their_cause_chain() {
     );
     assert!(!err.contains("nmv_usr_test_token"), "{err}");
 }
+
+/// The hidden `NEMO_PRETEND_TTY` switch: the printer alone decides what a
+/// terminal is, so pretending is enough to get the terminal behaviour
+/// (colour, progress bars instead of status lines) with pipes.
+#[test]
+fn pretending_stderr_is_a_terminal_gives_colour_and_progress_bars() {
+    let env = Env::new();
+    // Piped: a plain label.
+    let out = env.nemo().args(["session", "show"]).assert().code(10);
+    assert!(
+        stderr(&out).starts_with("error: no current session\nhint: "),
+        "{}",
+        stderr(&out)
+    );
+    // Pretending: the labels are coloured, the rest of the bytes the same.
+    let out = env
+        .nemo()
+        .env("NEMO_PRETEND_TTY", "stderr")
+        .args(["session", "show"])
+        .assert()
+        .code(10);
+    assert!(
+        stderr(&out).starts_with(
+            "\u{1b}[1;31merror:\u{1b}[0m no current session\n\u{1b}[1;36mhint:\u{1b}[0m "
+        ),
+        "{:?}",
+        stderr(&out)
+    );
+    // NO_COLOR still wins over a (pretended) terminal.
+    let out = env
+        .nemo()
+        .env("NEMO_PRETEND_TTY", "stderr")
+        .env("NO_COLOR", "1")
+        .args(["session", "show"])
+        .assert()
+        .code(10);
+    assert!(stderr(&out).starts_with("error: no current session\n"));
+
+    // Upload: piped, a status line; on a (pretended) terminal, a progress
+    // bar in its place. stdout is the same either way.
+    env.session();
+    let file = env.tmp.path().join("pretend.mp4");
+    std::fs::write(&file, vec![7u8; 64 * 1024]).unwrap();
+    let path = file.to_string_lossy().into_owned();
+    let piped = env.nemo().args(["upload", &path]).assert().success();
+    assert_eq!(stderr(&piped), "Uploading pretend.mp4 (64.0 KB)…\n");
+    let shown = env
+        .nemo()
+        .env("NEMO_PRETEND_TTY", "stdout,stderr")
+        .args(["upload", &path])
+        .assert()
+        .success();
+    assert_eq!(stdout(&shown), stdout(&piped));
+    assert!(
+        !stderr(&shown).contains("Uploading pretend.mp4"),
+        "{}",
+        stderr(&shown)
+    );
+}

@@ -35,7 +35,7 @@ use submit::{Submitted, new_render_id, submit};
 use target::{Target, absolute, check_output, file_name};
 use wait::{Wait, wait_for};
 
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Default, clap::Args)]
 #[command(
     args_conflicts_with_subcommands = true,
     after_help = "Examples:\n  nemo export -o panda.mp4\n  nemo export -o renders/ --json\n  ID=$(nemo export --no-wait) && nemo export resume \"$ID\"\n  for s in $(cat sessions); do nemo --session \"$s\" export -o out/; done\n  nemo export list"
@@ -65,6 +65,11 @@ pub enum ExportCommand {
     Cancel(CancelArgs),
 }
 
+/// `--format` when none is given.
+const DEFAULT_FORMAT: &str = "mp4";
+/// `--quality` when none is given.
+const DEFAULT_QUALITY: &str = "high";
+
 /// `nemo export` itself: start a render.
 #[derive(Debug, clap::Args)]
 pub struct StartArgs {
@@ -73,11 +78,11 @@ pub struct StartArgs {
     pub output: Option<PathBuf>,
 
     /// Output format
-    #[arg(long, default_value = "mp4", value_name = "FORMAT")]
+    #[arg(long, default_value = DEFAULT_FORMAT, value_name = "FORMAT")]
     pub format: String,
 
     /// Render quality
-    #[arg(long, default_value = "high", value_name = "QUALITY")]
+    #[arg(long, default_value = DEFAULT_QUALITY, value_name = "QUALITY")]
     pub quality: String,
 
     /// Submit the render, print its id and exit (follow it with `nemo export resume ID`)
@@ -93,7 +98,7 @@ pub struct StartArgs {
 }
 
 /// How long and how often to wait for a render.
-#[derive(Debug, Clone, clap::Args)]
+#[derive(Debug, Clone, Default, clap::Args)]
 pub struct WaitArgs {
     /// Seconds between status checks [default: 30; 1 with --sandbox, whose renders take seconds]
     #[arg(long, value_name = "SECS", value_parser = parse_secs)]
@@ -102,6 +107,20 @@ pub struct WaitArgs {
     /// Give up waiting after SECS (exit 8; the render goes on and can be resumed) [default: 1800]
     #[arg(long, value_name = "SECS", value_parser = parse_secs)]
     pub timeout: Option<f64>,
+}
+
+impl Default for StartArgs {
+    /// `nemo export` with no flags (the chat prompt's "export").
+    fn default() -> Self {
+        StartArgs {
+            output: None,
+            format: DEFAULT_FORMAT.into(),
+            quality: DEFAULT_QUALITY.into(),
+            no_wait: false,
+            force: false,
+            wait: WaitArgs::default(),
+        }
+    }
 }
 
 #[derive(Debug, clap::Args)]

@@ -350,3 +350,55 @@ fn one_line(text: &str) -> String {
         .collect::<Vec<_>>()
         .join(" ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_pretend_switch_names_streams() {
+        assert_eq!(Terminals::parse(""), Terminals::default());
+        assert_eq!(
+            Terminals::parse("stdout,stderr"),
+            Terminals {
+                stdout: true,
+                stderr: true
+            }
+        );
+        assert_eq!(
+            Terminals::parse(" stderr , nonsense"),
+            Terminals {
+                stdout: false,
+                stderr: true
+            }
+        );
+    }
+
+    #[test]
+    fn a_pretended_terminal_is_one() {
+        let printer = Printer::new(Options {
+            pretend: Terminals::parse("stdout,stderr"),
+            ..Options::default()
+        });
+        assert!(printer.stdout_is_terminal());
+        assert!(printer.stderr_is_terminal());
+        assert!(printer.shows_progress());
+        let quiet = Printer::new(Options {
+            quiet: true,
+            pretend: Terminals::parse("stderr"),
+            ..Options::default()
+        });
+        assert!(!quiet.shows_progress());
+    }
+
+    #[test]
+    fn the_printer_picks_the_form() {
+        let text = Printer::new(Options::default());
+        let json = Printer::new(Options {
+            json: true,
+            ..Options::default()
+        });
+        assert_eq!(text.pick(|| "text", || "json"), "text");
+        assert_eq!(json.pick(|| "text", || "json"), "json");
+    }
+}

@@ -6,10 +6,9 @@
 //! the events as they come ([`render`]) under `--timeout`/`--idle-timeout`,
 //! then: a reply without text is answered from the state diff; a dropped
 //! connection is answered by watching the state, never by sending again.
-
 //!
 //! This file owns the command line and the limits; the turn lives in
-//! [`send`], the watch after a drop and the changes in [`watch`], the
+//! `send`, the watch after a drop and the changes in `watch`, the
 //! output in [`render`] and [`sink`]. It must not print replies itself.
 
 mod gui_hints;

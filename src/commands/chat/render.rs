@@ -1,5 +1,5 @@
 //! Rendering a reply: the events of the agent ([`AgentEvent`]) run through
-//! the text rules ([`TextFilter`]) into a [`Sink`] (the terminal or JSON
+//! the text rules (`TextFilter`) into a [`Sink`] (the terminal or JSON
 //! Lines), with a spinner on stderr while the agent works and `-v` lines for
 //! its tools.
 //!

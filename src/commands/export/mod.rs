@@ -7,13 +7,12 @@
 //! the render is recorded in the config as soon as the server accepted it,
 //! before any waiting, so `nemo export resume <id>` can always pick it up —
 //! after Ctrl-C, a timeout, a lost connection or a crash. The file appears
-//! under its name only when complete (see [`download`]).
-
+//! under its name only when complete (see `download`).
 //!
 //! This file owns the command line (clap types) and the order of the steps;
-//! the steps live beside it: [`target`] (the output path policy), [`submit`]
-//! (submit, retry, record), [`wait`] (polling), [`records`] (the renders in
-//! the config) and [`download`]. It must not talk HTTP itself.
+//! the steps live beside it: `target` (the output path policy), `submit`
+//! (submit, retry, record), `wait` (polling), `records` (the renders in
+//! the config) and `download`. It must not talk HTTP itself.
 
 mod download;
 mod records;

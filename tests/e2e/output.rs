@@ -351,3 +351,34 @@ fn pretending_stderr_is_a_terminal_gives_colour_and_progress_bars() {
         stderr(&shown)
     );
 }
+
+/// With stdout and stderr taken for terminals, chat draws its spinner on
+/// stderr (named after the running tool) and stdout carries exactly the
+/// text it carries when piped.
+#[test]
+fn pretending_both_streams_are_terminals_draws_the_chat_spinner() {
+    // Two accounts: a generation spends the free credits.
+    let other = Env::new();
+    other.session();
+    let piped = other
+        .nemo()
+        .args(["chat", "generate a video of a fox"])
+        .assert()
+        .success();
+    assert!(!stderr(&piped).contains("Working (generate_video)"));
+    let env = Env::new();
+    env.session();
+    let shown = env
+        .nemo()
+        .env("NEMO_PRETEND_TTY", "stdout,stderr")
+        .args(["chat", "generate a video of a fox"])
+        .assert()
+        .success();
+    assert_eq!(stdout(&shown), stdout(&piped));
+    assert!(
+        stderr(&shown).contains("Working (generate_video)… ("),
+        "{}",
+        stderr(&shown)
+    );
+    assert!(!stderr(&shown).contains("Still working"));
+}

@@ -18,5 +18,8 @@ pub const NO_COLOR: &str = "NO_COLOR";
 /// state watch after a dropped reply, the `Still working…` interval), e.g.
 /// `0.01` to run five minutes of watching in three seconds.
 pub const CHAT_TIME_SCALE: &str = "NEMO_CHAT_TIME_SCALE";
+/// Hidden, for tests: streams the printer takes for terminals whatever they
+/// are, e.g. `stdout,stderr` (spinners, colour, the chat's terminal layout).
+pub const PRETEND_TTY: &str = "NEMO_PRETEND_TTY";
 /// Locale variables, in the order POSIX gives them precedence.
 pub const LOCALE: [&str; 3] = ["LC_ALL", "LC_MESSAGES", "LANG"];

@@ -12,7 +12,9 @@ pub mod context;
 pub mod emulator;
 pub mod env;
 pub mod error;
+pub mod interrupt;
 pub mod printer;
+pub mod report;
 pub mod sanitize;
 pub mod secret;
 pub mod settings;
@@ -29,7 +31,7 @@ use crate::cli::{Cli, Command};
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::printer::Printer;
-use crate::settings::{OutputSettings, Settings};
+use crate::settings::Settings;
 
 /// Parses, runs, reports. The binary's whole `main`.
 pub fn main_entry() -> ExitCode {
@@ -37,7 +39,7 @@ pub fn main_entry() -> ExitCode {
         Ok(cli) => cli,
         Err(err) => return report_clap_error(err),
     };
-    let printer = Printer::new(OutputSettings::from_args(&cli.global));
+    let printer = Printer::new(settings::output_settings(&cli.global));
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -98,9 +100,9 @@ fn report_clap_error(err: clap::Error) -> ExitCode {
             let err = Error::usage(format!("the argument {bad} is not valid UTF-8"))
                 .with_hint("only file paths may hold bytes that are not UTF-8");
             let json = std::env::args_os().any(|a| a == "--json");
-            Printer::new(OutputSettings {
+            Printer::new(printer::Options {
                 json,
-                ..OutputSettings::default()
+                ..printer::Options::default()
             })
             .error(&err);
             ExitCode::from(2)

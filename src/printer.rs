@@ -2,7 +2,11 @@
 //!
 //! stdout carries results only; stderr carries status, warnings, hints,
 //! errors and progress (`../shared/spec/cli.md` "Streams"). Terminal
-//! detection and colour are decided once, here.
+//! detection and colour are decided once, here: nothing else asks whether
+//! stdout or stderr is a terminal.
+//!
+//! It depends on nothing above it (not settings, not the command line): it
+//! is built from its own [`Options`], which the settings fill in.
 
 use std::io::{IsTerminal, Write};
 use std::sync::Arc;
@@ -13,13 +17,51 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle, TermLike};
 use serde::Serialize;
 
 use crate::error::{Error, Kind, Result};
-use crate::settings::OutputSettings;
+use crate::report::{Note, Report, Text};
 
-#[derive(Debug, Clone)]
-pub struct Printer {
+/// How output is shaped: the printer's own options, filled in from the
+/// flags and the environment by the settings.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// `--json`: results as JSON on stdout (chat: JSON Lines).
     pub json: bool,
     pub quiet: bool,
     pub verbose: bool,
+    /// `--no-color` or a non-empty `NO_COLOR`.
+    pub no_color: bool,
+    /// Streams to treat as terminals whatever they are (a hidden switch for
+    /// tests).
+    pub pretend: Terminals,
+}
+
+/// Which of stdout and stderr are (or are taken for) terminals.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Terminals {
+    pub stdout: bool,
+    pub stderr: bool,
+}
+
+impl Terminals {
+    /// Reads a list such as `stdout,stderr` (unknown words are ignored).
+    pub fn parse(list: &str) -> Terminals {
+        let mut terminals = Terminals::default();
+        for word in list.split([',', ' ']).map(str::trim) {
+            match word {
+                "stdout" => terminals.stdout = true,
+                "stderr" => terminals.stderr = true,
+                _ => {}
+            }
+        }
+        terminals
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Printer {
+    json: bool,
+    pub quiet: bool,
+    pub verbose: bool,
+    stdout_tty: bool,
     stderr_tty: bool,
     color: bool,
     /// Set once the command's JSON document is out, so a later failure does
@@ -28,12 +70,14 @@ pub struct Printer {
 }
 
 impl Printer {
-    pub fn new(output: OutputSettings) -> Self {
-        let stderr_tty = std::io::stderr().is_terminal();
+    pub fn new(output: Options) -> Self {
+        let stdout_tty = output.pretend.stdout || std::io::stdout().is_terminal();
+        let stderr_tty = output.pretend.stderr || std::io::stderr().is_terminal();
         Printer {
             json: output.json,
             quiet: output.quiet,
             verbose: output.verbose,
+            stdout_tty,
             stderr_tty,
             color: stderr_tty && !output.no_color,
             json_done: Arc::new(AtomicBool::new(false)),
@@ -48,6 +92,18 @@ impl Printer {
 
     pub fn stderr_is_terminal(&self) -> bool {
         self.stderr_tty
+    }
+
+    /// Whether stdout is a terminal (streamed text then shares the screen
+    /// with the spinner on stderr).
+    pub fn stdout_is_terminal(&self) -> bool {
+        self.stdout_tty
+    }
+
+    /// The printer's choice between the text form and the JSON form of
+    /// something: `text` without `--json`, `json` with it.
+    pub fn pick<T>(&self, text: impl FnOnce() -> T, json: impl FnOnce() -> T) -> T {
+        if self.json { json() } else { text() }
     }
 
     /// One line of result on stdout.
@@ -66,14 +122,54 @@ impl Printer {
         Ok(())
     }
 
+    /// A command's result: its text form, or with `--json` its one JSON
+    /// document.
+    pub fn report<R: Report + ?Sized>(&self, report: &R) -> Result<()> {
+        if self.json {
+            self.document(report)
+        } else {
+            self.human(report)
+        }
+    }
+
+    /// Part of a result, shown to a person as it comes (a file uploaded, a
+    /// balance below the gate); nothing with `--json`, where the command's
+    /// one document (or its error) stands alone.
+    pub fn human<R: Report + ?Sized>(&self, report: &R) -> Result<()> {
+        if self.json {
+            return Ok(());
+        }
+        let mut text = Text::default();
+        report.human(&mut text);
+        if !text.lines.is_empty() {
+            self.out(text.lines.join("\n"))?;
+        }
+        for note in text.notes {
+            match note {
+                Note::Status(line) => self.status(line),
+                Note::Hint(line) => self.hint(line),
+            }
+        }
+        Ok(())
+    }
+
     /// The command's one JSON document on stdout.
-    pub fn json<T: Serialize + ?Sized>(&self, value: &T) -> Result<()> {
+    fn document<T: Serialize + ?Sized>(&self, value: &T) -> Result<()> {
         self.json_done.store(true, Ordering::Relaxed);
-        self.json_line(value)
+        self.emit_json(value)
     }
 
     /// One JSON Lines record on stdout (chat).
     pub fn json_line<T: Serialize + ?Sized>(&self, value: &T) -> Result<()> {
+        self.emit_json(value)
+    }
+
+    /// The one place JSON leaves the printer: documents, JSON Lines records
+    /// and the error document alike. A `--jq` filter hooks in here: it would
+    /// turn `value` into a `serde_json::Value` (`serde_json::to_value`), run
+    /// on it, and print each result on a line of its own. Without a filter
+    /// the value is written as it serialises (key order kept).
+    fn emit_json<T: Serialize + ?Sized>(&self, value: &T) -> Result<()> {
         let text = serde_json::to_string(value)
             .map_err(|e| Error::new(Kind::Io, format!("cannot encode JSON output: {e}")))?;
         self.out(text)
@@ -128,7 +224,7 @@ impl Printer {
             }
         }
         if self.json && !self.json_done.load(Ordering::Relaxed) {
-            let _ = self.json(&error_document(err));
+            let _ = self.document(&error_document(err));
         }
     }
 
@@ -253,4 +349,56 @@ fn one_line(text: &str) -> String {
         .split_whitespace()
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_pretend_switch_names_streams() {
+        assert_eq!(Terminals::parse(""), Terminals::default());
+        assert_eq!(
+            Terminals::parse("stdout,stderr"),
+            Terminals {
+                stdout: true,
+                stderr: true
+            }
+        );
+        assert_eq!(
+            Terminals::parse(" stderr , nonsense"),
+            Terminals {
+                stdout: false,
+                stderr: true
+            }
+        );
+    }
+
+    #[test]
+    fn a_pretended_terminal_is_one() {
+        let printer = Printer::new(Options {
+            pretend: Terminals::parse("stdout,stderr"),
+            ..Options::default()
+        });
+        assert!(printer.stdout_is_terminal());
+        assert!(printer.stderr_is_terminal());
+        assert!(printer.shows_progress());
+        let quiet = Printer::new(Options {
+            quiet: true,
+            pretend: Terminals::parse("stderr"),
+            ..Options::default()
+        });
+        assert!(!quiet.shows_progress());
+    }
+
+    #[test]
+    fn the_printer_picks_the_form() {
+        let text = Printer::new(Options::default());
+        let json = Printer::new(Options {
+            json: true,
+            ..Options::default()
+        });
+        assert_eq!(text.pick(|| "text", || "json"), "text");
+        assert_eq!(json.pick(|| "text", || "json"), "json");
+    }
 }

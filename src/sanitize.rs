@@ -1,61 +1,94 @@
 //! Removes terminal control sequences from server text before it is printed
 //! (`../shared/spec/cli.md` "Streams"): whole CSI and OSC sequences first,
 //! then any other C0 control byte except newline and tab (and DEL).
+//!
+//! One state machine, [`Stripper`], does it for whole strings
+//! ([`strip_controls`]) and for text that arrives in pieces (a chat reply),
+//! where a sequence may be cut between two pieces: the state carries over,
+//! so how the text is cut never changes the result. It only removes; it must
+//! not reflow, trim or otherwise change the text it keeps.
+
+/// Where the stripper is in the escape-sequence grammar.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+enum State {
+    /// Plain text.
+    #[default]
+    Ground,
+    /// Just after ESC.
+    Escape,
+    /// In a CSI sequence (`ESC [` or the 8-bit `0x9B`): up to a final byte
+    /// 0x40–0x7E.
+    Csi,
+    /// In an OSC (`ESC ]`) or a DCS/SOS/PM/APC string: up to BEL or ST
+    /// (`ESC \`).
+    Text,
+    /// In such a string, just after an ESC.
+    TextEscape,
+}
+
+/// A streaming control-sequence stripper: feed it pieces with [`push`],
+/// in order; a sequence cut between two pieces is removed whole.
+///
+/// [`push`]: Stripper::push
+#[derive(Debug, Clone, Default)]
+pub struct Stripper {
+    state: State,
+}
+
+impl Stripper {
+    /// Strips `piece`, appending what is kept to `out`.
+    pub fn push_into(&mut self, piece: &str, out: &mut String) {
+        let is_final = |c: char| ('\x40'..='\x7e').contains(&c);
+        for c in piece.chars() {
+            self.state = match (self.state, c) {
+                (State::Ground, '\x1b') => State::Escape,
+                (State::Ground, '\u{9b}') => State::Csi,
+                (State::Ground, '\n' | '\t') => {
+                    out.push(c);
+                    State::Ground
+                }
+                (State::Ground, c) if c.is_control() => State::Ground,
+                (State::Ground, c) => {
+                    out.push(c);
+                    State::Ground
+                }
+                (State::Escape, '[') => State::Csi,
+                (State::Escape, ']' | 'P' | 'X' | '^' | '_') => State::Text,
+                // Any other escape: ESC and the one character after it go.
+                (State::Escape, _) => State::Ground,
+                (State::Csi, c) if is_final(c) => State::Ground,
+                (State::Csi, _) => State::Csi,
+                (State::Text | State::TextEscape, '\x07') => State::Ground,
+                (State::Text | State::TextEscape, '\x1b') => State::TextEscape,
+                (State::TextEscape, '\\') => State::Ground,
+                (State::Text | State::TextEscape, _) => State::Text,
+            };
+        }
+    }
+
+    /// Strips `piece`; returns what is kept.
+    pub fn push(&mut self, piece: &str) -> String {
+        let mut out = String::with_capacity(piece.len());
+        self.push_into(piece, &mut out);
+        out
+    }
+
+    /// The text is over: an unfinished sequence is dropped, and the next
+    /// text starts fresh.
+    pub fn finish(&mut self) {
+        self.state = State::Ground;
+    }
+}
 
 /// Strips escape sequences and control characters; keeps `\n` and `\t`.
 pub fn strip_controls(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\x1b' => match chars.peek() {
-                // CSI: ESC [ parameters/intermediates, then a final byte 0x40–0x7E.
-                Some('[') => {
-                    chars.next();
-                    for c in chars.by_ref() {
-                        if ('\x40'..='\x7e').contains(&c) {
-                            break;
-                        }
-                    }
-                }
-                // OSC (ESC ]), and DCS/SOS/PM/APC strings: up to BEL or ST (ESC \).
-                Some(']' | 'P' | 'X' | '^' | '_') => {
-                    chars.next();
-                    while let Some(c) = chars.next() {
-                        if c == '\x07' {
-                            break;
-                        }
-                        if c == '\x1b' && chars.peek() == Some(&'\\') {
-                            chars.next();
-                            break;
-                        }
-                    }
-                }
-                // Any other escape: drop ESC and the one character after it.
-                Some(_) => {
-                    chars.next();
-                }
-                None => {}
-            },
-            // The 8-bit CSI introducer.
-            '\u{9b}' => {
-                for c in chars.by_ref() {
-                    if ('\x40'..='\x7e').contains(&c) {
-                        break;
-                    }
-                }
-            }
-            '\n' | '\t' => out.push(c),
-            c if c.is_control() => {}
-            c => out.push(c),
-        }
-    }
-    out
+    Stripper::default().push(text)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     #[test]
     fn removes_csi_osc_and_c0() {
@@ -70,5 +103,67 @@ mod tests {
         assert_eq!(strip_controls("中文 ok"), "中文 ok");
         assert_eq!(strip_controls("trailing\x1b"), "trailing");
         assert_eq!(strip_controls("\x1b[2J\x1b[Hclear"), "clear");
+        assert_eq!(strip_controls("a\u{9b}31mb"), "ab");
+        assert_eq!(strip_controls("a\x1bMb"), "ab");
+        // An ESC inside a string that does not start ST stays inside it.
+        assert_eq!(strip_controls("a\x1b]x\x1bx\x1b\x1b\\b"), "ab");
+        assert_eq!(strip_controls("a\x1b]x\x1b\x07b"), "ab");
+    }
+
+    #[test]
+    fn a_sequence_cut_between_pieces_is_removed_whole() {
+        let mut s = Stripper::default();
+        let pieces = [
+            "red \x1b[3",
+            "1mtext\x1b[0m and \x1b]0;ti",
+            "tle\x07done\x07",
+        ];
+        let out: String = pieces.iter().map(|p| s.push(p)).collect();
+        assert_eq!(out, "red text and done");
+        let mut s = Stripper::default();
+        assert_eq!(s.push("a\x1b"), "a");
+        assert_eq!(s.push("]8;;http://x\x1b"), "");
+        assert_eq!(s.push("\\link"), "link");
+        // `finish` forgets an unfinished sequence.
+        let mut s = Stripper::default();
+        assert_eq!(s.push("a\x1b[12"), "a");
+        s.finish();
+        assert_eq!(s.push("b"), "b");
+    }
+
+    /// Text rich in escape-sequence material, cut anywhere.
+    fn pieces() -> impl Strategy<Value = (String, Vec<usize>)> {
+        let alphabet = prop::sample::select(vec![
+            "\x1b", "[", "]", "P", "\\", "\x07", "\u{9b}", "m", "3", ";", "a", "中", "\n", "\t",
+            "\r", "\u{85}", "_", "^", "X", "~",
+        ]);
+        (
+            prop::collection::vec(alphabet, 0..60).prop_map(|v| v.concat()),
+            prop::collection::vec(0usize..80, 0..8),
+        )
+    }
+
+    proptest! {
+        #[test]
+        fn chunking_never_changes_the_result((text, cuts) in pieces()) {
+            let whole = strip_controls(&text);
+            let mut bounds: Vec<usize> = cuts
+                .into_iter()
+                .map(|c| c.min(text.len()))
+                .filter(|c| text.is_char_boundary(*c))
+                .collect();
+            bounds.push(0);
+            bounds.push(text.len());
+            bounds.sort_unstable();
+            bounds.dedup();
+            let mut stripper = Stripper::default();
+            let mut streamed = String::new();
+            for pair in bounds.windows(2) {
+                stripper.push_into(&text[pair[0]..pair[1]], &mut streamed);
+            }
+            prop_assert_eq!(&streamed, &whole);
+            // What is kept has no control character but newline and tab.
+            prop_assert!(whole.chars().all(|c| !c.is_control() || c == '\n' || c == '\t'));
+        }
     }
 }

@@ -55,27 +55,23 @@ pub struct Attribution {
     pub platform: String,
 }
 
-/// How output is shaped.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct OutputSettings {
-    pub json: bool,
-    pub quiet: bool,
-    pub verbose: bool,
-    /// `--no-color` or a non-empty `NO_COLOR`.
-    pub no_color: bool,
-}
+/// How output is shaped: the printer's options, from the flags and the
+/// environment.
+pub type OutputSettings = crate::printer::Options;
 
-impl OutputSettings {
-    /// Known before anything else is resolved, so even a bad `--api-url`
-    /// is reported in the requested shape.
-    pub fn from_args(args: &GlobalArgs) -> Self {
-        OutputSettings {
-            json: args.json,
-            quiet: args.quiet,
-            verbose: args.verbose,
-            no_color: args.no_color
-                || std::env::var_os(env::NO_COLOR).is_some_and(|v| !v.is_empty()),
-        }
+/// Known before anything else is resolved, so even a bad `--api-url` is
+/// reported in the requested shape.
+pub fn output_settings(args: &GlobalArgs) -> OutputSettings {
+    OutputSettings {
+        json: args.json,
+        quiet: args.quiet,
+        verbose: args.verbose,
+        no_color: args.no_color || std::env::var_os(env::NO_COLOR).is_some_and(|v| !v.is_empty()),
+        pretend: var(env::PRETEND_TTY)
+            .ok()
+            .flatten()
+            .map(|list| crate::printer::Terminals::parse(&list))
+            .unwrap_or_default(),
     }
 }
 
@@ -207,7 +203,7 @@ impl Settings {
             env_client_id: var(env::CLIENT_ID)?.map(|c| c.trim().to_string()),
             locale_language: language_from_locale(locale.as_deref()),
             rate_limit_wait,
-            output: OutputSettings::from_args(args),
+            output: output_settings(args),
             sandbox: args.sandbox,
             chat_time_scale,
         })

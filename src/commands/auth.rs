@@ -8,6 +8,7 @@ use serde_json::json;
 use crate::config::StoredToken;
 use crate::context::{Context, CurrentToken, TokenSource};
 use crate::error::{Error, Kind, Result};
+use crate::report::Shown;
 use crate::secret::Secret;
 
 #[derive(Debug, clap::Args)]
@@ -75,24 +76,22 @@ async fn login_anonymous(ctx: &Context) -> Result<()> {
     };
     ctx.api.set_token(Some(current.token.clone()));
     let credits = ctx.api.credits().await.ok().map(|b| b.available);
-    if ctx.printer.json {
-        ctx.printer.json(&json!({
+    let mut line = String::from("Logged in");
+    if let Some(user) = &current.user_id {
+        line.push_str(&format!(" as {user}"));
+    }
+    if let Some(credits) = credits {
+        line.push_str(&format!(" ({credits} credits)"));
+    }
+    ctx.printer.report(
+        &Shown::new(json!({
             "user_id": current.user_id,
             "expires_at": current.expires_at,
             "credits": credits,
             "anonymous": current.anonymous,
-        }))?;
-    } else {
-        let mut line = String::from("Logged in");
-        if let Some(user) = &current.user_id {
-            line.push_str(&format!(" as {user}"));
-        }
-        if let Some(credits) = credits {
-            line.push_str(&format!(" ({credits} credits)"));
-        }
-        ctx.printer.status(line);
-    }
-    Ok(())
+        }))
+        .status(line),
+    )
 }
 
 async fn login_with_token(ctx: &Context) -> Result<()> {
@@ -138,47 +137,44 @@ async fn login_with_token(ctx: &Context) -> Result<()> {
         config.token = Some(stored);
         Ok(())
     })?;
-    if ctx.printer.json {
-        ctx.printer.json(&json!({
+    ctx.printer.report(
+        &Shown::new(json!({
             "user_id": null,
             "expires_at": null,
             "credits": balance.available,
             "anonymous": false,
         }))
-    } else {
-        ctx.printer.status(format!(
+        .status(format!(
             "Logged in with a registered token ({} credits)",
             balance.available
-        ));
-        Ok(())
-    }
+        )),
+    )
 }
 
 fn status(ctx: &Context) -> Result<()> {
     let current = ctx.current_token()?;
     let client_id = ctx.existing_client_id()?;
     let usable = current.as_ref().filter(|c| !c.is_expired());
-    if ctx.printer.json {
-        let doc = match &current {
-            Some(c) => json!({
-                "logged_in": usable.is_some(),
-                "source": c.source.name(),
-                "anonymous": c.anonymous,
-                "user_id": c.user_id,
-                "expires_at": c.expires_at,
-                "client_id": client_id,
-            }),
-            None => json!({
-                "logged_in": false,
-                "source": null,
-                "anonymous": null,
-                "user_id": null,
-                "expires_at": null,
-                "client_id": null,
-            }),
-        };
-        ctx.printer.json(&doc)?;
-    } else if let Some(c) = &current {
+    let doc = match &current {
+        Some(c) => json!({
+            "logged_in": usable.is_some(),
+            "source": c.source.name(),
+            "anonymous": c.anonymous,
+            "user_id": c.user_id,
+            "expires_at": c.expires_at,
+            "client_id": client_id,
+        }),
+        None => json!({
+            "logged_in": false,
+            "source": null,
+            "anonymous": null,
+            "user_id": null,
+            "expires_at": null,
+            "client_id": null,
+        }),
+    };
+    let mut report = Shown::new(doc);
+    if let Some(c) = &current {
         let source = match c.source {
             TokenSource::Env => "NEMO_TOKEN".to_string(),
             TokenSource::Config => ctx.store.path().display().to_string(),
@@ -221,8 +217,9 @@ fn status(ctx: &Context) -> Result<()> {
         if let Some(id) = &client_id {
             lines.push(format!("  client id: {id}"));
         }
-        ctx.printer.out(lines.join("\n"))?;
+        report = report.line(lines.join("\n"));
     }
+    ctx.printer.report(&report)?;
     match (&current, usable) {
         (_, Some(_)) => Ok(()),
         (Some(_), None) => Err(Error::new(Kind::Auth, "the stored token has expired")

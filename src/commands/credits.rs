@@ -1,9 +1,13 @@
 //! `nemo credits`: the balance, and a gate for CI (`--min N`, exit 4).
 
+use serde::Serialize;
+
+use crate::api::credits::Balance;
 use crate::context::Context;
 use crate::error::{Error, Result};
+use crate::report::{Report, Text};
 
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Default, clap::Args)]
 #[command(
     after_help = "Examples:\n  nemo credits\n  nemo credits --min 100 || echo \"top up before the nightly render\"\n  nemo credits --json | jq .available"
 )]
@@ -24,20 +28,31 @@ fn parse_min(text: &str) -> std::result::Result<i64, String> {
     }
 }
 
-pub async fn run(args: &Args, ctx: &Context) -> Result<()> {
-    let balance = ctx.authed(|api| async move { api.credits().await }).await?;
-    let below = args.min.filter(|min| balance.available < *min);
-    // With --json the one document on stdout is the error when the gate fails.
-    if !ctx.printer.json {
-        ctx.printer.out(format!(
+/// The balance: `available N`, `frozen N`, `total N` lines, or the
+/// server's numbers as JSON.
+#[derive(Debug, Serialize)]
+#[serde(transparent)]
+struct Credits<'a>(&'a Balance);
+
+impl Report for Credits<'_> {
+    fn human(&self, text: &mut Text) {
+        let balance = self.0;
+        text.line(format!(
             "available {}\nfrozen {}\ntotal {}",
             balance.available, balance.frozen, balance.total
-        ))?;
-    } else if below.is_none() {
-        ctx.printer.json(&balance)?;
+        ));
     }
-    match below {
-        Some(min) => Err(Error::credits_below(balance.available, min)),
-        None => Ok(()),
+}
+
+pub async fn run(args: &Args, ctx: &Context) -> Result<()> {
+    let balance = ctx.authed(|api| async move { api.credits().await }).await?;
+    let report = Credits(&balance);
+    match args.min.filter(|min| balance.available < *min) {
+        // With --json the one document on stdout is the error when the gate fails.
+        Some(min) => {
+            ctx.printer.human(&report)?;
+            Err(Error::credits_below(balance.available, min))
+        }
+        None => ctx.printer.report(&report),
     }
 }

@@ -1,11 +1,12 @@
 //! `nemo session`: create, show, list, pick and open sessions (a session is
 //! one project: a draft timeline and its media on the server).
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::config::SessionRecord;
 use crate::context::Context;
 use crate::error::{Error, Kind, Result};
+use crate::report::Shown;
 
 #[derive(Debug, clap::Args)]
 #[command(
@@ -74,12 +75,10 @@ async fn create(args: &NewArgs, ctx: &Context) -> Result<()> {
     let record = ctx
         .create_session(Some(args.name.trim()), args.language.as_deref())
         .await?;
-    if ctx.printer.json {
-        ctx.printer
-            .json(&json!({ "session_id": record.session_id, "task_id": record.task_id }))
-    } else {
-        ctx.printer.out(&record.session_id)
-    }
+    ctx.printer.report(
+        &Shown::new(json!({ "session_id": record.session_id, "task_id": record.task_id }))
+            .line(&record.session_id),
+    )
 }
 
 fn no_session() -> Error {
@@ -93,13 +92,11 @@ fn show(ctx: &Context) -> Result<()> {
     let record = config.session(&id);
     let task_id = record.and_then(|r| r.task_id.clone());
     let created_at = record.and_then(|r| r.created_at.clone());
-    if ctx.printer.json {
-        return ctx.printer.json(&json!({
-            "session_id": id,
-            "task_id": task_id,
-            "created_at": created_at,
-        }));
-    }
+    let doc = json!({
+        "session_id": id,
+        "task_id": task_id,
+        "created_at": created_at,
+    });
     let mut lines = vec![format!("session  {id}")];
     if let Some(name) = record.and_then(|r| r.name.as_deref()) {
         lines.push(format!("name     {name}"));
@@ -110,33 +107,31 @@ fn show(ctx: &Context) -> Result<()> {
     if let Some(created) = &created_at {
         lines.push(format!("created  {created}"));
     }
-    ctx.printer.out(lines.join("\n"))
+    ctx.printer.report(&Shown::new(doc).line(lines.join("\n")))
 }
 
 fn list(ctx: &Context) -> Result<()> {
     let config = ctx.store.load()?;
     let current = ctx.current_session()?;
-    if ctx.printer.json {
-        let items: Vec<_> = config
-            .sessions
-            .iter()
-            .map(|s| {
-                json!({
-                    "session_id": s.session_id,
-                    "task_id": s.task_id,
-                    "name": s.name,
-                    "language": s.language,
-                    "created_at": s.created_at,
-                    "current": current.as_deref() == Some(s.session_id.as_str()),
-                })
+    let items: Vec<_> = config
+        .sessions
+        .iter()
+        .map(|s| {
+            json!({
+                "session_id": s.session_id,
+                "task_id": s.task_id,
+                "name": s.name,
+                "language": s.language,
+                "created_at": s.created_at,
+                "current": current.as_deref() == Some(s.session_id.as_str()),
             })
-            .collect();
-        return ctx.printer.json(&items);
-    }
+        })
+        .collect();
+    let report = Shown::new(Value::Array(items));
     if config.sessions.is_empty() {
-        ctx.printer
-            .status("No sessions yet; start one with `nemo session new` or `nemo chat`");
-        return Ok(());
+        return ctx.printer.report(
+            &report.status("No sessions yet; start one with `nemo session new` or `nemo chat`"),
+        );
     }
     let lines: Vec<String> = config
         .sessions
@@ -155,7 +150,7 @@ fn list(ctx: &Context) -> Result<()> {
             )
         })
         .collect();
-    ctx.printer.out(lines.join("\n"))
+    ctx.printer.report(&report.line(lines.join("\n")))
 }
 
 async fn use_session(args: &UseArgs, ctx: &Context) -> Result<()> {
@@ -184,13 +179,10 @@ async fn use_session(args: &UseArgs, ctx: &Context) -> Result<()> {
         config.current_session = Some(id.to_string());
         Ok(())
     })?;
-    if ctx.printer.json {
-        ctx.printer
-            .json(&json!({ "session_id": id, "task_id": state.task_id() }))
-    } else {
-        ctx.printer.status(format!("Now working in session {id}"));
-        Ok(())
-    }
+    ctx.printer.report(
+        &Shown::new(json!({ "session_id": id, "task_id": state.task_id() }))
+            .status(format!("Now working in session {id}")),
+    )
 }
 
 async fn open(ctx: &Context) -> Result<()> {
@@ -239,10 +231,8 @@ async fn open(ctx: &Context) -> Result<()> {
         url.path().trim_end_matches('/')
     ));
     url.query_pairs_mut().append_pair("ct", &claim.claim_token);
-    if ctx.printer.json {
-        ctx.printer
-            .json(&json!({ "url": url.as_str(), "expires_in": claim.expires_in }))
-    } else {
-        ctx.printer.out(url.as_str())
-    }
+    ctx.printer.report(
+        &Shown::new(json!({ "url": url.as_str(), "expires_in": claim.expires_in }))
+            .line(url.as_str()),
+    )
 }

@@ -5,13 +5,15 @@
 //! A lost session (1002) is an error here (exit 10): showing a fresh, empty
 //! session instead would hide that the work is gone.
 
+use serde::Serialize;
 use serde_json::Value;
 
 use crate::context::Context;
 use crate::error::Result;
+use crate::report::{Report, Text};
 use crate::timeline::StateSummary;
 
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Default, clap::Args)]
 #[command(after_help = "\
 Prints `Timeline (N tracks):`, then one line per track (its type, each segment's name or text,
 its time range in seconds, and the volume of audio when known), then how many media files were
@@ -45,28 +47,47 @@ pub async fn run(args: &Args, ctx: &Context) -> Result<()> {
         if let Value::String(text) = draft
             && let Ok(inner) = serde_json::from_str::<Value>(text)
         {
-            return ctx.printer.json(&inner);
+            return ctx.printer.report(&Draft(&inner));
         }
-        return ctx.printer.json(draft);
+        return ctx.printer.report(&Draft(draft));
     }
-    if ctx.printer.json {
-        return ctx.printer.json(&state);
+    ctx.printer.report(&State(&state))
+}
+
+/// `--draft`: the draft as JSON, whether `--json` was given or not.
+#[derive(Debug, Serialize)]
+#[serde(transparent)]
+struct Draft<'a>(&'a Value);
+
+impl Report for Draft<'_> {
+    fn human(&self, text: &mut Text) {
+        text.line(self.0.to_string());
     }
-    let summary = StateSummary::from_state(&state);
-    let mut lines = if summary.timeline.tracks.is_empty() {
-        vec!["Timeline (0 tracks): the draft is empty".to_string()]
-    } else {
-        summary.timeline.summary_lines()
-    };
-    lines.push(format!(
-        "Media: {} uploaded, {} generated",
-        summary.uploaded, summary.generated
-    ));
-    ctx.printer.out(lines.join("\n"))?;
-    if !summary.timeline.has_content() {
-        ctx.printer.hint(
-            "nothing to export yet; ask the agent for a video: nemo chat \"generate a 10-second video of …\"",
-        );
+}
+
+/// The server's `state` object; as text, the timeline a track a line and
+/// the media counts.
+#[derive(Debug, Serialize)]
+#[serde(transparent)]
+struct State<'a>(&'a Value);
+
+impl Report for State<'_> {
+    fn human(&self, text: &mut Text) {
+        let summary = StateSummary::from_state(self.0);
+        let mut lines = if summary.timeline.tracks.is_empty() {
+            vec!["Timeline (0 tracks): the draft is empty".to_string()]
+        } else {
+            summary.timeline.summary_lines()
+        };
+        lines.push(format!(
+            "Media: {} uploaded, {} generated",
+            summary.uploaded, summary.generated
+        ));
+        text.line(lines.join("\n"));
+        if !summary.timeline.has_content() {
+            text.hint(
+                "nothing to export yet; ask the agent for a video: nemo chat \"generate a 10-second video of …\"",
+            );
+        }
     }
-    Ok(())
 }

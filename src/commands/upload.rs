@@ -9,13 +9,15 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
 
 use crate::api::upload::{
     LocalFile, MAX_UPLOAD_BYTES, Progress, UploadAnswer, UploadedFile, format_of_name,
 };
 use crate::context::Context;
 use crate::error::{Error, FORMATS_HINT, Kind, Result, SIZE_HINT};
+use crate::report::{Report, Text};
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
@@ -132,10 +134,7 @@ pub async fn run(args: &Args, ctx: &Context) -> Result<()> {
         files.extend(answer.files);
     }
 
-    if ctx.printer.json {
-        ctx.printer.json(&json!({ "files": files }))?;
-    }
-    Ok(())
+    ctx.printer.report(&Uploaded { files })
 }
 
 /// Uploads one file with its progress bar.
@@ -195,15 +194,33 @@ where
     }
 }
 
+/// The files of one answer, shown as they are uploaded: a line each.
+#[derive(Debug, Serialize)]
+#[serde(transparent)]
+struct Files<'a>(&'a [Value]);
+
+impl Report for Files<'_> {
+    fn human(&self, text: &mut Text) {
+        for value in self.0 {
+            text.line(file_line(&UploadedFile::from_value(value)));
+        }
+    }
+}
+
+/// The result of `nemo upload`: `{"files":[…]}` as the server returned
+/// them. Its text form is empty: each file's line was shown as it was
+/// uploaded ([`Files`]).
+#[derive(Debug, Serialize)]
+struct Uploaded {
+    files: Vec<Value>,
+}
+
+impl Report for Uploaded {
+    fn human(&self, _: &mut Text) {}
+}
+
 fn print_files(ctx: &Context, answer: &UploadAnswer) -> Result<()> {
-    if ctx.printer.json {
-        return Ok(());
-    }
-    for value in &answer.files {
-        ctx.printer
-            .out(file_line(&UploadedFile::from_value(value)))?;
-    }
-    Ok(())
+    ctx.printer.human(&Files(&answer.files))
 }
 
 fn display_name(value: &Value) -> String {
@@ -385,6 +402,7 @@ fn shown(arg: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn lines_show_only_what_the_server_gave() {

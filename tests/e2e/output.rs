@@ -372,3 +372,93 @@ fn cleartext_http_to_another_host_warns() {
     let out = env.nemo().arg("credits").assert().success();
     assert!(!stderr(&out).contains("plain http"), "{}", stderr(&out));
 }
+
+/// The hidden `NEMO_PRETEND_TTY` switch: the printer alone decides what a
+/// terminal is, so pretending is enough to get the terminal behaviour
+/// (colour, progress bars instead of status lines) with pipes.
+#[test]
+fn pretending_stderr_is_a_terminal_gives_colour_and_progress_bars() {
+    let env = Env::new();
+    // Piped: a plain label.
+    let out = env.nemo().args(["session", "show"]).assert().code(10);
+    assert!(
+        stderr(&out).starts_with("error: no current session\nhint: "),
+        "{}",
+        stderr(&out)
+    );
+    // Pretending: the labels are coloured, the rest of the bytes the same.
+    let out = env
+        .nemo()
+        .env("NEMO_PRETEND_TTY", "stderr")
+        .args(["session", "show"])
+        .assert()
+        .code(10);
+    assert!(
+        stderr(&out).starts_with(
+            "\u{1b}[1;31merror:\u{1b}[0m no current session\n\u{1b}[1;36mhint:\u{1b}[0m "
+        ),
+        "{:?}",
+        stderr(&out)
+    );
+    // NO_COLOR still wins over a (pretended) terminal.
+    let out = env
+        .nemo()
+        .env("NEMO_PRETEND_TTY", "stderr")
+        .env("NO_COLOR", "1")
+        .args(["session", "show"])
+        .assert()
+        .code(10);
+    assert!(stderr(&out).starts_with("error: no current session\n"));
+
+    // Upload: piped, a status line; on a (pretended) terminal, a progress
+    // bar in its place. stdout is the same either way.
+    env.session();
+    let file = env.tmp.path().join("pretend.mp4");
+    std::fs::write(&file, vec![7u8; 64 * 1024]).unwrap();
+    let path = file.to_string_lossy().into_owned();
+    let piped = env.nemo().args(["upload", &path]).assert().success();
+    assert_eq!(stderr(&piped), "Uploading pretend.mp4 (64.0 KB)…\n");
+    let shown = env
+        .nemo()
+        .env("NEMO_PRETEND_TTY", "stdout,stderr")
+        .args(["upload", &path])
+        .assert()
+        .success();
+    assert_eq!(stdout(&shown), stdout(&piped));
+    assert!(
+        !stderr(&shown).contains("Uploading pretend.mp4"),
+        "{}",
+        stderr(&shown)
+    );
+}
+
+/// With stdout and stderr taken for terminals, chat draws its spinner on
+/// stderr (named after the running tool) and stdout carries exactly the
+/// text it carries when piped.
+#[test]
+fn pretending_both_streams_are_terminals_draws_the_chat_spinner() {
+    // Two accounts: a generation spends the free credits.
+    let other = Env::new();
+    other.session();
+    let piped = other
+        .nemo()
+        .args(["chat", "generate a video of a fox"])
+        .assert()
+        .success();
+    assert!(!stderr(&piped).contains("Working (generate_video)"));
+    let env = Env::new();
+    env.session();
+    let shown = env
+        .nemo()
+        .env("NEMO_PRETEND_TTY", "stdout,stderr")
+        .args(["chat", "generate a video of a fox"])
+        .assert()
+        .success();
+    assert_eq!(stdout(&shown), stdout(&piped));
+    assert!(
+        stderr(&shown).contains("Working (generate_video)… ("),
+        "{}",
+        stderr(&shown)
+    );
+    assert!(!stderr(&shown).contains("Still working"));
+}

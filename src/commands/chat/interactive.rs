@@ -5,15 +5,14 @@
 //! the prompt clears the line; during a reply it cancels the reply, not the
 //! program.
 
-use clap::Parser;
 use rustyline::config::{Behavior, Config};
 use rustyline::error::ReadlineError;
 
-use super::{Limits, render::StdoutLine, turn};
-use crate::cli::Command;
+use super::{Limits, send::turn, sink::StdoutLine};
 use crate::commands;
 use crate::context::Context;
 use crate::error::{Error, Kind, Result};
+use crate::interrupt::Interrupt;
 
 /// Where one line of input goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -172,33 +171,28 @@ These run a command instead:
 /quit   leave (also Ctrl-D)
 Ctrl-C  cancel the reply in progress (or clear the line)";
 
-/// The commands a route may run, parsed exactly as `nemo <argv>` would be,
-/// so each gets its own `Args` with their defaults.
-#[derive(Debug, Parser)]
-#[command(name = "nemo", no_binary_name = true, disable_help_subcommand = true)]
-struct Routed {
-    #[command(subcommand)]
-    command: Command,
-}
-
-/// Runs a routed command.
-async fn run_command(argv: Vec<String>, ctx: &Context) -> Result<()> {
-    let parsed = Routed::try_parse_from(&argv).map_err(|e| {
-        let text = e.to_string();
-        let first = text
-            .lines()
-            .next()
-            .unwrap_or("invalid input")
-            .trim_start_matches("error: ")
-            .to_string();
-        Error::usage(format!("{}: {first}", argv.join(" ")))
-    })?;
-    match parsed.command {
-        Command::Export(args) => commands::export::run(&args, ctx).await,
-        Command::Credits(args) => commands::credits::run(&args, ctx).await,
-        Command::State(args) => commands::state::run(&args, ctx).await,
-        Command::Upload(args) => commands::upload::run(&args, ctx).await,
-        _ => Err(Error::usage("that command cannot run from the chat prompt")),
+/// Runs a routed command: calls it directly, with the arguments
+/// `nemo <argv>` would give it (its defaults, and the paths for upload).
+async fn run_command(route: &Route, ctx: &Context) -> Result<()> {
+    match route {
+        Route::Export => commands::export::run(&commands::export::Args::default(), ctx).await,
+        Route::Credits => commands::credits::run(&commands::credits::Args::default(), ctx).await,
+        Route::State => commands::state::run(&commands::state::Args::default(), ctx).await,
+        Route::Upload(paths) => {
+            // Words that would be flags on the command line are refused as
+            // they would be there.
+            if let Some(flag) = paths.iter().find(|p| p.len() > 1 && p.starts_with('-')) {
+                return Err(Error::usage(format!(
+                    "upload {}: unexpected argument '{flag}' found",
+                    paths.join(" ")
+                )));
+            }
+            let args = commands::upload::Args {
+                items: paths.iter().map(std::ffi::OsString::from).collect(),
+            };
+            commands::upload::run(&args, ctx).await
+        }
+        _ => Ok(()),
     }
 }
 
@@ -274,16 +268,13 @@ pub async fn run(ctx: &Context, limits: &Limits) -> Result<()> {
                     Some(argv) => {
                         ctx.printer
                             .debug(format!("routed to `nemo {}`", argv.join(" ")));
-                        run_command(argv, ctx).await
+                        run_command(other, ctx).await
                     }
                     None => Ok(()),
                 },
             }
         };
-        let result = tokio::select! {
-            result = work => result,
-            _ = tokio::signal::ctrl_c() => Err(Error::interrupted()),
-        };
+        let result = Interrupt::new().run(work, None).await;
         line_state.end(&ctx.printer);
         match result {
             Ok(()) => {}
@@ -384,13 +375,33 @@ mod tests {
             Route::Upload(vec!["a b.mp4".into()]).argv(),
             Some(vec!["upload".to_string(), "a b.mp4".to_string()])
         );
-        // Each parses as the real subcommand (whatever its Args hold).
-        for argv in [vec!["export"], vec!["credits"], vec!["state"]] {
-            let parsed = Routed::try_parse_from(&argv).unwrap();
-            assert!(matches!(
-                parsed.command,
-                Command::Export(_) | Command::Credits(_) | Command::State(_)
-            ));
+        // The arguments a route runs with are those of `nemo <argv>`.
+        use crate::cli::{Cli, Command};
+        use clap::Parser;
+        let parse = |words: &[&str]| {
+            let argv = std::iter::once("nemo").chain(words.iter().copied());
+            Cli::try_parse_from(argv).unwrap().command
+        };
+        match parse(&["export"]) {
+            Command::Export(args) => assert_eq!(
+                format!("{args:?}"),
+                format!("{:?}", commands::export::Args::default())
+            ),
+            other => panic!("{other:?}"),
+        }
+        match parse(&["credits"]) {
+            Command::Credits(args) => assert_eq!(
+                format!("{args:?}"),
+                format!("{:?}", commands::credits::Args::default())
+            ),
+            other => panic!("{other:?}"),
+        }
+        match parse(&["state"]) {
+            Command::State(args) => assert_eq!(
+                format!("{args:?}"),
+                format!("{:?}", commands::state::Args::default())
+            ),
+            other => panic!("{other:?}"),
         }
     }
 }

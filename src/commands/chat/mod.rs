@@ -1,0 +1,136 @@
+//! `nemo chat`: send a message to the agent and stream its reply
+//! (`../shared/spec/cli.md` "nemo chat"), one-shot or interactively.
+//!
+//! One turn ([`turn`]): read the state, send the message once (1001 and
+//! 1002, which reject it before any work starts, are retried once), render
+//! the events as they come ([`render`]) under `--timeout`/`--idle-timeout`,
+//! then: a reply without text is answered from the state diff; a dropped
+//! connection is answered by watching the state, never by sending again.
+//!
+//! This file owns the command line and the limits; the turn lives in
+//! `send`, the watch after a drop and the changes in `watch`, the
+//! output in [`render`] and [`sink`]. It must not print replies itself.
+
+mod gui_hints;
+mod interactive;
+pub mod render;
+mod send;
+pub mod sink;
+mod text_filter;
+mod watch;
+
+use std::io::{IsTerminal, Read};
+use std::time::Duration;
+
+use crate::context::Context;
+use crate::error::{Error, Kind, Result};
+use crate::interrupt::Interrupt;
+use send::turn;
+use sink::StdoutLine;
+
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Examples:\n  nemo chat \"generate a 10-second video of a panda walking through a bamboo forest\"\n  nemo chat 'add a title \"Paradise Found\"'\n  echo \"make the music quieter\" | nemo chat -\n  nemo chat --json \"hello\" | jq -r 'select(.type == \"done\").text'\n  nemo chat            # interactive, on a terminal"
+)]
+pub struct Args {
+    /// The message (several words are joined); `-` reads it from stdin;
+    /// none on a terminal opens an interactive prompt
+    #[arg(value_name = "MESSAGE")]
+    pub message: Vec<String>,
+
+    /// Give up on a reply that has not ended after SECS (exit 8)
+    #[arg(long, value_name = "SECS", default_value_t = 900,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub timeout: u64,
+
+    /// Give up when SECS pass with nothing but keep-alives (exit 8)
+    #[arg(long, value_name = "SECS", default_value_t = 600,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub idle_timeout: u64,
+}
+
+/// `⏳ Still working…` comes this often when there is no spinner.
+pub(crate) const STILL_WORKING_EVERY: Duration = Duration::from_secs(120);
+/// Seconds between the state reads after a dropped connection: at once,
+/// then widening, about five minutes in all.
+pub(crate) const WATCH_SCHEDULE: [u64; 9] = [0, 5, 10, 20, 30, 45, 60, 60, 60];
+
+/// The time limits and schedules of a reply.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    pub(crate) total: Duration,
+    pub(crate) idle: Duration,
+    pub(crate) still_every: Duration,
+    pub(crate) watch: Vec<Duration>,
+}
+
+impl Limits {
+    fn new(args: &Args, scale: f64) -> Limits {
+        let scaled = |d: Duration| d.mul_f64(scale);
+        Limits {
+            total: Duration::from_secs(args.timeout),
+            idle: Duration::from_secs(args.idle_timeout),
+            still_every: scaled(STILL_WORKING_EVERY),
+            watch: WATCH_SCHEDULE
+                .iter()
+                .map(|s| scaled(Duration::from_secs(*s)))
+                .collect(),
+        }
+    }
+}
+
+pub async fn run(args: &Args, ctx: &Context) -> Result<()> {
+    let limits = Limits::new(args, ctx.settings.chat_time_scale);
+    match message_of(args, ctx)? {
+        Some(message) => {
+            let mut session = ctx.ensure_session().await?;
+            let line = StdoutLine::default();
+            let result = Interrupt::new()
+                .run(
+                    turn(ctx, &mut session, &message, &limits, &line),
+                    Some("the agent may still finish what it started; `nemo state` shows the timeline"),
+                )
+                .await;
+            line.end(&ctx.printer);
+            result
+        }
+        None if std::io::stdin().is_terminal() => interactive::run(ctx, &limits).await,
+        None => Err(Error::new(
+            Kind::Usage,
+            "no message, and stdin is not a terminal for an interactive chat",
+        )
+        .with_hint(
+            "pass the message: `nemo chat \"…\"`, or pipe it in: `echo \"…\" | nemo chat -`",
+        )),
+    }
+}
+
+/// The message from the arguments or stdin; `None` for interactive.
+fn message_of(args: &Args, ctx: &Context) -> Result<Option<String>> {
+    if args.message.is_empty() {
+        return Ok(None);
+    }
+    let text = if args.message.len() == 1 && args.message[0] == "-" {
+        let mut stdin = std::io::stdin();
+        if stdin.is_terminal() {
+            ctx.printer
+                .status("Type the message, then press Enter and Ctrl-D:");
+        }
+        let mut text = String::new();
+        stdin
+            .read_to_string(&mut text)
+            .map_err(|e| Error::io("cannot read the message from stdin", e))?;
+        if text.trim().is_empty() {
+            return Err(Error::new(Kind::Usage, "no message on stdin")
+                .with_hint("pipe one in: `echo \"hello\" | nemo chat -`"));
+        }
+        text
+    } else {
+        args.message.join(" ")
+    };
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(Error::usage("the message is empty"));
+    }
+    Ok(Some(text.to_string()))
+}

@@ -1,0 +1,170 @@
+//! One turn of `nemo chat`: read the state, send the message once (1001 and
+//! 1002, which reject it before any work starts, are retried once), render
+//! the events as they come under `--timeout`/`--idle-timeout`, then hand
+//! the end over to [`super::watch`].
+//!
+//! It must never send a message twice after the agent may have started.
+
+use futures::StreamExt;
+use serde_json::Value;
+use tokio::time::Instant;
+
+use super::gui_hints::gui_hints;
+use super::render::Renderer;
+use super::sink::StdoutLine;
+use super::watch::{closed, dropped};
+use super::{Limits, STILL_WORKING_EVERY};
+use crate::api::chat::{AgentEvent, AgentStream};
+use crate::context::Context;
+use crate::error::{Error, Kind, Result};
+
+/// One message and its reply. `session` is replaced when the server lost it.
+pub(crate) async fn turn(
+    ctx: &Context,
+    session: &mut String,
+    message: &str,
+    limits: &Limits,
+    line: &StdoutLine,
+) -> Result<()> {
+    let mut replaced = false;
+    let mut before = match read_state(ctx, session).await {
+        Err(err) if err.is(Kind::SessionNotFound) => {
+            *session = ctx.replace_lost_session(session).await?;
+            replaced = true;
+            read_state(ctx, session).await?
+        }
+        other => other?,
+    };
+    let mut renderer = Renderer::new(&ctx.printer, line);
+    renderer.waiting("Waiting for the agent…", true);
+    let mut started = Instant::now();
+    let stream = match send(ctx, session, message, limits).await {
+        // 1002 rejects the message before any work starts: once, in a new session.
+        Err(err) if err.is(Kind::SessionNotFound) && !replaced => {
+            *session = ctx.replace_lost_session(session).await?;
+            before = read_state(ctx, session).await?;
+            started = Instant::now();
+            send(ctx, session, message, limits).await?
+        }
+        other => other?,
+    };
+    let consumed = consume(ctx, stream, &mut renderer, limits, started).await;
+    renderer.finish()?;
+    let (outcome, agent_error) = consumed?;
+    let text = renderer.text().to_string();
+    for hint in gui_hints(&text) {
+        ctx.printer.hint(hint);
+    }
+    match outcome {
+        Outcome::TimedOut(err) => Err(err),
+        _ if agent_error.is_some() => {
+            let message = agent_error.unwrap_or_default();
+            Err(
+                Error::new(Kind::JobFailed, format!("the agent failed: {message}"))
+                    .with_hint("`nemo state` shows what was done before it failed"),
+            )
+        }
+        Outcome::Closed => closed(ctx, &mut renderer, session, &before, &text).await,
+        Outcome::Dropped(err) => {
+            dropped(ctx, &mut renderer, session, &before, &text, limits, err).await
+        }
+    }
+}
+
+/// Sends the message (once; after a 1001 on a free token, once more with a
+/// renewed token). A server that never starts answering counts as idle.
+async fn send(ctx: &Context, session: &str, message: &str, limits: &Limits) -> Result<AgentStream> {
+    let wait = limits.idle.min(limits.total);
+    let sent = ctx.authed(|api| {
+        let (session, message) = (session.to_string(), message.to_string());
+        async move { api.run_sse(&session, &message).await }
+    });
+    match tokio::time::timeout(wait, sent).await {
+        Ok(result) => result,
+        Err(_) => Err(Error::new(
+            Kind::JobFailed,
+            format!(
+                "the agent did not start answering within {} s",
+                wait.as_secs()
+            ),
+        )
+        .with_hint("the message was not sent again; `nemo state` shows whether it is at work")),
+    }
+}
+
+pub(super) async fn read_state(ctx: &Context, session: &str) -> Result<Value> {
+    ctx.authed(|api| {
+        let session = session.to_string();
+        async move { api.state(&session).await }
+    })
+    .await
+    .map(|s| s.state)
+}
+
+/// How the stream ended.
+enum Outcome {
+    /// The server closed it: the reply is complete.
+    Closed,
+    /// The connection broke.
+    Dropped(Error),
+    /// `--timeout` or `--idle-timeout` passed.
+    TimedOut(Error),
+}
+
+/// Reads the stream to its end, rendering every event, under the time
+/// limits. Errs only when stdout cannot be written.
+async fn consume(
+    ctx: &Context,
+    mut stream: AgentStream,
+    renderer: &mut Renderer<'_>,
+    limits: &Limits,
+    started: Instant,
+) -> Result<(Outcome, Option<String>)> {
+    let total_at = started + limits.total;
+    let mut idle_at = started + limits.idle;
+    let mut still_at = started + limits.still_every;
+    let mut still_count: u64 = 0;
+    let ticker = !ctx.printer.shows_progress();
+    let mut agent_error: Option<String> = None;
+    loop {
+        tokio::select! {
+            item = stream.next() => match item {
+                None => return Ok((Outcome::Closed, agent_error)),
+                Some(Ok(event)) => {
+                    match &event {
+                        AgentEvent::Heartbeat => {}
+                        AgentEvent::Error { code, message } => {
+                            let message = crate::sanitize::strip_controls(message);
+                            agent_error.get_or_insert(match code {
+                                Some(code) if !message.contains(code.as_str()) => {
+                                    format!("{message} ({})", crate::sanitize::strip_controls(code))
+                                }
+                                _ => message,
+                            });
+                            idle_at = Instant::now() + limits.idle;
+                        }
+                        _ => idle_at = Instant::now() + limits.idle,
+                    }
+                    renderer.event(&event)?;
+                }
+                Some(Err(err)) if err.is(Kind::BadAnswer) => renderer.unreadable(err.message()),
+                Some(Err(err)) => return Ok((Outcome::Dropped(err), agent_error)),
+            },
+            _ = tokio::time::sleep_until(total_at) => {
+                return Ok((Outcome::TimedOut(Error::new(Kind::JobFailed, format!("the reply did not end within {} s (--timeout)", limits.total.as_secs())).with_hint("the agent may still be working: `nemo state` shows the timeline; the message was not sent again")), agent_error));
+            }
+            _ = tokio::time::sleep_until(idle_at) => {
+                return Ok((Outcome::TimedOut(Error::new(Kind::JobFailed, format!(
+                        "nothing but keep-alives from the agent for {} s (--idle-timeout): the run looks lost",
+                        limits.idle.as_secs()
+                    )).with_hint("`nemo state` shows what was done; the message was not sent again")), agent_error));
+            }
+            _ = tokio::time::sleep_until(still_at), if ticker => {
+                still_count += 1;
+                let minutes = STILL_WORKING_EVERY.as_secs() * still_count / 60;
+                ctx.printer.status(format!("⏳ Still working… ({minutes}m)"));
+                still_at += limits.still_every;
+            }
+        }
+    }
+}

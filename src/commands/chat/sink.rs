@@ -1,0 +1,192 @@
+//! Where a reply goes: [`TerminalSink`] (text streamed to stdout as it
+//! comes, the changes as sentences) or [`JsonLinesSink`] (a JSON Lines
+//! record per event, then a `done` record), behind one [`Sink`] trait. The
+//! printer chooses which ([`sink_for`]).
+//!
+//! Sinks only write what they are given; the text rules (`text_filter`),
+//! spinners and timing (`render`, `send`) are not theirs. JSON records go
+//! out through [`Printer::json_line`], the one place JSON leaves the printer.
+
+use std::cell::Cell;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::error::Result;
+use crate::printer::Printer;
+use crate::timeline::Change;
+
+/// One record of `--json` output (JSON Lines, `type` first).
+#[derive(Debug, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum JsonLine<'a> {
+    Text {
+        text: &'a str,
+    },
+    ToolCall {
+        name: &'a str,
+        args: &'a Value,
+    },
+    ToolResult {
+        name: &'a str,
+        response: &'a Value,
+    },
+    Heartbeat,
+    Error {
+        message: &'a str,
+    },
+    /// The last line: the whole reply, whether it had no text, and what
+    /// changed on the timeline.
+    Done {
+        text: &'a str,
+        silent: bool,
+        changes: &'a [Change],
+    },
+}
+
+/// The end of a turn: the reply as shown, and what changed in the session.
+#[derive(Debug)]
+pub struct Done<'a> {
+    pub text: &'a str,
+    pub changes: &'a [Change],
+    /// Whether anything in the state changed at all.
+    pub any: bool,
+    /// The connection dropped and the changes were found by watching.
+    pub after_drop: bool,
+}
+
+/// A destination for one reply.
+pub trait Sink {
+    /// Reply text, already filtered, as it may be shown now.
+    fn text(&mut self, printer: &Printer, text: &str) -> Result<()>;
+    /// Anything but text: tool calls and results, heartbeats, errors.
+    fn record(&mut self, printer: &Printer, record: &JsonLine<'_>) -> Result<()>;
+    /// Text goes to the terminal the spinner is drawn on.
+    fn shares_the_terminal(&self) -> bool;
+    /// A line of text is open on that terminal (a spinner would tear it).
+    fn mid_line_on_terminal(&self) -> bool;
+    /// The reply's text is over.
+    fn end_text(&mut self, printer: &Printer);
+    /// The result lists the changes even after a reply with text.
+    fn wants_changes(&self) -> bool;
+    /// The result of the turn.
+    fn done(&mut self, printer: &Printer, done: &Done<'_>) -> Result<()>;
+}
+
+/// The sink for this printer's output format.
+pub fn sink_for<'a>(printer: &Printer, line: &'a StdoutLine) -> Box<dyn Sink + 'a> {
+    printer.pick(
+        || -> Box<dyn Sink + 'a> {
+            Box::new(TerminalSink {
+                line,
+                stdout_tty: printer.stdout_is_terminal(),
+            })
+        },
+        || -> Box<dyn Sink + 'a> { Box::new(JsonLinesSink) },
+    )
+}
+
+/// Whether the last thing written to stdout ended its line; shared with
+/// the caller so it can end the line after a cancelled reply.
+#[derive(Debug, Default)]
+pub struct StdoutLine {
+    mid_line: Cell<bool>,
+}
+
+impl StdoutLine {
+    /// Ends a line left open (after Ctrl-C or a failure).
+    pub fn end(&self, printer: &Printer) {
+        if self.mid_line.replace(false) {
+            let _ = printer.out_piece("\n");
+        }
+    }
+}
+
+/// Text on stdout as it streams; the changes as sentences.
+pub struct TerminalSink<'a> {
+    line: &'a StdoutLine,
+    stdout_tty: bool,
+}
+
+impl Sink for TerminalSink<'_> {
+    fn text(&mut self, printer: &Printer, text: &str) -> Result<()> {
+        printer.out_piece(text)?;
+        self.line.mid_line.set(!text.ends_with('\n'));
+        Ok(())
+    }
+
+    fn record(&mut self, _: &Printer, _: &JsonLine<'_>) -> Result<()> {
+        Ok(())
+    }
+
+    fn shares_the_terminal(&self) -> bool {
+        self.stdout_tty
+    }
+
+    fn mid_line_on_terminal(&self) -> bool {
+        self.stdout_tty && self.line.mid_line.get()
+    }
+
+    fn end_text(&mut self, printer: &Printer) {
+        self.line.end(printer);
+    }
+
+    fn wants_changes(&self) -> bool {
+        false
+    }
+
+    /// After a reply with text, nothing; without text (or after a drop),
+    /// what changed.
+    fn done(&mut self, printer: &Printer, done: &Done<'_>) -> Result<()> {
+        if !done.after_drop {
+            if !done.text.trim().is_empty() {
+                return Ok(());
+            }
+            printer.status("The agent answered without text; what changed in the session:");
+        }
+        if done.changes.is_empty() {
+            return printer.out(if done.any {
+                "The session changed, but nothing visible on the timeline."
+            } else {
+                "No visible change on the timeline."
+            });
+        }
+        let lines: Vec<String> = done.changes.iter().map(ToString::to_string).collect();
+        printer.out(lines.join("\n"))
+    }
+}
+
+/// A JSON Lines record per event, then `done`.
+pub struct JsonLinesSink;
+
+impl Sink for JsonLinesSink {
+    fn text(&mut self, printer: &Printer, text: &str) -> Result<()> {
+        printer.json_line(&JsonLine::Text { text })
+    }
+
+    fn record(&mut self, printer: &Printer, record: &JsonLine<'_>) -> Result<()> {
+        printer.json_line(record)
+    }
+
+    fn shares_the_terminal(&self) -> bool {
+        false
+    }
+
+    fn mid_line_on_terminal(&self) -> bool {
+        false
+    }
+
+    fn end_text(&mut self, _: &Printer) {}
+
+    fn wants_changes(&self) -> bool {
+        true
+    }
+
+    fn done(&mut self, printer: &Printer, done: &Done<'_>) -> Result<()> {
+        printer.json_line(&JsonLine::Done {
+            text: done.text,
+            silent: done.text.trim().is_empty(),
+            changes: done.changes,
+        })
+    }
+}

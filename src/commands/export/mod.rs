@@ -1,0 +1,342 @@
+//! `nemo export`: render the session's draft in the cloud, follow the render,
+//! download the file (`../shared/spec/cli.md` "nemo export"); and
+//! `export resume | list | cancel` for renders started earlier.
+//!
+//! Order matters and is part of the contract: the output path is checked
+//! before anything is submitted (an existing file is kept unless `--force`);
+//! the render is recorded in the config as soon as the server accepted it,
+//! before any waiting, so `nemo export resume <id>` can always pick it up —
+//! after Ctrl-C, a timeout, a lost connection or a crash. The file appears
+//! under its name only when complete (see `download`).
+//!
+//! This file owns the command line (clap types) and the order of the steps;
+//! the steps live beside it: `target` (the output path policy), `submit`
+//! (submit, retry, record), `wait` (polling), `records` (the renders in
+//! the config) and `download`. It must not talk HTTP itself.
+
+mod download;
+mod records;
+mod submit;
+mod target;
+mod wait;
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::api::render::RenderState;
+use crate::context::Context;
+use crate::error::{Error, Result};
+use crate::interrupt::Interrupt;
+use crate::report::{Report, Shown, Text};
+use records::note;
+use submit::{Submitted, new_render_id, submit};
+use target::{Target, absolute, check_output, file_name};
+use wait::{Wait, wait_for};
+
+#[derive(Debug, Default, clap::Args)]
+#[command(
+    args_conflicts_with_subcommands = true,
+    after_help = "Examples:\n  nemo export -o panda.mp4\n  nemo export -o renders/ --json\n  ID=$(nemo export --no-wait) && nemo export resume \"$ID\"\n  for s in $(cat sessions); do nemo --session \"$s\" export -o out/; done\n  nemo export list"
+)]
+pub struct Args {
+    #[command(subcommand)]
+    pub command: Option<ExportCommand>,
+
+    #[command(flatten)]
+    pub start: StartArgs,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum ExportCommand {
+    /// Wait for a render started earlier and download it
+    #[command(
+        after_help = "Examples:\n  nemo export resume render_1742198400000\n  nemo export resume render_1742198400000 -o final.mp4 --force"
+    )]
+    Resume(ResumeArgs),
+    /// List the renders this config recorded, with their last known status
+    #[command(
+        after_help = "Examples:\n  nemo export list\n  nemo export list --json | jq -r '.[] | select(.status == \"completed\") | .render_id'"
+    )]
+    List,
+    /// Cancel a render in the cloud
+    #[command(after_help = "Examples:\n  nemo export cancel render_1742198400000")]
+    Cancel(CancelArgs),
+}
+
+/// `--format` when none is given.
+const DEFAULT_FORMAT: &str = "mp4";
+/// `--quality` when none is given.
+const DEFAULT_QUALITY: &str = "high";
+
+/// `nemo export` itself: start a render.
+#[derive(Debug, clap::Args)]
+pub struct StartArgs {
+    /// Where to save the file: a file, or an existing folder [default: ./<render id>.<format>]
+    #[arg(short, long, value_name = "PATH")]
+    pub output: Option<PathBuf>,
+
+    /// Output format
+    #[arg(long, default_value = DEFAULT_FORMAT, value_name = "FORMAT")]
+    pub format: String,
+
+    /// Render quality
+    #[arg(long, default_value = DEFAULT_QUALITY, value_name = "QUALITY")]
+    pub quality: String,
+
+    /// Submit the render, print its id and exit (follow it with `nemo export resume ID`)
+    #[arg(long)]
+    pub no_wait: bool,
+
+    /// Overwrite the output file if it exists
+    #[arg(long)]
+    pub force: bool,
+
+    #[command(flatten)]
+    pub wait: WaitArgs,
+}
+
+/// How long and how often to wait for a render.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct WaitArgs {
+    /// Seconds between status checks [default: 30; 1 with --sandbox, whose renders take seconds]
+    #[arg(long, value_name = "SECS", value_parser = parse_secs)]
+    pub poll_interval: Option<f64>,
+
+    /// Give up waiting after SECS (exit 8; the render goes on and can be resumed) [default: 1800]
+    #[arg(long, value_name = "SECS", value_parser = parse_secs)]
+    pub timeout: Option<f64>,
+}
+
+impl Default for StartArgs {
+    /// `nemo export` with no flags (the chat prompt's "export").
+    fn default() -> Self {
+        StartArgs {
+            output: None,
+            format: DEFAULT_FORMAT.into(),
+            quality: DEFAULT_QUALITY.into(),
+            no_wait: false,
+            force: false,
+            wait: WaitArgs::default(),
+        }
+    }
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ResumeArgs {
+    /// The render id (`nemo export list` shows them)
+    pub render_id: String,
+
+    /// Where to save the file: a file, or an existing folder [default: the path recorded at export]
+    #[arg(short, long, value_name = "PATH")]
+    pub output: Option<PathBuf>,
+
+    /// Overwrite the output file if it exists
+    #[arg(long)]
+    pub force: bool,
+
+    #[command(flatten)]
+    pub wait: WaitArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CancelArgs {
+    /// The render id
+    pub render_id: String,
+}
+
+fn parse_secs(text: &str) -> std::result::Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(secs) if secs.is_finite() && secs > 0.0 && secs <= 7.0 * 86_400.0 => Ok(secs),
+        _ => Err("expected a number of seconds above 0 (such as 30 or 0.5)".into()),
+    }
+}
+
+pub async fn run(args: &Args, ctx: &Context) -> Result<()> {
+    match &args.command {
+        None => start(&args.start, ctx).await,
+        Some(ExportCommand::Resume(resume_args)) => resume(resume_args, ctx).await,
+        Some(ExportCommand::List) => records::list(ctx),
+        Some(ExportCommand::Cancel(cancel_args)) => cancel(cancel_args, ctx).await,
+    }
+}
+
+pub(crate) fn resume_hint(id: &str) -> String {
+    format!("the render goes on in the cloud; run `nemo export resume {id}` to download it")
+}
+
+/// The one JSON document of `export` and `export resume`.
+#[derive(Debug, Serialize)]
+struct ExportDoc {
+    render_id: String,
+    status: String,
+    url: Option<String>,
+    path: String,
+    bytes: Option<u64>,
+    /// The text form: the id (`--no-wait`) or the path of the file.
+    #[serde(skip)]
+    shown_as: String,
+}
+
+impl Report for ExportDoc {
+    fn human(&self, text: &mut Text) {
+        text.line(&self.shown_as);
+    }
+}
+
+async fn start(args: &StartArgs, ctx: &Context) -> Result<()> {
+    let format = args.format.trim().to_ascii_lowercase();
+    if format.is_empty() || format.len() > 10 || !format.bytes().all(|b| b.is_ascii_alphanumeric())
+    {
+        return Err(Error::usage(format!(
+            "--format {:?} is not a format name such as mp4",
+            args.format
+        )));
+    }
+    let quality = args.quality.trim().to_string();
+    if quality.is_empty() {
+        return Err(Error::usage("--quality must not be empty"));
+    }
+    let wait = Wait::from_args(&args.wait, ctx);
+    let target = Target::from_option(args.output.as_deref())?;
+    // The path as it will be for the first id: checked before anything else.
+    check_output(&target.path_for(&new_render_id(None), &format), args.force)?;
+
+    // Ctrl-C is caught from here on, so that it can never fall between the
+    // submit and the record.
+    let mut interrupt = Interrupt::new();
+    let submitted = tokio::select! {
+        result = submit(ctx, args, &target, &format, &quality) => result?,
+        () = interrupt.recv() => return Err(Error::interrupted()),
+    };
+    let Submitted { id, path, status } = submitted;
+
+    if args.no_wait {
+        ctx.printer
+            .hint(format!("follow it with `nemo export resume {id}`"));
+        return ctx.printer.report(&ExportDoc {
+            shown_as: id.clone(),
+            render_id: id,
+            status,
+            url: None,
+            path: path.display().to_string(),
+            bytes: None,
+        });
+    }
+    follow(ctx, &id, &path, args.force, false, &wait, &mut interrupt).await
+}
+
+async fn resume(args: &ResumeArgs, ctx: &Context) -> Result<()> {
+    let id = args.render_id.trim();
+    if id.is_empty() {
+        return Err(Error::usage("the render id must not be empty"));
+    }
+    let wait = Wait::from_args(&args.wait, ctx);
+    let record = ctx.store.load()?.render(id).cloned();
+    let format = record.as_ref().map_or("mp4", |r| r.format.as_str());
+    let path = match (
+        &args.output,
+        record.as_ref().and_then(|r| r.output.as_ref()),
+    ) {
+        (Some(output), _) => Target::from_option(Some(output))?.path_for(id, format),
+        (None, Some(recorded)) => PathBuf::from(recorded),
+        (None, None) => PathBuf::from(file_name(id, format)),
+    };
+    check_output(&path, args.force)?;
+    if record.is_some() && args.output.is_some() {
+        note(ctx, id, |r| r.output = Some(absolute(&path)));
+    }
+    ctx.printer.status(format!("Resuming render {id}"));
+    let mut interrupt = Interrupt::new();
+    follow(ctx, id, &path, args.force, true, &wait, &mut interrupt).await
+}
+
+/// Waits for the render, downloads it and reports; Ctrl-C leaves the
+/// render running and says how to resume it.
+async fn follow(
+    ctx: &Context,
+    id: &str,
+    path: &Path,
+    force: bool,
+    keep_part: bool,
+    wait: &Wait,
+    interrupt: &mut Interrupt,
+) -> Result<()> {
+    let work = async {
+        let status = wait_for(ctx, id, wait).await?;
+        let done = download::fetch(
+            ctx,
+            id,
+            status.output_url.as_deref(),
+            path,
+            force,
+            keep_part,
+        )
+        .await
+        .inspect_err(|_| {
+            ctx.printer.status(format!(
+                "Render {id} is done; download it again with `nemo export resume {id}`"
+            ));
+        })?;
+        Ok::<_, Error>(done)
+    };
+    let done = tokio::select! {
+        result = work => result?,
+        () = interrupt.recv() => {
+            return Err(Error::interrupted().with_hint(resume_hint(id)));
+        }
+    };
+    note(ctx, id, |r| {
+        r.status = RenderState::Completed.name().into();
+        r.progress = Some(100);
+        r.url = Some(done.url.clone());
+        r.bytes = Some(done.bytes);
+        r.output = Some(absolute(path));
+        r.error = None;
+    });
+    ctx.printer
+        .status(format!("Saved render {id} ({} bytes)", done.bytes));
+    ctx.printer.report(&ExportDoc {
+        render_id: id.to_string(),
+        status: RenderState::Completed.name().into(),
+        url: Some(done.url),
+        path: path.display().to_string(),
+        bytes: Some(done.bytes),
+        shown_as: path.display().to_string(),
+    })
+}
+
+async fn cancel(args: &CancelArgs, ctx: &Context) -> Result<()> {
+    let id = args.render_id.trim().to_string();
+    if id.is_empty() {
+        return Err(Error::usage("the render id must not be empty"));
+    }
+    ctx.authed(|api| {
+        let id = id.clone();
+        async move { api.cancel_render(&id).await }
+    })
+    .await?;
+    note(ctx, &id, |r| {
+        r.status = RenderState::Cancelled.name().into()
+    });
+    ctx.printer.status(format!("Cancelled render {id}"));
+    // The status line says it all; the text form has no result line.
+    ctx.printer.report(&Shown::new(serde_json::json!({
+        "render_id": id,
+        "status": RenderState::Cancelled.name(),
+    })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secs_flags() {
+        assert_eq!(parse_secs("0.5"), Ok(0.5));
+        assert!(parse_secs("0").is_err());
+        assert!(parse_secs("-3").is_err());
+        assert!(parse_secs("NaN").is_err());
+        assert!(parse_secs("inf").is_err());
+    }
+}

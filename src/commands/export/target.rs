@@ -1,0 +1,130 @@
+//! Where `nemo export` puts the file: `-o` read as a file or a folder that
+//! gets `<render id>.<format>`, and the check that the path may be written
+//! (an existing file is kept unless `--force`), made before anything is
+//! submitted.
+//!
+//! It only decides and checks paths: it must not create, write or remove
+//! files (the download does, see `download`).
+
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+/// Where the file goes: a named file, or a folder that gets
+/// `<render id>.<format>`.
+pub(super) enum Target {
+    File(PathBuf),
+    Folder(PathBuf),
+}
+
+impl Target {
+    /// Reads `-o`; nothing given is the current folder.
+    pub(super) fn from_option(output: Option<&Path>) -> Result<Target> {
+        let Some(output) = output else {
+            return Ok(Target::Folder(PathBuf::new()));
+        };
+        if output.as_os_str().is_empty() {
+            return Err(Error::usage("-o needs a path"));
+        }
+        if output.is_dir() {
+            return Ok(Target::Folder(output.to_path_buf()));
+        }
+        let text = output.to_string_lossy();
+        if text.ends_with('/') || text.ends_with(std::path::MAIN_SEPARATOR) {
+            return Err(Error::bad_input(
+                format!("the folder {} does not exist", output.display()),
+                Some("create it first, or give a file name with -o".into()),
+            ));
+        }
+        Ok(Target::File(output.to_path_buf()))
+    }
+
+    pub(super) fn path_for(&self, id: &str, format: &str) -> PathBuf {
+        match self {
+            Target::File(path) => path.clone(),
+            Target::Folder(dir) => dir.join(file_name(id, format)),
+        }
+    }
+}
+
+/// `<id>.<format>` with anything but letters, digits, `-` and `_` in the id
+/// replaced, so an id can never name a path elsewhere.
+pub(super) fn file_name(id: &str, format: &str) -> String {
+    let stem: String = id
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("{stem}.{format}")
+}
+
+/// The output may be written: its folder exists, and nothing is there
+/// unless `force` (exit 7, before anything is submitted).
+pub(super) fn check_output(path: &Path, force: bool) -> Result<()> {
+    let folder = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    if !folder.is_dir() {
+        return Err(Error::bad_input(
+            format!("the folder {} does not exist", folder.display()),
+            Some("create it first, or choose another path with -o".into()),
+        ));
+    }
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.is_dir() => Err(Error::bad_input(
+            format!("{} is a folder", path.display()),
+            Some("give a file name with -o".into()),
+        )),
+        Ok(_) if !force => Err(Error::bad_input(
+            format!("{} already exists", path.display()),
+            Some("add --force to overwrite it, or choose another path with -o".into()),
+        )),
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(Error::io(format!("cannot check {}", path.display()), e)),
+    }
+}
+
+pub(super) fn absolute(path: &Path) -> String {
+    std::path::absolute(path)
+        .unwrap_or_else(|_| path.to_path_buf())
+        .to_string_lossy()
+        .into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Kind;
+
+    #[test]
+    fn targets() {
+        let dir = tempfile::tempdir().unwrap();
+        let folder = Target::from_option(Some(dir.path())).unwrap();
+        assert_eq!(
+            folder.path_for("render_1", "mp4"),
+            dir.path().join("render_1.mp4")
+        );
+        let default = Target::from_option(None).unwrap();
+        assert_eq!(
+            default.path_for("render_1", "mp4"),
+            PathBuf::from("render_1.mp4")
+        );
+        assert_eq!(
+            default.path_for("../../etc/passwd", "mp4"),
+            PathBuf::from("______etc_passwd.mp4")
+        );
+        let file = Target::from_option(Some(Path::new("x/a.mp4"))).unwrap();
+        assert_eq!(file.path_for("render_1", "mp4"), PathBuf::from("x/a.mp4"));
+        assert!(
+            Target::from_option(Some(&dir.path().join("missing/")))
+                .is_err_and(|e| e.is(Kind::BadInput))
+        );
+    }
+}

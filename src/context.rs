@@ -362,3 +362,15 @@ impl From<StoredToken> for CurrentToken {
         }
     }
 }
+
+/// Downloads from the API's origin run through [`Context::authed`], so an
+/// expired free token is renewed there too.
+impl crate::api::download::Authorizer for Context {
+    async fn authed<T, F, Fut>(&self, call: F) -> Result<T>
+    where
+        F: Fn(ApiClient) -> Fut,
+        Fut: Future<Output = Result<T>>,
+    {
+        Context::authed(self, call).await
+    }
+}

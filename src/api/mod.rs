@@ -15,6 +15,7 @@ mod attribution;
 pub mod auth;
 pub mod chat;
 pub mod credits;
+pub mod download;
 mod envelope;
 mod http;
 pub mod render;

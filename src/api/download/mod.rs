@@ -95,19 +95,21 @@ pub struct Downloaded {
 /// Downloads render `id` into `file`: from `output_url` without the token,
 /// else (or when that fails) from the API's download endpoint. Bytes
 /// already in `file` are taken as the download's head and it goes on from
-/// there when the server takes ranges.
+/// there when the server takes ranges. `expected`: the render's size as its
+/// status gave it (`output.size`), which the file must then have.
 pub async fn render<A: Authorizer, P: Progress>(
     api: &ApiClient,
     auth: &A,
     progress: &P,
     id: &str,
     output_url: Option<&str>,
+    expected: Option<u64>,
     file: &Path,
 ) -> Result<Downloaded> {
     match output_url.map(Url::parse) {
         Some(Ok(url)) if matches!(url.scheme(), "http" | "https") => {
             let host = host_of(&url);
-            match get(api, auth, progress, url, file).await {
+            match get(api, auth, progress, url, expected, file).await {
                 Ok(downloaded) => return Ok(downloaded),
                 Err(err) if err.is(Kind::Io) || err.is(Kind::Interrupted) => return Err(err),
                 Err(err) => {
@@ -132,7 +134,7 @@ pub async fn render<A: Authorizer, P: Progress>(
         ),
     }
     let url = api.render_download_url(id)?;
-    get(api, auth, progress, url, file).await
+    get(api, auth, progress, url, expected, file).await
 }
 
 /// Removes a file; one that is not there is fine.
@@ -153,12 +155,14 @@ fn file_len(file: &Path) -> Result<u64> {
 }
 
 /// Downloads `url` (following redirects) into `file`, resuming cut
-/// transfers.
+/// transfers. The file is complete only at the size announced (`expected`,
+/// else what the server said); an empty one never is.
 pub async fn get<A: Authorizer, P: Progress>(
     api: &ApiClient,
     auth: &A,
     progress: &P,
     url: Url,
+    expected: Option<u64>,
     file: &Path,
 ) -> Result<Downloaded> {
     let mut ranges = true;
@@ -193,12 +197,9 @@ pub async fn get<A: Authorizer, P: Progress>(
                 // Asked for bytes past the end: the file may be complete.
                 if let Some(total) = unsatisfied_total(&headers)
                     && total == offset
+                    && expected.is_none_or(|e| e == total)
                 {
-                    return Ok(Downloaded {
-                        url: final_url,
-                        bytes: offset,
-                        announced: Some(total),
-                    });
+                    return complete(final_url, offset, Some(total));
                 }
                 ranges = false;
                 fruitless += 1;
@@ -219,6 +220,14 @@ pub async fn get<A: Authorizer, P: Progress>(
                 (0, content_length(&headers))
             }
         };
+        if let (Some(expected), Some(total)) = (expected, total)
+            && expected != total
+        {
+            return Err(Error::bad_answer(format!(
+                "the download server announced {total} bytes, but the render is {expected} bytes"
+            )));
+        }
+        let total = total.or(expected);
         let (written, outcome) = receive(progress, response, file, start, total).await?;
         match total {
             Some(total) if written > total => {
@@ -227,19 +236,9 @@ pub async fn get<A: Authorizer, P: Progress>(
                 )));
             }
             Some(total) if written == total => {
-                return Ok(Downloaded {
-                    url: final_url,
-                    bytes: written,
-                    announced: Some(total),
-                });
+                return complete(final_url, written, Some(total));
             }
-            None if outcome.is_ok() => {
-                return Ok(Downloaded {
-                    url: final_url,
-                    bytes: written,
-                    announced: None,
-                });
-            }
+            None if outcome.is_ok() => return complete(final_url, written, None),
             _ => {}
         }
         // Cut short: go on from where it stopped when the server takes
@@ -274,9 +273,23 @@ pub async fn get<A: Authorizer, P: Progress>(
     }
 }
 
+/// A finished transfer, unless it brought nothing (an empty body is an
+/// error page without words, never a render).
+fn complete(url: String, bytes: u64, announced: Option<u64>) -> Result<Downloaded> {
+    if bytes == 0 {
+        return Err(Error::bad_answer("the download server sent an empty file"));
+    }
+    Ok(Downloaded {
+        url,
+        bytes,
+        announced,
+    })
+}
+
 /// Streams the body into `file` from `start` (appending); returns the
 /// bytes now in the file, and how the transfer ended. The file is fsynced
-/// either way, so a later resume can trust it.
+/// either way, so a later resume can trust it. A body running past `total`
+/// is stopped there (the caller reports it).
 async fn receive<P: Progress>(
     progress: &P,
     response: reqwest::Response,
@@ -310,6 +323,9 @@ async fn receive<P: Progress>(
                 }
                 written += chunk.len() as u64;
                 progress.advanced(chunk.len() as u64);
+                if total.is_some_and(|t| written > t) {
+                    break Ok(());
+                }
             }
         }
     };
@@ -318,3 +334,6 @@ async fn receive<P: Progress>(
     out.sync_all().await.map_err(cannot_write)?;
     Ok((written, outcome))
 }
+
+#[cfg(test)]
+mod tests;

@@ -118,6 +118,17 @@ async fn send(api: &ApiClient, url: &Url, offset: u64, auth: bool) -> Result<Res
             .err()
             .unwrap_or_else(|| api::status_error(status, None)));
     }
+    let is_html = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("text/html"));
+    if is_html {
+        // A web page with a success status: a CDN's or proxy's error page.
+        return Err(Error::bad_answer(
+            "the download server answered a web page instead of the file",
+        ));
+    }
     if is_json {
         // A JSON answer where a file was expected: an API error (1001…)
         // in the envelope, or something this client cannot use.

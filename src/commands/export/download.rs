@@ -50,7 +50,7 @@ pub async fn fetch(
         message: format!("Downloading {name}"),
         bar: Mutex::new(None),
     };
-    let done = download::render(&ctx.api, ctx, &bar, id, output_url, &part).await?;
+    let done = download::render(&ctx.api, ctx, &bar, id, output_url, None, &part).await?;
     finish(&part, path, force, id)?;
     Ok(done)
 }

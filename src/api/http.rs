@@ -4,7 +4,7 @@
 //! 5xx; one wait after 429, honouring `Retry-After`; `/run_sse` never twice)
 //! and writes the `-v` request lines to the client's log hook. It turns
 //! transport failures into typed errors; what an answer's body means is
-//! [`super::envelope`]'s job.
+//! `envelope`'s job.
 
 use std::time::{Duration, Instant};
 

@@ -1,8 +1,8 @@
 //! The NemoVideo API client (`../shared/spec/api.md`): one shared reqwest
 //! `Client`, the attribution and auth headers, and where each job lives —
 //! sending with the retry policy of `../shared/spec/cli.md` "Retries"
-//! ([`http`]), the two answer envelopes and the mapping of every failure to
-//! a typed [`Error`] ([`envelope`]), downloads ([`download`]), and one
+//! (`http`), the two answer envelopes and the mapping of every failure to
+//! a typed [`Error`] (`envelope`), downloads ([`download`]), and one
 //! module per group of endpoints.
 //!
 //! It never prints: `-v` request lines go to the [`LogHook`] the caller

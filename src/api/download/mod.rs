@@ -2,7 +2,7 @@
 //! the caller names, from its output URL (usually a CDN, sent a plain
 //! request: no bearer token, no attribution headers) or, when there is
 //! none or it fails, from the API's own `GET /api/render/proxy/<id>/download`
-//! with the token. Redirects are followed by hand ([`request`]); the token
+//! with the token. Redirects are followed by hand (`request`); the token
 //! only goes along while the URL is on the API's origin. A transfer cut
 //! short is resumed with `Range: bytes=N-` when the server takes ranges
 //! (`Accept-Ranges: bytes` or a 206 answer), else started over; a transfer

@@ -37,6 +37,21 @@ pub async fn fetch(
     force: bool,
     keep_part: bool,
 ) -> Result<Downloaded> {
+    fetch_sized(ctx, id, output_url, None, path, force, keep_part).await
+}
+
+/// [`fetch`], where the render's status gave its size (`output.size`): the
+/// file is complete only at that size (issue 9 #11; export is to pass
+/// `status.size` here).
+pub async fn fetch_sized(
+    ctx: &Context,
+    id: &str,
+    output_url: Option<&str>,
+    size: Option<u64>,
+    path: &Path,
+    force: bool,
+    keep_part: bool,
+) -> Result<Downloaded> {
     let part = part_path(path);
     if !keep_part {
         remove(&part)?;
@@ -50,7 +65,7 @@ pub async fn fetch(
         message: format!("Downloading {name}"),
         bar: Mutex::new(None),
     };
-    let done = download::render(&ctx.api, ctx, &bar, id, output_url, None, &part).await?;
+    let done = download::render(&ctx.api, ctx, &bar, id, output_url, size, &part).await?;
     finish(&part, path, force, id)?;
     Ok(done)
 }

@@ -268,6 +268,7 @@ async fn follow(
             ctx,
             id,
             status.output_url.as_deref(),
+            status.size,
             path,
             force,
             keep_part,

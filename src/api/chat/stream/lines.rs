@@ -18,7 +18,7 @@
 //!   `data:` line, which the parser reads as a heartbeat (eventsource-stream
 //!   would drop it, but the caller must see the agent is alive); a comment
 //!   inside an event, and blank lines between events, are dropped here;
-//! - staying responsive: after [`BUDGET`] lines in one go the stream yields
+//! - staying responsive: after [`BUDGET`] lines or chunks in one go it yields
 //!   (wakes itself and returns `Pending`), so timers and Ctrl-C get their
 //!   turn even when a server sends megabytes of lines that make no event.
 //!
@@ -37,7 +37,8 @@ use crate::error::{Error, Kind, Result};
 /// it (`../shared/spec/cli.md` "Retries": one event over 16 MiB is exit 9).
 pub const MAX_EVENT: usize = 16 * 1024 * 1024;
 
-/// Lines handed on (or dropped) before the stream lets other work run.
+/// Lines handed on or dropped, and chunks taken, before the stream lets
+/// other work run.
 pub const BUDGET: u32 = 1024;
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
@@ -90,7 +91,10 @@ where
                     return Poll::Ready(Some(Err(err)));
                 }
                 None => match Pin::new(&mut this.inner).poll_next(cx) {
-                    Poll::Ready(Some(Ok(chunk))) => this.cutter.chunk = chunk,
+                    Poll::Ready(Some(Ok(chunk))) => {
+                        this.budget -= 1;
+                        this.cutter.chunk = chunk;
+                    }
                     Poll::Ready(Some(Err(err))) => {
                         this.done = true;
                         return Poll::Ready(Some(Err(err)));

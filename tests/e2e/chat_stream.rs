@@ -66,7 +66,11 @@ fn a_20_mb_data_line_is_refused_with_exit_9() {
     });
     let out = nemo(&env, &server).args(["chat", "hello"]).assert().code(9);
     let err = stderr(&out);
-    assert!(err.contains("an event over 16 MiB"), "{err}");
+    assert!(
+        err.contains("error: the agent sent an event over 16 MiB"),
+        "the cap is the error, not a dropped stream: {err}"
+    );
+    assert!(!err.contains("dropped"), "{err}");
     assert_eq!(err.matches("error: ").count(), 1, "{err}");
     assert!(!err.contains("try again"), "{err}");
     assert_eq!(runs(&server), 1, "never sent twice");

@@ -223,7 +223,7 @@ impl Cutter {
 
 fn too_big() -> Error {
     Error::new(
-        Kind::Network,
+        Kind::TooLarge,
         format!(
             "the agent sent an event over {} MiB (more than nemo reads), so nemo stopped reading the reply",
             MAX_EVENT / (1024 * 1024)
@@ -303,7 +303,7 @@ mod tests {
         let lines = lines_of(&[b"data: ", &line, b"\n\ndata: after\n\n"]);
         assert_eq!(lines.len(), 1);
         assert!(
-            matches!(&lines[0], Err(e) if e.is(Kind::Network) && e.message().contains("16 MiB"))
+            matches!(&lines[0], Err(e) if e.is(Kind::TooLarge) && e.message().contains("16 MiB"))
         );
         // Many lines of one event count together; a blank line resets.
         let half = format!("data: {}\n", "a".repeat(MAX_EVENT / 2));

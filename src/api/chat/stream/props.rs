@@ -301,7 +301,7 @@ proptest! {
         };
         let items = block_on(agent_events(stream).collect::<Vec<_>>());
         let last = items.last().expect("an item");
-        prop_assert!(matches!(last, Err(e) if e.is(Kind::Network) && e.message().contains("16 MiB")), "{:?}", shown(&items));
+        prop_assert!(matches!(last, Err(e) if e.is(Kind::TooLarge) && e.message().contains("16 MiB")), "{:?}", shown(&items));
         // Never more than the cap plus the chunk being cut was read.
         prop_assert!(pulled.load(Ordering::SeqCst) <= MAX_EVENT + 2 * (chunk + 8192));
     }

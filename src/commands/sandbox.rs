@@ -1,23 +1,48 @@
 //! `nemo sandbox`: the built-in emulator in the foreground; and the
 //! in-process emulator behind the global `--sandbox`, whose state lives in
 //! `<config-dir>/sandbox/` apart from the real credentials.
+//!
+//! The emulator is the `nemo-emulator` crate, linked only with the cargo
+//! feature `sandbox` (on by default). This file is the one place that knows
+//! whether it is there: without it, both entry points fail with a usage
+//! error (exit 2) saying this build has no emulator.
 
 use std::path::PathBuf;
 
+#[cfg(feature = "sandbox")]
+use nemo_emulator::{EmuState, Emulator, Ports, merge_faults};
+
+#[cfg(feature = "sandbox")]
 use crate::config::{ConfigLock, Store};
-use crate::emulator::{EmuState, Emulator, Ports, merge_faults};
 use crate::error::{Error, Result};
 use crate::printer::Printer;
 use crate::settings::Settings;
 
 const EXAMPLES: &str = "Examples:\n  nemo sandbox --port 8787 &\n  NEMO_API_URL=http://127.0.0.1:8787 nemo chat \"make a 5-second clip of waves\"\n  nemo sandbox --fault no_credits --fault rate_limit_next=2";
+#[cfg(feature = "sandbox")]
 const SANDBOX_DIR: &str = "sandbox";
+#[cfg(feature = "sandbox")]
 const STATE_FILE: &str = "emulator.json";
+
+/// The fault switches for `--help`, when there is an emulator.
+fn fault_help() -> String {
+    #[cfg(feature = "sandbox")]
+    return format!("\n\n{}", nemo_emulator::fault_help());
+    #[cfg(not(feature = "sandbox"))]
+    return String::new();
+}
+
+/// The error of both entry points in a build without the emulator.
+#[cfg(not(feature = "sandbox"))]
+fn no_emulator() -> Error {
+    Error::usage("this build of nemo has no emulator (built without the `sandbox` feature)")
+        .with_hint("use a build with default features for --sandbox and `nemo sandbox`")
+}
 
 #[derive(Debug, clap::Args)]
 #[command(
     after_help = EXAMPLES,
-    after_long_help = format!("{EXAMPLES}\n\n{}", crate::emulator::fault_help())
+    after_long_help = format!("{EXAMPLES}{}", fault_help())
 )]
 pub struct Args {
     /// API port on 127.0.0.1 [default: a free one]
@@ -35,6 +60,7 @@ pub struct Args {
 }
 
 /// Parses `--fault` words into a patch of fault fields.
+#[cfg(feature = "sandbox")]
 fn fault_patch(words: &[String]) -> Result<serde_json::Value> {
     let mut patch = serde_json::Map::new();
     for word in words {
@@ -51,6 +77,12 @@ fn fault_patch(words: &[String]) -> Result<serde_json::Value> {
     Ok(serde_json::Value::Object(patch))
 }
 
+#[cfg(not(feature = "sandbox"))]
+pub async fn run(_args: &Args, _settings: &Settings, _printer: &Printer) -> Result<()> {
+    Err(no_emulator())
+}
+
+#[cfg(feature = "sandbox")]
 pub async fn run(args: &Args, _settings: &Settings, printer: &Printer) -> Result<()> {
     let mut state = match &args.state {
         Some(path) => EmuState::load(path)
@@ -85,12 +117,29 @@ pub async fn run(args: &Args, _settings: &Settings, printer: &Printer) -> Result
 /// The emulator behind `--sandbox`: started on port 0 before the command,
 /// its state read from and written back to `<config-dir>/sandbox/`. One
 /// sandboxed command runs at a time (a lock), so none loses another's state.
+#[cfg(feature = "sandbox")]
 pub struct InProcess {
     emulator: Emulator,
     path: PathBuf,
     _lock: ConfigLock,
 }
 
+/// Without the emulator there is nothing to start.
+#[cfg(not(feature = "sandbox"))]
+pub struct InProcess;
+
+#[cfg(not(feature = "sandbox"))]
+impl InProcess {
+    pub async fn start(_settings: &mut Settings) -> Result<InProcess> {
+        Err(no_emulator())
+    }
+
+    pub async fn finish(self) -> Result<()> {
+        Ok(())
+    }
+}
+
+#[cfg(feature = "sandbox")]
 impl InProcess {
     /// Starts it and points `settings` at it, with a config folder of its own
     /// and none of the real credentials.

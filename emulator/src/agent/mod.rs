@@ -27,6 +27,10 @@
 //! run. Edits are recorded with the wall-clock time at which they land
 //! ([`PendingEdit`]) and applied when the state is next read, so `--sandbox`
 //! works across processes.
+//!
+//! This module owns the endpoint, the agent's state and its fault switches;
+//! `script` decides what to do with a message, `edits` changes the draft,
+//! `wire` writes the SSE stream.
 
 mod edits;
 mod script;

@@ -12,13 +12,15 @@
 # starts `nemo sandbox` (the built-in emulator) and bench/sse-server.py (a
 # stand-in /run_sse that writes N ADK text events) on 127.0.0.1, and
 # stops both on exit. Progress goes to stderr, the table to stdout.
+# examples/sse_baseline.rs is the floor for chat: read + serde_json only.
 #
 # "Interleaved": each row runs hyperfine ROUNDS times with all its
-# commands in one invocation, the order reversed every round, and pools
-# the times; medians and min–max are over the pooled runs. CPU (user+sys)
-# and peak RSS come from GNU time (`/usr/bin/time`) around the command, one
-# record per run. Every wait is bounded (timeout, curl --max-time, nemo
-# --timeout). Never run by .ci/run: it measures, it asserts nothing.
+# commands in one invocation, the order reversed every other round, and
+# pools the times; medians and min–max are over the pooled runs. CPU
+# (user+sys) is hyperfine's (rusage, per run for the transfers); peak RSS
+# comes from GNU time (`/usr/bin/time`) around the command, one record per
+# run. Every wait is bounded (timeout, curl --max-time, nemo --timeout).
+# Never run by .ci/run: it measures, it asserts nothing.
 set -euo pipefail
 
 QUICK=0
@@ -27,7 +29,7 @@ for arg in "$@"; do
   case "$arg" in
     --quick) QUICK=1 ;;
     --build-time) BUILD_TIME=1 ;;
-    -h | --help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "error: unknown option $arg" >&2; echo "hint: bench/run.sh [--quick] [--build-time]" >&2; exit 2 ;;
   esac
 done
@@ -53,7 +55,9 @@ fi
 
 log "building the release binary"
 timeout 1800 cargo build --release --quiet
+timeout 1800 cargo build --release --quiet --example sse_baseline
 NEMO="$ROOT/target/release/nemo"
+BASELINE="$ROOT/target/release/examples/sse_baseline"
 
 if [ "$QUICK" = 1 ]; then
   SIZE=$((50 * 1024 * 1024)); SIZE_LABEL="50 MB"; EVENTS=10000; ROUNDS=3; LAT_EVENTS=100
@@ -253,12 +257,14 @@ JQ="jq -c 'select(.partial) | {type: \"text\", text: .content.parts[0].text}'"
 NEMO_API_URL="$SSE_URL" interleave chat "$ROUNDS" 2 0 "" \
   "$(timed chat-nemo) $NEMO --session 1 chat --json --timeout 120 go" \
   "$CURL_SSE | sed -n 's/^data: //p' | $JQ" \
-  "$CURL_SSE -o /dev/null"
+  "$CURL_SSE -o /dev/null" \
+  "$CURL_SSE | $BASELINE"
 column "$WORK/chat-nemo.time" 4 > "$WORK/chat-nemo.rss"
 nemo_chat="$(stats "$WORK/chat.0.wall")"
 raw_chat="$(stats "$WORK/chat.2.wall")"
 row "chat \`--json\`, $EVENTS text events ($(awk -v b="$SSE_BYTES" 'BEGIN { printf "%.1f", b / 1048576 }') MB)" "$nemo_chat" "\`curl -N \\| sed \\| jq -c\`" "$(stats "$WORK/chat.1.wall")" fmt_s
 row "chat \`--json\`, $EVENTS text events" "$nemo_chat" "raw \`curl -N\` read" "$raw_chat" fmt_s
+row "chat \`--json\`, $EVENTS text events" "$nemo_chat" "\`curl -N \\| sse_baseline\` (read + \`serde_json\` parse only, examples/)" "$(stats "$WORK/chat.3.wall")" fmt_s
 per_event="$(awk -v a="${nemo_chat%% *}" -v b="${raw_chat%% *}" -v n="$EVENTS" 'BEGIN { printf "%.2f µs", (a - b) / n * 1e6 }')"
 note_row "chat \`--json\`, nemo's own cost per event ((nemo − raw curl) ÷ events)" "$per_event" "" "—" "—"
 row "chat \`--json\`, $EVENTS events, CPU user+sys (jq pipeline: all three processes)" "$(stats "$WORK/chat.0.cpu")" "\`curl -N \\| sed \\| jq -c\`" "$(stats "$WORK/chat.1.cpu")" fmt_s

@@ -79,8 +79,11 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_POST(self):
         length = int(self.headers.get("Content-Length") or 0)
-        if length:
-            self.rfile.read(min(length, 1 << 20))
+        while length > 0:  # drained in pieces: a 200 MB message is never held
+            got = self.rfile.read(min(length, 1 << 20))
+            if not got:
+                break
+            length -= len(got)
         if self.path.split("?")[0] != "/run_sse":
             self.json_answer(404, {"detail": "Not Found"})
             return

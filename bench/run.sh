@@ -56,8 +56,9 @@ fi
 log "building the release binary"
 timeout 1800 cargo build --release --quiet
 timeout 1800 cargo build --release --quiet --example sse_baseline
-NEMO="$ROOT/target/release/nemo"
-BASELINE="$ROOT/target/release/examples/sse_baseline"
+TARGET="$(cargo metadata --no-deps --format-version 1 | jq -r .target_directory)" # CARGO_TARGET_DIR too
+NEMO="$TARGET/release/nemo"
+BASELINE="$TARGET/release/examples/sse_baseline"
 
 if [ "$QUICK" = 1 ]; then
   SIZE=$((50 * 1024 * 1024)); SIZE_LABEL="50 MB"; EVENTS=10000; ROUNDS=3; LAT_EVENTS=100
@@ -308,9 +309,9 @@ kb() { echo $(($(stat -c %s "$1") / 1024)); }
 size_full="$(fmt_mb "$(kb "$NEMO")")"
 if cargo metadata --no-deps --format-version 1 2> /dev/null |
   jq -e '.packages[] | select(.name == "nemo-cli") | .features | has("sandbox")' > /dev/null; then
-  log "building without the sandbox feature (target/nosandbox; cached after the first time)"
-  if timeout 1800 cargo build --release --quiet --no-default-features --target-dir target/nosandbox 2> "$WORK/nosandbox.err"; then
-    size_lean="$(fmt_mb "$(kb target/nosandbox/release/nemo)")"
+  log "building without the sandbox feature ($TARGET/nosandbox; cached after the first time)"
+  if timeout 1800 cargo build --release --quiet --no-default-features --target-dir "$TARGET/nosandbox" 2> "$WORK/nosandbox.err"; then
+    size_lean="$(fmt_mb "$(kb "$TARGET/nosandbox/release/nemo")")"
   else
     size_lean="n/a (the build without it failed: $(grep -m 1 '^error' "$WORK/nosandbox.err" || echo '?'))"
   fi

@@ -73,9 +73,38 @@ pub struct GlobalArgs {
     #[arg(long, global = true)]
     pub sandbox: bool,
 
-    /// No colours (also: NO_COLOR)
+    /// Filter the JSON output with a jq expression (implies --json); strings print raw
+    #[arg(long, global = true, value_name = "EXPR")]
+    pub jq: Option<String>,
+
+    /// When to use colours: auto (on terminals), always, never [also: NO_COLOR, CLICOLOR_FORCE]
+    #[arg(
+        long,
+        global = true,
+        value_name = "WHEN",
+        value_enum,
+        hide_possible_values = true
+    )]
+    pub color: Option<ColorWhen>,
+
+    /// The same as --color never
     #[arg(long, global = true)]
     pub no_color: bool,
+
+    /// Never prompt; fail instead (implied by CI and by a stdin that is not a terminal)
+    #[arg(long, global = true, env = env::NO_INPUT, hide_env_values = true, value_parser = clap::builder::FalseyValueParser::new())]
+    pub no_input: bool,
+}
+
+/// `--color WHEN`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorWhen {
+    /// Colour on terminals only
+    Auto,
+    /// Always colour
+    Always,
+    /// Never colour
+    Never,
 }
 
 #[derive(Debug, Subcommand)]

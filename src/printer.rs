@@ -17,26 +17,42 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle, TermLike};
 use serde::Serialize;
 
 use crate::error::{Error, Kind, Result};
+use crate::jq::Jq;
 use crate::report::{Note, Report, Text};
 
 /// How output is shaped: the printer's own options, filled in from the
 /// flags and the environment by the settings.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Options {
-    /// `--json`: results as JSON on stdout (chat: JSON Lines).
+    /// `--json` (or `--jq`): results as JSON on stdout (chat: JSON Lines).
     pub json: bool,
+    /// `--jq EXPR`: every JSON value goes through this filter.
+    pub jq: Option<Jq>,
     pub quiet: bool,
     pub verbose: bool,
-    /// `--no-color` or a non-empty `NO_COLOR`.
-    pub no_color: bool,
+    /// `--color`, `--no-color`, `NO_COLOR`, `CLICOLOR_FORCE`, resolved.
+    pub color: Color,
+    /// `--no-input`, `NEMO_NO_INPUT` or `CI`: never prompt.
+    pub no_input: bool,
     /// Streams to treat as terminals whatever they are (a hidden switch for
     /// tests).
     pub pretend: Terminals,
 }
 
-/// Which of stdout and stderr are (or are taken for) terminals.
+/// When to colour stderr.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Color {
+    /// On a terminal only.
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+/// Which of stdin, stdout and stderr are (or are taken for) terminals.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Terminals {
+    pub stdin: bool,
     pub stdout: bool,
     pub stderr: bool,
 }
@@ -47,6 +63,7 @@ impl Terminals {
         let mut terminals = Terminals::default();
         for word in list.split([',', ' ']).map(str::trim) {
             match word {
+                "stdin" => terminals.stdin = true,
                 "stdout" => terminals.stdout = true,
                 "stderr" => terminals.stderr = true,
                 _ => {}
@@ -59,11 +76,14 @@ impl Terminals {
 #[derive(Debug, Clone)]
 pub struct Printer {
     json: bool,
+    jq: Option<Jq>,
     pub quiet: bool,
     pub verbose: bool,
+    stdin_tty: bool,
     stdout_tty: bool,
     stderr_tty: bool,
     color: bool,
+    no_input: bool,
     /// Set once the command's JSON document is out, so a later failure does
     /// not add a second document to stdout.
     json_done: Arc<AtomicBool>,
@@ -71,17 +91,47 @@ pub struct Printer {
 
 impl Printer {
     pub fn new(output: Options) -> Self {
+        let stdin_tty = output.pretend.stdin || std::io::stdin().is_terminal();
         let stdout_tty = output.pretend.stdout || std::io::stdout().is_terminal();
         let stderr_tty = output.pretend.stderr || std::io::stderr().is_terminal();
+        let color = match output.color {
+            Color::Always => true,
+            Color::Never => false,
+            Color::Auto => stderr_tty,
+        };
         Printer {
-            json: output.json,
+            json: output.json || output.jq.is_some(),
+            jq: output.jq,
             quiet: output.quiet,
             verbose: output.verbose,
+            stdin_tty,
             stdout_tty,
             stderr_tty,
-            color: stderr_tty && !output.no_color,
+            color,
+            no_input: output.no_input,
             json_done: Arc::new(AtomicBool::new(false)),
         }
+    }
+
+    /// Whether someone can answer a prompt: stdin is a terminal and neither
+    /// `--no-input`, `NEMO_NO_INPUT` nor `CI` says otherwise.
+    pub fn can_prompt(&self) -> bool {
+        self.stdin_tty && !self.no_input
+    }
+
+    /// Whether stdin is a terminal (else a message may be read from it).
+    pub fn stdin_is_terminal(&self) -> bool {
+        self.stdin_tty
+    }
+
+    /// Whether results are JSON (`--json` or `--jq`).
+    pub fn wants_json(&self) -> bool {
+        self.json
+    }
+
+    /// Whether stderr lines are coloured.
+    pub fn colors(&self) -> bool {
+        self.color
     }
 
     /// Whether spinners and progress bars are drawn (stderr is a terminal and
@@ -165,14 +215,22 @@ impl Printer {
     }
 
     /// The one place JSON leaves the printer: documents, JSON Lines records
-    /// and the error document alike. A `--jq` filter hooks in here: it would
-    /// turn `value` into a `serde_json::Value` (`serde_json::to_value`), run
-    /// on it, and print each result on a line of its own. Without a filter
-    /// the value is written as it serialises (key order kept).
+    /// and the error document alike. Without `--jq` the value is written as
+    /// it serialises (key order kept); with it, each result of the filter
+    /// on a line of its own (strings raw).
     fn emit_json<T: Serialize + ?Sized>(&self, value: &T) -> Result<()> {
         let text = serde_json::to_string(value)
             .map_err(|e| Error::new(Kind::Io, format!("cannot encode JSON output: {e}")))?;
-        self.out(text)
+        match &self.jq {
+            None => self.out(text),
+            Some(jq) => {
+                let lines = jq.lines(&text)?;
+                if lines.is_empty() {
+                    return Ok(());
+                }
+                self.out(lines.join("\n"))
+            }
+        }
     }
 
     /// A plain status line such as `Connecting…` (hidden by `--quiet`).
@@ -361,6 +419,7 @@ mod tests {
         assert_eq!(
             Terminals::parse("stdout,stderr"),
             Terminals {
+                stdin: false,
                 stdout: true,
                 stderr: true
             }
@@ -368,6 +427,7 @@ mod tests {
         assert_eq!(
             Terminals::parse(" stderr , nonsense"),
             Terminals {
+                stdin: false,
                 stdout: false,
                 stderr: true
             }

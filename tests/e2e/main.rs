@@ -9,6 +9,7 @@ mod config;
 mod credits;
 mod export;
 mod help;
+mod jq;
 mod output;
 mod session;
 mod snapshots;

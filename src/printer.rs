@@ -11,7 +11,7 @@
 use std::io::{IsTerminal, Write};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle, TermLike};
 use serde::Serialize;
@@ -311,6 +311,15 @@ impl Printer {
         }
     }
 
+    /// Progress as log lines for a stderr that is not a terminal.
+    pub fn ticker(&self) -> Ticker {
+        Ticker {
+            printer: self.clone(),
+            state: None,
+            last: None,
+        }
+    }
+
     /// A spinner with elapsed time; hidden unless progress is shown.
     pub fn spinner(&self, message: impl Into<String>) -> ProgressBar {
         let bar = ProgressBar::with_draw_target(None, self.target());
@@ -345,6 +354,48 @@ impl Printer {
         }
         bar.set_message(message.into());
         bar
+    }
+}
+
+/// Progress for a stderr that is not a terminal (a CI log): a line at each
+/// change of state, and between them at most one line every
+/// [`Ticker::EVERY`] while something else (a percentage) moves. Silent on a
+/// terminal, where a bar shows it all, and with `--quiet`.
+#[derive(Debug)]
+pub struct Ticker {
+    printer: Printer,
+    state: Option<String>,
+    last: Option<(Instant, String)>,
+}
+
+impl Ticker {
+    /// The least time between two lines of the same state.
+    pub const EVERY: Duration = Duration::from_secs(10);
+
+    /// Reports `state` with its `line`: printed when the state is new, or
+    /// when the line changed and [`Ticker::EVERY`] passed since the last one.
+    pub fn update(&mut self, state: &str, line: impl FnOnce() -> String) {
+        if self.printer.shows_progress() {
+            return;
+        }
+        if let Some(line) = self.decide(state, line(), Instant::now()) {
+            self.printer.status(line);
+        }
+    }
+
+    /// The line to print at `now`, if any.
+    fn decide(&mut self, state: &str, line: String, now: Instant) -> Option<String> {
+        let new_state = self.state.as_deref() != Some(state);
+        let due = match &self.last {
+            None => true,
+            Some((at, last)) => *last != line && now.duration_since(*at) >= Ticker::EVERY,
+        };
+        if !(new_state || due) {
+            return None;
+        }
+        self.state = Some(state.to_string());
+        self.last = Some((now, line.clone()));
+        Some(line)
     }
 }
 
@@ -449,6 +500,21 @@ mod tests {
             ..Options::default()
         });
         assert!(!quiet.shows_progress());
+    }
+
+    #[test]
+    fn the_ticker_prints_state_changes_and_at_most_a_line_every_ten_seconds() {
+        let mut ticker = Printer::new(Options::default()).ticker();
+        let t0 = Instant::now();
+        let at = |s: u64| t0 + Duration::from_secs(s);
+        let mut say = |state: &str, line: &str, s| ticker.decide(state, line.into(), at(s));
+        assert_eq!(say("queued", "q 0%", 0).as_deref(), Some("q 0%"));
+        assert_eq!(say("queued", "q 0%", 20), None, "nothing moved");
+        assert_eq!(say("rendering", "r 5%", 21).as_deref(), Some("r 5%"));
+        assert_eq!(say("rendering", "r 9%", 25), None, "too soon");
+        assert_eq!(say("rendering", "r 40%", 31).as_deref(), Some("r 40%"));
+        assert_eq!(say("rendering", "r 41%", 32), None);
+        assert_eq!(say("completed", "c 100%", 33).as_deref(), Some("c 100%"));
     }
 
     #[test]

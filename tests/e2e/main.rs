@@ -12,6 +12,7 @@ mod help;
 mod jq;
 mod output;
 mod session;
+mod shell;
 mod snapshots;
 mod state;
 mod upload;

@@ -1,0 +1,130 @@
+//! Fitting the shell: no prompts when nobody can answer (`--no-input`,
+//! `NEMO_NO_INPUT`, `CI`, a piped stdin), short progress logs when stderr is
+//! not a terminal, and the colour switches.
+
+use std::time::Instant;
+
+use serde_json::json;
+
+use crate::common::{Env, stderr, stdout};
+
+/// An emulator whose agent answers quickly.
+fn fast_env() -> Env {
+    let env = Env::new();
+    env.emu.with_state(|s| {
+        s.faults.chat.chat_pace_ms = 2;
+        s.faults.chat.chat_tool_ms = 60;
+        s.faults.chat.chat_keepalive_ms = 20;
+        s.faults.chat.chat_late_ms = 100;
+    });
+    env
+}
+
+fn sse_runs(env: &Env) -> Vec<serde_json::Value> {
+    env.emu
+        .with_state(|s| s.chat.runs.iter().map(|r| r.body.clone()).collect())
+}
+
+#[test]
+fn a_piped_message_needs_no_dash() {
+    let env = fast_env();
+    env.session();
+    let out = env
+        .nemo()
+        .arg("chat")
+        .write_stdin("add a title \"Piped\"\n")
+        .assert()
+        .success();
+    assert_eq!(stdout(&out), "+ Title: \"Piped\" (0-3s)\n");
+    assert_eq!(
+        sse_runs(&env)[0]["new_message"]["parts"][0]["text"],
+        "add a title \"Piped\""
+    );
+}
+
+#[test]
+fn no_prompt_on_a_terminal_when_told_or_in_ci() {
+    let env = fast_env();
+    let cases: [(&[&str], Option<(&str, &str)>); 4] = [
+        (&["chat", "--no-input"], None),
+        (&["chat"], Some(("NEMO_NO_INPUT", "1"))),
+        (&["chat"], Some(("CI", "true"))),
+        (&["--no-input", "chat"], Some(("CI", "0"))),
+    ];
+    for (args, var) in cases {
+        let mut cmd = env.nemo();
+        // stdin is taken for a terminal: only the switches rule the prompt out.
+        cmd.env("NEMO_PRETEND_TTY", "stdin").args(args);
+        if let Some((name, value)) = var {
+            cmd.env(name, value);
+        }
+        let out = cmd.write_stdin("").assert().code(2);
+        assert_eq!(
+            stderr(&out),
+            "error: no message, and --no-input (or CI) rules out an interactive chat\n\
+             hint: pass the message: `nemo chat \"…\"`, or pipe it in: `echo \"…\" | nemo chat`\n",
+            "{args:?} {var:?}"
+        );
+        assert_eq!(stdout(&out), "");
+    }
+    // `chat -` would wait for typing on the terminal: the same refusal.
+    let out = env
+        .nemo()
+        .env("NEMO_PRETEND_TTY", "stdin")
+        .env("CI", "1")
+        .args(["chat", "-"])
+        .write_stdin("")
+        .assert()
+        .code(2);
+    assert!(
+        stderr(&out)
+            .starts_with("error: `nemo chat -` would wait for a message typed on the terminal"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(env.requests().is_empty(), "{:?}", env.requests());
+}
+
+#[test]
+fn export_progress_off_a_terminal_is_a_line_per_state() {
+    let env = Env::new();
+    let sid = env.session();
+    env.emu.with_state(|s| {
+        s.sessions.get_mut(&sid).expect("the session").state["draft"] =
+            json!({"t":[{"tt":0,"sg":[{"d":10000,"m":{"name":"clip"}}]}]});
+        s.faults.render.render_ms = 3000;
+    });
+    let started = Instant::now();
+    let out = env
+        .nemo()
+        .current_dir(env.tmp.path())
+        .args(["export", "--poll-interval", "0.05"])
+        .assert()
+        .success();
+    let elapsed = started.elapsed().as_secs();
+    let err = stderr(&out);
+    let renders: Vec<&str> = err.lines().filter(|l| l.starts_with("Render ")).collect();
+    // About 60 polls; the log has each state once, and a progress line at
+    // most every 10 s between them.
+    let states: Vec<&str> = renders
+        .iter()
+        .map(|l| {
+            l.split(": ")
+                .nth(1)
+                .unwrap_or("")
+                .split(' ')
+                .next()
+                .unwrap_or("")
+        })
+        .collect();
+    let mut changes = states.clone();
+    changes.dedup();
+    assert_eq!(changes.first(), Some(&"pending"), "{err}");
+    assert_eq!(changes.last(), Some(&"completed"), "{err}");
+    assert!(changes.len() <= 3, "{err}");
+    assert!(
+        renders.len() as u64 <= changes.len() as u64 + elapsed / 10,
+        "{} lines in {elapsed} s:\n{err}",
+        renders.len()
+    );
+}

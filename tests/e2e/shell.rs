@@ -128,3 +128,73 @@ fn export_progress_off_a_terminal_is_a_line_per_state() {
         renders.len()
     );
 }
+
+const RED_ERROR: &str =
+    "\u{1b}[1;31merror:\u{1b}[0m no current session\n\u{1b}[1;36mhint:\u{1b}[0m ";
+
+/// stderr of `nemo session show` (no session: an error and a hint) with
+/// these arguments and variables.
+fn session_show(env: &Env, args: &[&str], vars: &[(&str, &str)]) -> String {
+    let mut cmd = env.nemo();
+    cmd.args(["session", "show"]).args(args);
+    for (name, value) in vars {
+        cmd.env(name, value);
+    }
+    stderr(&cmd.assert().code(10))
+}
+
+#[test]
+fn colour_switches() {
+    let env = Env::new();
+    let tty = ("NEMO_PRETEND_TTY", "stderr");
+    let plain = "error: no current session\nhint: ";
+    for (args, vars, coloured) in [
+        (&[][..], &[][..], false),
+        (&[], &[tty], true),
+        (&["--color", "never"], &[tty], false),
+        (&["--no-color"], &[tty], false),
+        (&["--color=auto"], &[tty], true),
+        (&[], &[tty, ("NO_COLOR", "1")], false),
+        (&["--color", "always"], &[], true),
+        (&[], &[("CLICOLOR_FORCE", "1")], true),
+        (&[], &[("CLICOLOR_FORCE", "0")], false),
+        // NO_COLOR wins over CLICOLOR_FORCE; a flag wins over both.
+        (&[], &[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")], false),
+        (&["--color", "always"], &[("NO_COLOR", "1")], true),
+        (&["--color", "never"], &[("CLICOLOR_FORCE", "1")], false),
+    ] {
+        let err = session_show(&env, args, vars);
+        let want = if coloured { RED_ERROR } else { plain };
+        assert!(err.starts_with(want), "{args:?} {vars:?}: {err:?}");
+    }
+}
+
+#[test]
+fn colour_switches_reach_clap_errors() {
+    let env = Env::new();
+    let clap_error = |args: &[&str], vars: &[(&str, &str)]| {
+        let mut cmd = env.nemo();
+        cmd.args(["credits", "--bogus"]).args(args);
+        for (name, value) in vars {
+            cmd.env(name, value);
+        }
+        stderr(&cmd.assert().code(2))
+    };
+    let err = clap_error(&["--color", "always"], &[]);
+    assert!(err.contains('\u{1b}'), "{err:?}");
+    assert!(err.contains("--bogus"), "{err:?}");
+    let err = clap_error(&[], &[("CLICOLOR_FORCE", "1")]);
+    assert!(err.contains('\u{1b}'), "{err:?}");
+    for (args, vars) in [
+        (&["--no-color"][..], &[("CLICOLOR_FORCE", "1")][..]),
+        (&["--color=never"], &[("CLICOLOR_FORCE", "1")]),
+        (&[], &[]),
+    ] {
+        let err = clap_error(args, vars);
+        assert!(
+            err.starts_with("error: unexpected argument '--bogus' found"),
+            "{args:?} {vars:?}: {err:?}"
+        );
+        assert!(!err.contains('\u{1b}'), "{args:?} {vars:?}: {err:?}");
+    }
+}

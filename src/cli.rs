@@ -125,6 +125,8 @@ pub enum Command {
     Credits(commands::credits::Args),
     /// Run the built-in emulator of the API on loopback
     Sandbox(commands::sandbox::Args),
+    /// Show what nemo will use and whether it works (for bug reports)
+    Doctor(commands::doctor::Args),
     /// Print a shell completion script
     Completions(commands::completions::Args),
     /// Print man pages, or write one per command into a folder

@@ -7,6 +7,7 @@ mod auth;
 mod chat;
 mod config;
 mod credits;
+mod doctor;
 mod export;
 mod help;
 mod jq;

@@ -45,7 +45,8 @@ fn a_piped_message_needs_no_dash() {
 #[test]
 fn no_prompt_on_a_terminal_when_told_or_in_ci() {
     let env = fast_env();
-    let cases: [(&[&str], Option<(&str, &str)>); 4] = [
+    type Case<'a> = (&'a [&'a str], Option<(&'a str, &'a str)>);
+    let cases: [Case; 4] = [
         (&["chat", "--no-input"], None),
         (&["chat"], Some(("NEMO_NO_INPUT", "1"))),
         (&["chat"], Some(("CI", "true"))),

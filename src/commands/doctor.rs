@@ -263,7 +263,11 @@ fn tls_check() -> Check {
             let path = Path::new(&file);
             let check = Check::ok("tls roots", format!("{} (SSL_CERT_FILE)", path.display()));
             if path.is_file() {
-                check.detail("trusted besides the system's")
+                check.detail(if cfg!(target_os = "linux") {
+                    "trusted in place of the system's roots"
+                } else {
+                    "trusted besides the system's roots"
+                })
             } else {
                 Check::failed(
                     "tls roots",

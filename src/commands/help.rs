@@ -84,8 +84,9 @@ An empty variable counts as unset; one that is not UTF-8 is a usage error (exit 
                         (http://host:port, with user:password@ if it needs them)
   NO_PROXY              hosts that skip the proxy: comma-separated names, domains
                         (.example.com), IPs or CIDRs; * for all
-  SSL_CERT_FILE         a PEM file of root certificates to trust besides the
-                        built-in ones (a company proxy's own CA, a local server)
+  SSL_CERT_FILE         a PEM file of CA certificates to trust (a company proxy's own
+                        CA, a local server); on Linux it replaces the system's roots,
+                        as OpenSSL's does; elsewhere it adds to them
 ";
 
 pub fn run(args: &Args) -> Result<()> {

@@ -11,6 +11,7 @@ mod doctor;
 mod export;
 mod help;
 mod jq;
+mod network;
 mod output;
 mod session;
 mod shell;

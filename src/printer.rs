@@ -34,6 +34,8 @@ pub struct Options {
     pub color: Color,
     /// `--no-input`, `NEMO_NO_INPUT` or `CI`: never prompt.
     pub no_input: bool,
+    /// `COLUMNS`: the terminal's width, when set.
+    pub columns: Option<usize>,
     /// Streams to treat as terminals whatever they are (a hidden switch for
     /// tests).
     pub pretend: Terminals,
@@ -84,6 +86,7 @@ pub struct Printer {
     stderr_tty: bool,
     color: bool,
     no_input: bool,
+    columns: Option<usize>,
     /// Set once the command's JSON document is out, so a later failure does
     /// not add a second document to stdout.
     json_done: Arc<AtomicBool>,
@@ -109,6 +112,7 @@ impl Printer {
             stderr_tty,
             color,
             no_input: output.no_input,
+            columns: output.columns,
             json_done: Arc::new(AtomicBool::new(false)),
         }
     }
@@ -122,6 +126,20 @@ impl Printer {
     /// Whether stdin is a terminal (else a message may be read from it).
     pub fn stdin_is_terminal(&self) -> bool {
         self.stdin_tty
+    }
+
+    /// The width to draw in when stdout is a terminal (`COLUMNS`, else the
+    /// terminal's, else 80); `None` when it is not.
+    pub fn stdout_width(&self) -> Option<usize> {
+        if !self.stdout_tty {
+            return None;
+        }
+        let terminal = || {
+            console::Term::stdout()
+                .size_checked()
+                .map(|(_, cols)| usize::from(cols))
+        };
+        Some(self.columns.or_else(terminal).unwrap_or(80))
     }
 
     /// Whether results are JSON (`--json` or `--jq`).

@@ -75,6 +75,11 @@ pub fn output_settings(args: &GlobalArgs) -> Result<OutputSettings> {
         verbose: args.verbose,
         color: color_choice(args.color, args.no_color),
         no_input: args.no_input || truthy(env::CI),
+        columns: var(env::COLUMNS)
+            .ok()
+            .flatten()
+            .and_then(|c| c.trim().parse().ok())
+            .filter(|c| *c > 0),
         pretend: var(env::PRETEND_TTY)
             .ok()
             .flatten()

@@ -199,3 +199,48 @@ fn colour_switches_reach_clap_errors() {
         assert!(!err.contains('\u{1b}'), "{args:?} {vars:?}: {err:?}");
     }
 }
+
+#[test]
+fn state_draws_the_timeline_on_a_terminal_only() {
+    let env = Env::new();
+    let sid = env.session();
+    env.emu.with_state(|s| {
+        s.sessions.get_mut(&sid).expect("the session").state["draft"] = json!({"t":[
+            {"tt":0,"sg":[{"d":5000,"m":{"name":"clip one"}},{"d":5000,"m":{"name":"clip two"}}]},
+            {"tt":7,"sg":[{"d":3000,"m":{"text":"Paradise Found"}}]},
+            {"tt":1,"sg":[{"d":10000,"m":{"name":"music","volume":80}}]}
+        ]});
+    });
+    let piped = stdout(&env.nemo().arg("state").assert().success());
+    assert!(piped.starts_with("Timeline (3 tracks):\n"), "{piped}");
+    let out = env
+        .nemo()
+        .env("NEMO_PRETEND_TTY", "stdout")
+        .env("COLUMNS", "60")
+        .arg("state")
+        .assert()
+        .success();
+    let text = stdout(&out);
+    let (picture, summary) = text.split_once("\n\n").expect("a picture, a blank line");
+    assert_eq!(summary, piped, "the summary follows unchanged");
+    let rows: Vec<&str> = picture.lines().collect();
+    assert_eq!(rows.len(), 4, "{picture}");
+    assert!(rows[0].trim_start().starts_with("0s"), "{picture}");
+    assert!(rows[0].ends_with("10s"), "{picture}");
+    assert!(rows[1].starts_with("Video [clip one─"), "{picture}");
+    assert!(rows[1].contains("][clip two─"), "{picture}");
+    assert!(rows[2].contains("[Paradise Found"), "{picture}");
+    assert!(rows[3].contains("[music 80%─"), "{picture}");
+    assert!(rows.iter().all(|r| r.chars().count() <= 60), "{picture}");
+    // The longest row fills the width.
+    assert_eq!(rows[3].chars().count(), 60, "{picture}");
+    // --json is the server's object, picture or not.
+    let doc = crate::common::json(
+        &env.nemo()
+            .env("NEMO_PRETEND_TTY", "stdout")
+            .args(["state", "--json"])
+            .assert()
+            .success(),
+    );
+    assert!(doc["draft"].is_object(), "{doc}");
+}

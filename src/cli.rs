@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+use clap_complete::engine::ArgValueCandidates;
 
 use crate::commands;
 use crate::env;
@@ -46,7 +47,8 @@ pub struct GlobalArgs {
     pub config_dir: Option<PathBuf>,
 
     /// Session to work in [default: the current session]
-    #[arg(long, global = true, env = env::SESSION, hide_env_values = true, value_name = "ID")]
+    #[arg(long, global = true, env = env::SESSION, hide_env_values = true, value_name = "ID",
+          add = ArgValueCandidates::new(commands::completions::session_ids))]
     pub session: Option<String>,
 
     /// Client name sent as X-Skill-Source [default: nemo-cli]

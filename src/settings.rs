@@ -268,7 +268,7 @@ fn parse_url(flag: &str, value: &str) -> Result<Url> {
 
 /// The platform config dir of `nemovideo` (Linux: `$XDG_CONFIG_HOME/nemovideo`,
 /// else `~/.config/nemovideo`).
-fn default_config_dir() -> Result<PathBuf> {
+pub fn default_config_dir() -> Result<PathBuf> {
     directories::BaseDirs::new()
         .map(|dirs| dirs.config_dir().join("nemovideo"))
         .ok_or_else(|| {

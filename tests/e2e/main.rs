@@ -5,6 +5,7 @@ mod common;
 
 mod auth;
 mod chat;
+mod complete;
 mod config;
 mod credits;
 mod doctor;

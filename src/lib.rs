@@ -20,6 +20,7 @@ pub mod report;
 pub mod sanitize;
 pub mod secret;
 pub mod settings;
+pub mod size;
 pub mod time;
 pub mod timeline;
 

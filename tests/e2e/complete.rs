@@ -57,7 +57,10 @@ fn ids_from_the_config_formats_qualities_and_shells() {
         offered(&env, &["state", "--session", &first]),
         vec![first.clone()]
     );
-    assert_eq!(offered(&env, &["export", "resume", ""]), vec![render.clone()]);
+    assert_eq!(
+        offered(&env, &["export", "resume", ""]),
+        vec![render.clone()]
+    );
     assert_eq!(offered(&env, &["export", "cancel", "render_"]), [render]);
     assert_eq!(
         offered(&env, &["export", "--format", ""]),

@@ -299,8 +299,10 @@ async fn follow(
         r.output = Some(absolute(path));
         r.error = None;
     });
-    ctx.printer
-        .status(format!("Saved render {id} ({} bytes)", done.bytes));
+    ctx.printer.status(format!(
+        "Saved render {id} ({})",
+        crate::size::human(done.bytes)
+    ));
     ctx.printer.report(&ExportDoc {
         render_id: id.to_string(),
         status: RenderState::Completed.name().into(),

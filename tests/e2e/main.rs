@@ -7,6 +7,7 @@ mod auth;
 mod chat;
 mod complete;
 mod config;
+mod cookbook;
 mod credits;
 mod doctor;
 mod export;

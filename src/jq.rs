@@ -9,7 +9,7 @@
 use std::sync::Arc;
 
 use jaq_core::load::{Arena, File, Loader};
-use jaq_core::{Compiler, Ctx, Vars, data, unwrap_valr};
+use jaq_core::{Compiler, Ctx, Vars, data};
 use jaq_json::Val;
 
 use crate::error::{Error, Kind, Result};
@@ -82,7 +82,16 @@ impl Jq {
             .map_err(|e| Error::new(Kind::Io, format!("cannot read JSON for --jq: {e}")))?;
         let ctx = Ctx::<data::JustLut<Val>>::new(&self.filter.lut, Vars::new([]));
         let mut lines = Vec::new();
-        for out in self.filter.id.run((ctx, input)).map(unwrap_valr) {
+        for out in self.filter.id.run((ctx, input)) {
+            // `halt` ends the output here (never the process, as jaq's own
+            // unwrap_valr would); `halt_error` is a failure.
+            let out = match out.map_err(|e| e.get_err().map_err(|e| e.get_halt())) {
+                Ok(value) => Ok(value),
+                Err(Ok(error)) => Err(error.to_string()),
+                Err(Err(Ok(0))) => break,
+                Err(Err(Ok(code))) => Err(format!("halt_error (exit status {code})")),
+                Err(Err(Err(_))) => Err("stopped".to_string()),
+            };
             match out {
                 Ok(Val::TStr(s) | Val::BStr(s)) => {
                     lines.push(String::from_utf8_lossy(&s).into_owned())
@@ -169,5 +178,12 @@ mod tests {
         }
         let err = Jq::compile(".a").unwrap().lines("3").unwrap_err();
         assert!(err.is(Kind::Usage));
+        let err = Jq::compile("halt_error").unwrap().lines("1").unwrap_err();
+        assert!(err.to_string().contains("halt_error"), "{err}");
+    }
+
+    #[test]
+    fn halt_ends_the_output_without_ending_the_process() {
+        assert_eq!(run("1, halt, 2", "null"), ["1"]);
     }
 }

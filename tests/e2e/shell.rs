@@ -244,3 +244,22 @@ fn state_draws_the_timeline_on_a_terminal_only() {
     );
     assert!(doc["draft"].is_object(), "{doc}");
 }
+
+#[test]
+fn no_token_prompt_on_a_terminal_in_ci() {
+    let env = Env::new();
+    let out = env
+        .nemo()
+        .env("NEMO_PRETEND_TTY", "stdin")
+        .env("CI", "true")
+        .args(["auth", "login", "--with-token"])
+        .write_stdin("")
+        .assert()
+        .code(2);
+    assert_eq!(
+        stderr(&out),
+        "error: `auth login --with-token` would wait for a token typed on the terminal, and --no-input (or CI) rules that out\n\
+         hint: pipe it in: `nemo auth login --with-token < token.txt`\n"
+    );
+    assert!(env.requests().is_empty());
+}

@@ -33,6 +33,9 @@ pub const PROXIES: [&str; 6] = [
 pub const NO_PROXY: [&str; 2] = ["NO_PROXY", "no_proxy"];
 /// A PEM file of extra root certificates to trust.
 pub const SSL_CERT_FILE: &str = "SSL_CERT_FILE";
+/// Set to a shell's name by the completion scripts: print completions for
+/// the command line that follows, and exit.
+pub const COMPLETE: &str = "NEMO_COMPLETE";
 /// The terminal's width, for drawings.
 pub const COLUMNS: &str = "COLUMNS";
 /// Hidden, for tests: multiplies the waiting schedules of `nemo chat` (the

@@ -36,8 +36,11 @@ use crate::settings::Settings;
 
 /// Parses, runs, reports. The binary's whole `main`.
 pub fn main_entry() -> ExitCode {
-    // `COMPLETE=bash nemo …`: the shell asks for completions; answer, exit.
-    clap_complete::CompleteEnv::with_factory(<Cli as clap::CommandFactory>::command).complete();
+    // `NEMO_COMPLETE=bash nemo …`: the shell asks for completions; answer, exit.
+    // (A name of our own: a stray COMPLETE=1 must not break every command.)
+    clap_complete::CompleteEnv::with_factory(<Cli as clap::CommandFactory>::command)
+        .var(env::COMPLETE)
+        .complete();
     let cli = match parse() {
         Ok(cli) => cli,
         Err(err) => return report_clap_error(err),

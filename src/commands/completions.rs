@@ -1,5 +1,5 @@
 //! `nemo completions SHELL`: a completion script on stdout; and the values
-//! the dynamic completer (`COMPLETE=bash nemo`, clap_complete's
+//! the dynamic completer (`NEMO_COMPLETE=bash nemo`, clap_complete's
 //! `CompleteEnv`) offers: session and render ids from the config,
 //! `--format` and `--quality` names.
 //!
@@ -19,9 +19,9 @@ use crate::error::Result;
 #[command(after_help = "\
 Completions that also offer session and render ids from your config, --format and --quality
 values (the script asks nemo as you type):
-  bash:  echo 'source <(COMPLETE=bash nemo)' >> ~/.bashrc
-  zsh:   echo 'source <(COMPLETE=zsh nemo)' >> ~/.zshrc
-  fish:  echo 'COMPLETE=fish nemo | source' >> ~/.config/fish/config.fish
+  bash:  echo 'source <(NEMO_COMPLETE=bash nemo)' >> ~/.bashrc
+  zsh:   echo 'source <(NEMO_COMPLETE=zsh nemo)' >> ~/.zshrc
+  fish:  echo 'NEMO_COMPLETE=fish nemo | source' >> ~/.config/fish/config.fish
 
 Examples:
   nemo completions bash > ~/.local/share/bash-completion/completions/nemo

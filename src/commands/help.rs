@@ -75,6 +75,8 @@ An empty variable counts as unset; one that is not UTF-8 is a usage error (exit 
   NO_COLOR              set and not empty: no colours (--color never, --no-color)
   CLICOLOR_FORCE        set and not empty or 0: colours even when not on a terminal
                         (--color always); --color wins over both, NO_COLOR over this
+  NEMO_COMPLETE         set by the completion scripts (`source <(NEMO_COMPLETE=bash nemo)`):
+                        print completions for the words that follow, and exit
   COLUMNS               the width `nemo state` draws the timeline in [the terminal's]
   LC_ALL, LC_MESSAGES, LANG
                         the first one set gives `session new` its default language

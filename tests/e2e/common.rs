@@ -10,7 +10,7 @@ use tempfile::TempDir;
 
 /// Every variable nemo reads, removed so the developer's own setup never
 /// leaks into a test.
-const SCRUBBED: [&str; 27] = [
+const SCRUBBED: [&str; 29] = [
     "NEMO_API_URL",
     "NEMO_WEB_URL",
     "NEMO_CONFIG_DIR",
@@ -38,6 +38,8 @@ const SCRUBBED: [&str; 27] = [
     "NEMO_NO_INPUT",
     "CLICOLOR_FORCE",
     "NEMO_PRETEND_TTY",
+    "NEMO_COMPLETE",
+    "COMPLETE",
 ];
 
 pub const WEB_URL: &str = "https://web.nemo.test";

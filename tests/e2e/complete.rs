@@ -1,4 +1,4 @@
-//! Dynamic completion (`COMPLETE=<shell> nemo`): values as well as flags —
+//! Dynamic completion (`NEMO_COMPLETE=<shell> nemo`): values as well as flags —
 //! session and render ids from the config, `--format`, `--quality`, shells.
 
 use serde_json::json;
@@ -10,7 +10,7 @@ use crate::common::{Env, stdout};
 fn offered(env: &Env, words: &[&str]) -> Vec<String> {
     let out = env
         .nemo()
-        .env("COMPLETE", "fish")
+        .env("NEMO_COMPLETE", "fish")
         .arg("--")
         .arg("nemo")
         .args(words)
@@ -85,8 +85,20 @@ fn no_config_offers_no_ids_and_the_registration_scripts_print() {
         ("zsh", "#compdef nemo"),
         ("fish", "complete --keep-order --exclusive --command nemo"),
     ] {
-        let out = env.nemo().env("COMPLETE", shell).assert().success();
+        let out = env.nemo().env("NEMO_COMPLETE", shell).assert().success();
         assert!(stdout(&out).contains(marker), "{shell}: {}", stdout(&out));
     }
     assert!(env.requests().is_empty());
+}
+
+#[test]
+fn a_stray_complete_variable_changes_nothing() {
+    let env = Env::new();
+    let out = env
+        .nemo()
+        .env("COMPLETE", "1")
+        .arg("credits")
+        .assert()
+        .success();
+    assert_eq!(stdout(&out), "available 100\nfrozen 0\ntotal 100\n");
 }

@@ -8,6 +8,8 @@
 //! so each is looked up under the names seen in the wild and skipped when
 //! absent or of the wrong type. Reading never fails and never panics.
 
+pub mod draw;
+
 use std::fmt;
 
 use serde::Serialize;

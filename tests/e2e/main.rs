@@ -10,6 +10,7 @@ mod chat_stream;
 mod config;
 mod credits;
 mod export;
+mod faults;
 mod help;
 mod output;
 mod session;

@@ -175,3 +175,34 @@ fn tls_failures_are_told_in_words() {
     );
     assert_eq!(tls_reason(&std::io::Error::other("reset")), None);
 }
+
+/// Issue 9 #21: refusing to send the token to another host was exit 1 with
+/// kind "io"; it is the server's doing (exit 9, "network").
+#[test]
+fn the_token_is_refused_to_another_host_as_a_network_error() {
+    let api = client(Url::parse("https://api.nemo.test").unwrap());
+    api.set_token(Some(crate::secret::Secret::new("nmv_usr_secret")));
+    let err = api
+        .request_to(
+            Method::GET,
+            Url::parse("https://evil.example/x").unwrap(),
+            true,
+        )
+        .err()
+        .unwrap();
+    assert!(err.is(Kind::Network), "{err:?}");
+    assert_eq!(err.exit_code(), 9);
+    assert_eq!(
+        err.message(),
+        "refused to send the token to evil.example, which is not the API's address (api.nemo.test)"
+    );
+    // Same origin: fine.
+    assert!(
+        api.request_to(
+            Method::GET,
+            Url::parse("https://api.nemo.test/y").unwrap(),
+            true
+        )
+        .is_ok()
+    );
+}

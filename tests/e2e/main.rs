@@ -13,6 +13,7 @@ mod cookbook;
 mod credits;
 mod doctor;
 mod export;
+mod faults;
 mod help;
 mod jq;
 mod network;

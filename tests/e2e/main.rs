@@ -6,6 +6,7 @@ mod raw_server;
 
 mod auth;
 mod chat;
+mod chat_reset;
 mod chat_stream;
 mod config;
 mod credits;

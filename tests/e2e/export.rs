@@ -290,7 +290,7 @@ fn bad_flags_are_usage_errors() {
         &["export", "--poll-interval", "0"][..],
         &["export", "--timeout", "-1"],
         &["export", "--format", "../x"],
-        &["export", "resume"],
+        &["export", "resume", "a", "b"],
     ] {
         env.nemo().args(args).assert().code(2);
     }

@@ -11,6 +11,7 @@ mod chat_stream;
 mod config;
 mod credits;
 mod export;
+mod export_cmds;
 mod help;
 mod output;
 mod session;

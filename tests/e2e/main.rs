@@ -5,6 +5,7 @@ mod common;
 mod raw_server;
 
 mod auth;
+mod auth_status;
 mod chat;
 mod chat_reset;
 mod chat_stream;
@@ -15,6 +16,7 @@ mod export_cmds;
 mod help;
 mod output;
 mod session;
+mod session_new;
 mod snapshots;
 mod state;
 mod upload;

@@ -13,6 +13,7 @@ mod config;
 mod credits;
 mod export;
 mod export_cmds;
+mod export_files;
 mod help;
 mod output;
 mod session;

@@ -16,6 +16,7 @@
 
 mod cancel;
 mod download;
+mod part;
 mod records;
 mod submit;
 mod target;

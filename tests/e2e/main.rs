@@ -10,6 +10,7 @@ mod chat;
 mod chat_reset;
 mod chat_stream;
 mod config;
+mod crash;
 mod credits;
 mod export;
 mod export_cmds;

@@ -133,3 +133,46 @@ fn a_message_on_stdin_that_is_not_utf8_is_a_usage_error_naming_stdin() {
     assert!(err.contains("UTF-8"), "{err}");
     assert!(env.requests_to("/run_sse").is_empty(), "nothing sent");
 }
+
+#[test]
+fn after_a_reset_before_the_headers_a_change_in_the_session_is_reported_exit_0() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let reads = Arc::new(AtomicUsize::new(0));
+    let seen = reads.clone();
+    let server = RawServer::start(move |line, socket: &mut TcpStream| {
+        if line.starts_with("GET /api/state/") {
+            // The state before the message, then the agent's work.
+            if seen.fetch_add(1, Ordering::SeqCst) == 0 {
+                json_answer(socket, STATE);
+            } else {
+                json_answer(
+                    socket,
+                    r#"{"code":0,"data":{"session_id":"s1","task_id":"t1","task_name":"t","state":{"draft":{"t":[{"tt":7,"sg":[{"d":3000,"m":{"text":"Paradise Found"}}]}]}}}}"#,
+                );
+            }
+        } else if line.starts_with("POST /run_sse") {
+            let _ = socket.shutdown(std::net::Shutdown::Both);
+        } else {
+            let _ = socket.write_all(
+                b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            );
+        }
+    });
+    let env = Env::new();
+    let out = nemo(&env, &server)
+        .env("NEMO_CHAT_TIME_SCALE", "0.002")
+        .args(["chat", "add a title"])
+        .assert()
+        .success();
+    let err = stderr(&out);
+    assert!(
+        err.contains("the reply was cut off, but the agent went on"),
+        "{err}"
+    );
+    assert!(!err.contains("try again"), "{err}");
+    assert!(!err.contains("error: "), "{err}");
+    let text = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    assert!(text.contains("Paradise Found"), "{text}");
+    assert_eq!(count(&server, "POST /run_sse"), 1, "never sent twice");
+}

@@ -173,3 +173,43 @@ fn two_resumes_at_once_leave_one_whole_file() {
     );
     assert!(!env.tmp.path().join("e.mp4.part").exists());
 }
+
+#[test]
+fn two_resumes_without_force_download_once() {
+    let (env, id) = submitted("f.mp4");
+    let children: Vec<_> = (0..2)
+        .map(|_| {
+            let mut cmd = env.nemo_process();
+            cmd.current_dir(env.tmp.path())
+                .args(["export", "resume", &id, "--poll-interval", "0.05"])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped());
+            cmd.spawn().unwrap()
+        })
+        .collect();
+    let mut codes = Vec::new();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        if out.status.code() == Some(7) {
+            assert!(
+                err.contains("another nemo is downloading to") || err.contains("already exists"),
+                "{err}"
+            );
+        }
+        codes.push(out.status.code());
+    }
+    codes.sort();
+    assert_eq!(codes, [Some(0), Some(7)], "one saves, the other is refused");
+    assert_eq!(
+        std::fs::read(env.tmp.path().join("f.mp4")).unwrap(),
+        fixture()
+    );
+    assert_eq!(cdn_ranges(&env).len(), 1, "downloaded once");
+    for leftover in ["f.mp4.part", "f.mp4.part.json", "f.mp4.part.lock"] {
+        assert!(
+            !env.tmp.path().join(leftover).exists(),
+            "{leftover} left behind"
+        );
+    }
+}

@@ -44,6 +44,9 @@ pub async fn fetch(
 ) -> Result<Downloaded> {
     // One download to a path at a time; held to the end of this function.
     let _writer = Writer::take(path, id)?;
+    // Checked before waiting too; under the lock, this catches a download
+    // to the same path that finished while this one waited for the render.
+    super::target::check_output(path, force)?;
     let part = part_path(path);
     let sidecar = part::sidecar_path(path);
     let owner = Owner {

@@ -176,3 +176,26 @@ fn after_a_reset_before_the_headers_a_change_in_the_session_is_reported_exit_0()
     assert!(text.contains("Paradise Found"), "{text}");
     assert_eq!(count(&server, "POST /run_sse"), 1, "never sent twice");
 }
+
+#[test]
+fn the_timeout_bounds_the_state_read_before_the_message_too() {
+    let server = RawServer::start(|line, socket: &mut TcpStream| {
+        if line.starts_with("GET /api/state/") {
+            // Never answers (the harness kills the command at 40 s).
+            std::thread::sleep(Duration::from_secs(45));
+        } else {
+            let _ = socket.write_all(
+                b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            );
+        }
+    });
+    let env = Env::new();
+    let out = nemo(&env, &server)
+        .args(["chat", "--timeout", "2", "hello"])
+        .assert()
+        .code(8);
+    let err = stderr(&out);
+    assert!(err.contains("within 2 s (--timeout)"), "{err}");
+    assert!(err.contains("the message was not sent"), "{err}");
+    assert_eq!(count(&server, "POST /run_sse"), 0);
+}

@@ -30,11 +30,20 @@ pub(crate) async fn turn(
 ) -> Result<()> {
     let deadline = Instant::now() + limits.total;
     let mut recovered = false;
-    let before = ctx
-        .with_session(session, &mut recovered, |sid| async move {
-            read_state(ctx, &sid).await
-        })
-        .await?;
+    let read_before = ctx.with_session(session, &mut recovered, |sid| async move {
+        read_state(ctx, &sid).await
+    });
+    let before = tokio::time::timeout_at(deadline, read_before)
+        .await
+        .map_err(|_| {
+            Error::new(
+                Kind::JobFailed,
+                format!(
+                    "the session's state could not be read within {} s (--timeout); the message was not sent",
+                    limits.total.as_secs()
+                ),
+            )
+        })??;
     let mut renderer = Renderer::new(&ctx.printer, line);
     renderer.waiting("Waiting for the agent…", true);
     // 1002 rejects the message before any work starts: once, in a new

@@ -108,9 +108,13 @@ async fn login_with_token(ctx: &Context) -> Result<()> {
             .status("Paste the token, then press Enter and Ctrl-D:");
     }
     let mut text = String::new();
-    stdin
-        .read_to_string(&mut text)
-        .map_err(|e| Error::io("cannot read the token from stdin", e))?;
+    stdin.read_to_string(&mut text).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::InvalidData {
+            Error::usage("the token on stdin is not valid UTF-8")
+        } else {
+            Error::io("cannot read the token from stdin", e)
+        }
+    })?;
     let value = text.trim();
     if value.is_empty() {
         return Err(Error::new(Kind::Usage, "no token on stdin")

@@ -108,3 +108,18 @@ fn logging_out_of_a_registered_token_gives_no_free_token_warning() {
     let out = env.nemo().args(["auth", "logout"]).assert().success();
     assert_eq!(stderr(&out), "Logged out\n");
 }
+
+#[test]
+fn a_token_on_stdin_that_is_not_utf8_is_a_usage_error_naming_stdin() {
+    let env = Env::new();
+    let out = env
+        .nemo()
+        .args(["auth", "login", "--with-token"])
+        .write_stdin(b"nmv_usr_\xff\xfe".to_vec())
+        .assert()
+        .code(2);
+    let err = stderr(&out);
+    assert!(err.contains("stdin") && err.contains("UTF-8"), "{err}");
+    assert!(env.stored_token().is_none());
+    assert_eq!(credits_reads(&env), 0, "nothing sent");
+}

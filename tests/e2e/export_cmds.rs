@@ -181,3 +181,23 @@ fn resume_and_cancel_without_an_id_take_the_latest_recorded_render() {
         stderr(&out)
     );
 }
+
+#[test]
+fn the_elapsed_time_moves_every_second_between_polls() {
+    let (env, _) = ready(6_000);
+    // One poll every 3.5 s: any elapsed time drawn between them comes from
+    // the bar's own tick.
+    let out = env
+        .nemo()
+        .env("NEMO_PRETEND_TTY", "stderr")
+        .current_dir(env.tmp.path())
+        .args(["export", "--poll-interval", "3.5", "-o", "tick.mp4"])
+        .assert()
+        .success();
+    let err = stderr(&out);
+    let seconds: std::collections::BTreeSet<&str> = ["(1s)", "(2s)", "(3s)"]
+        .into_iter()
+        .filter(|s| err.contains(s))
+        .collect();
+    assert!(seconds.len() >= 2, "the bar drew {seconds:?}: {err:?}");
+}

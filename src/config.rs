@@ -221,6 +221,27 @@ impl Store {
         Ok(ConfigLock { _file: file })
     }
 
+    /// Checks, before anything remote is made that must be recorded here,
+    /// that the config can be written: the lock can be taken and a file can
+    /// be created in the folder (then removed). Exit 1 naming the folder.
+    pub fn check_writable(&self) -> Result<()> {
+        let _lock = self.lock()?;
+        tempfile::Builder::new()
+            .prefix(".nemo-cli.")
+            .suffix(".check")
+            .tempfile_in(&self.dir)
+            .map(drop)
+            .map_err(|e| {
+                Error::config(format!(
+                    "the config folder {} is not writable: {e}",
+                    self.dir.display()
+                ))
+                .with_hint(
+                    "make it writable, or point NEMO_CONFIG_DIR (or --config-dir) at one that is",
+                )
+            })
+    }
+
     /// [`Store::update`] for callers that already hold the lock.
     pub fn update_locked<T>(
         &self,

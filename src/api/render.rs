@@ -192,13 +192,15 @@ impl ApiClient {
         RenderStatus::from_answer(&answer)
     }
 
-    /// Cancels a render in the cloud.
-    pub async fn cancel_render(&self, id: &str) -> Result<()> {
+    /// Cancels a render in the cloud; the answer as it came (a refusal,
+    /// `{"success":false}`, is an `Error::Api`). What it says is the
+    /// caller's to read: an answer that does not say the render was
+    /// cancelled is not a success.
+    pub async fn cancel_render(&self, id: &str) -> Result<Value> {
         let path = format!("/api/render/proxy/lambda/{}/cancel", segment(id));
         self.call_value(Retry::Write, || self.request(Method::POST, &path, true))
             .await
-            .map_err(|err| not_found(err, id))?;
-        Ok(())
+            .map_err(|err| not_found(err, id))
     }
 
     /// The fallback download on the API host (sent with the bearer token,

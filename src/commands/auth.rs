@@ -27,17 +27,24 @@ pub enum AuthCommand {
         after_help = "Examples:\n  nemo auth login\n  nemo auth login --with-token < token.txt\n  echo \"$MY_TOKEN\" | nemo auth login --with-token"
     )]
     Login(LoginArgs),
-    /// Show whether a usable token is there (exit 0) or not (exit 3)
+    /// Show whether a usable token is there, checked with the server (exit 0), or not (exit 3)
     #[command(
-        after_help = "Examples:\n  nemo auth status\n  nemo auth status --json | jq .expires_at"
+        after_help = "Examples:\n  nemo auth status\n  nemo auth status --offline\n  nemo auth status --json | jq .expires_at"
     )]
-    Status,
+    Status(StatusArgs),
     /// Print the token (the only command that does)
     #[command(after_help = "Examples:\n  curl -H \"Authorization: Bearer $(nemo auth token)\" …")]
     Token,
     /// Forget the stored token (the client id stays)
     #[command(after_help = "Examples:\n  nemo auth logout")]
     Logout,
+}
+
+#[derive(Debug, Default, clap::Args)]
+pub struct StatusArgs {
+    /// Check only that a token is there and has not expired; send nothing
+    #[arg(long)]
+    pub offline: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -51,7 +58,7 @@ pub async fn run(args: &Args, ctx: &Context) -> Result<()> {
     match &args.command {
         AuthCommand::Login(login) if login.with_token => login_with_token(ctx).await,
         AuthCommand::Login(_) => login_anonymous(ctx).await,
-        AuthCommand::Status => status(ctx),
+        AuthCommand::Status(status_args) => status(status_args, ctx).await,
         AuthCommand::Token => token(ctx),
         AuthCommand::Logout => logout(ctx),
     }
@@ -107,9 +114,13 @@ async fn login_with_token(ctx: &Context) -> Result<()> {
             .status("Paste the token, then press Enter and Ctrl-D:");
     }
     let mut text = String::new();
-    stdin
-        .read_to_string(&mut text)
-        .map_err(|e| Error::io("cannot read the token from stdin", e))?;
+    stdin.read_to_string(&mut text).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::InvalidData {
+            Error::usage("the token on stdin is not valid UTF-8")
+        } else {
+            Error::io("cannot read the token from stdin", e)
+        }
+    })?;
     let value = text.trim();
     if value.is_empty() {
         return Err(Error::new(Kind::Usage, "no token on stdin")
@@ -157,10 +168,38 @@ async fn login_with_token(ctx: &Context) -> Result<()> {
     )
 }
 
-fn status(ctx: &Context) -> Result<()> {
+/// What the server said of the token (`auth status` without `--offline`).
+enum Check {
+    /// Not asked: `--offline`, or no usable token to ask about.
+    NotAsked,
+    /// It answered a credits read with this balance.
+    Accepted(i64),
+    /// It rejected the token (1001).
+    Rejected,
+}
+
+/// One credits read with the token as it is: no renewal, no retry with
+/// another token (a status must not change the login).
+async fn check_with_server(ctx: &Context, current: &CurrentToken) -> Result<Check> {
+    ctx.api.set_token(Some(current.token.clone()));
+    match ctx.api.credits().await {
+        Ok(balance) => Ok(Check::Accepted(balance.available)),
+        Err(err) if err.is(Kind::TokenRejected) => Ok(Check::Rejected),
+        Err(err) => Err(err.with_hint(
+            "the token could not be checked with the server; `nemo auth status --offline` checks it locally",
+        )),
+    }
+}
+
+async fn status(args: &StatusArgs, ctx: &Context) -> Result<()> {
     let current = ctx.current_token()?;
     let client_id = ctx.existing_client_id()?;
-    let usable = current.as_ref().filter(|c| !c.is_expired());
+    let check = match current.as_ref().filter(|c| !c.is_expired()) {
+        Some(c) if !args.offline => check_with_server(ctx, c).await?,
+        _ => Check::NotAsked,
+    };
+    let rejected = matches!(check, Check::Rejected);
+    let usable = current.as_ref().filter(|c| !c.is_expired() && !rejected);
     let doc = match &current {
         Some(c) => json!({
             "logged_in": usable.is_some(),
@@ -198,18 +237,23 @@ fn status(ctx: &Context) -> Result<()> {
         } else {
             "registered"
         };
-        let mut lines = vec![
-            format!(
-                "{} ({kind})",
-                if usable.is_some() {
-                    "Logged in"
-                } else {
-                    "Token expired"
-                }
-            ),
+        let mut lines = vec![format!(
+            "{} ({kind})",
+            if rejected {
+                "Token rejected by the server"
+            } else if usable.is_some() {
+                "Logged in"
+            } else {
+                "Token expired"
+            }
+        )];
+        if let Check::Accepted(credits) = check {
+            lines.push(format!("  server:    accepted ({credits} credits)"));
+        }
+        lines.extend([
             format!("  token:     {}", c.token.masked()),
             format!("  source:    {source}"),
-        ];
+        ]);
         if let Some(user) = &c.user_id {
             lines.push(format!("  user:      {user}"));
         }
@@ -228,6 +272,12 @@ fn status(ctx: &Context) -> Result<()> {
     ctx.printer.report(&report)?;
     match (&current, usable) {
         (_, Some(_)) => Ok(()),
+        (Some(c), None) if rejected => Err(Error::new(Kind::Auth, "the server rejected the token")
+            .with_hint(if c.source == TokenSource::Env {
+                "NEMO_TOKEN holds a token the server does not accept: set a valid one, or unset it"
+            } else {
+                "run `nemo auth logout`, then `nemo auth login`"
+            })),
         (Some(_), None) => Err(Error::new(Kind::Auth, "the stored token has expired")
             .with_hint("run `nemo auth login` (any command renews a free token on use)")),
         (None, None) => Err(Error::not_logged_in()),
@@ -242,19 +292,26 @@ fn token(ctx: &Context) -> Result<()> {
 }
 
 fn logout(ctx: &Context) -> Result<()> {
-    let had = ctx
-        .store
-        .update(|config| Ok(config.token.take().is_some()))?;
+    let forgotten = ctx.store.update(|config| Ok(config.token.take()))?;
     if ctx.settings.env_token.is_some() {
         ctx.printer
             .warn("NEMO_TOKEN is still set; unset it to log out fully");
     }
-    ctx.printer.status(if had {
-        "Logged out"
-    } else {
-        "Not logged in; nothing to forget"
-    });
-    Ok(())
+    if let Some(stored) = &forgotten
+        && stored.anonymous
+        && !is_expired(stored)
+    {
+        ctx.printer.warn(
+            "that free token was still valid: this client id cannot get another free one for up to 7 days",
+        );
+    }
+    ctx.printer.report(
+        &Shown::new(json!({"logged_out": true})).status(if forgotten.is_some() {
+            "Logged out"
+        } else {
+            "Not logged in; nothing to forget"
+        }),
+    )
 }
 
 fn is_expired(stored: &StoredToken) -> bool {

@@ -74,6 +74,11 @@ async fn create(args: &NewArgs, ctx: &Context) -> Result<()> {
     if args.name.trim().is_empty() {
         return Err(Error::usage("--name must not be empty"));
     }
+    // A session made on the server but never recorded would be lost: the
+    // config must be writable first. The session lock is held across the
+    // call so that no other process makes the first session meanwhile.
+    ctx.store.check_writable()?;
+    let _session_lock = ctx.store.bootstrap_lock("session.lock").await?;
     let record = ctx
         .create_session(Some(args.name.trim()), args.language.as_deref())
         .await?;

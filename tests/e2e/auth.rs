@@ -248,6 +248,9 @@ fn status_shows_a_masked_token_source_and_expiry() {
 #[test]
 fn status_with_nemo_token_says_env() {
     let env = Env::new();
+    // The status checks the token with the server: one it knows.
+    env.emu
+        .with_state(|s| s.add_registered_user("nmv_usr_from_env_123", 10));
     let doc = json(
         &env.nemo()
             .env("NEMO_TOKEN", "nmv_usr_from_env_123")

@@ -290,7 +290,7 @@ fn bad_flags_are_usage_errors() {
         &["export", "--poll-interval", "0"][..],
         &["export", "--timeout", "-1"],
         &["export", "--format", "../x"],
-        &["export", "resume"],
+        &["export", "resume", "a", "b"],
     ] {
         env.nemo().args(args).assert().code(2);
     }
@@ -457,6 +457,10 @@ fn resume_goes_on_from_a_part_file_left_by_an_earlier_run() {
     let id = submit(&env, &["--no-wait", "-o", "later.mp4"]);
     let part = env.tmp.path().join("later.mp4.part");
     std::fs::write(&part, &fixture()[..1000]).unwrap();
+    // The sidecar an earlier run writes before its first byte: this `.part`
+    // is that render's.
+    let sidecar = env.tmp.path().join("later.mp4.part.json");
+    std::fs::write(&sidecar, json!({"render_id": id, "size": null}).to_string()).unwrap();
     let out = resume(&env, &id, &[]).assert().success();
     assert_eq!(
         stdout(&out).trim(),
@@ -470,6 +474,7 @@ fn resume_goes_on_from_a_part_file_left_by_an_earlier_run() {
         fixture()
     );
     assert!(!part.exists());
+    assert!(!sidecar.exists());
     let cdn = cdn_requests(&env);
     assert_eq!(cdn.len(), 1);
     assert_eq!(cdn[0].header("range"), Some("bytes=1000-"));

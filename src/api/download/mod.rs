@@ -36,6 +36,10 @@ pub use headers::parse_content_range;
 const TRIES_WITHOUT_PROGRESS: u32 = 3;
 /// Tries in all, however much each one brought.
 const MAX_TRIES: u32 = 20;
+/// A body with no size announced anywhere (no `Content-Length`, no
+/// `Content-Range`, no `output.size`) is cut off past this: no render is
+/// that large, and an endless body must not fill the disk.
+pub const UNANNOUNCED_CAP: u64 = 4 << 30;
 
 /// How loud a [`Progress::note`] is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -165,6 +169,19 @@ pub async fn get<A: Authorizer, P: Progress>(
     expected: Option<u64>,
     file: &Path,
 ) -> Result<Downloaded> {
+    get_capped(api, auth, progress, url, expected, file, UNANNOUNCED_CAP).await
+}
+
+/// [`get`] with the cap on a body of unannounced size as a parameter.
+async fn get_capped<A: Authorizer, P: Progress>(
+    api: &ApiClient,
+    auth: &A,
+    progress: &P,
+    url: Url,
+    expected: Option<u64>,
+    file: &Path,
+    cap: u64,
+) -> Result<Downloaded> {
     let mut ranges = true;
     let mut tries = 0;
     let mut fruitless = 0;
@@ -228,7 +245,8 @@ pub async fn get<A: Authorizer, P: Progress>(
             )));
         }
         let total = total.or(expected);
-        let (written, outcome) = receive(progress, response, file, start, total).await?;
+        let (written, outcome) =
+            receive(progress, response, file, start, total, total.unwrap_or(cap)).await?;
         match total {
             Some(total) if written > total => {
                 return Err(Error::bad_answer(format!(
@@ -237,6 +255,14 @@ pub async fn get<A: Authorizer, P: Progress>(
             }
             Some(total) if written == total => {
                 return complete(final_url, written, Some(total));
+            }
+            None if written > cap => {
+                return Err(Error::new(
+                    Kind::TooLarge,
+                    format!(
+                        "the download server sent more than {cap} bytes without announcing a size"
+                    ),
+                ));
             }
             None if outcome.is_ok() => return complete(final_url, written, None),
             _ => {}
@@ -288,14 +314,18 @@ fn complete(url: String, bytes: u64, announced: Option<u64>) -> Result<Downloade
 
 /// Streams the body into `file` from `start` (appending); returns the
 /// bytes now in the file, and how the transfer ended. The file is fsynced
-/// either way, so a later resume can trust it. A body running past `total`
-/// is stopped there (the caller reports it).
+/// either way, so a later resume can trust it. A body running past `limit`
+/// (the announced size, else the cap) is stopped there (the caller reports
+/// it). A symlink at `file` is never written through: on unix the open
+/// refuses it (`O_NOFOLLOW`); elsewhere it is checked just before opening
+/// (a link made between the check and the open would still be followed).
 async fn receive<P: Progress>(
     progress: &P,
     response: reqwest::Response,
     file: &Path,
     start: u64,
     total: Option<u64>,
+    limit: u64,
 ) -> Result<(u64, Result<()>)> {
     let cannot_write = |e| Error::io(format!("cannot write {}", file.display()), e);
     let mut options = tokio::fs::OpenOptions::new();
@@ -305,7 +335,26 @@ async fn receive<P: Progress>(
     } else {
         options.write(true).truncate(true);
     }
-    let mut out = options.open(file).await.map_err(cannot_write)?;
+    #[cfg(unix)]
+    options.custom_flags(libc::O_NOFOLLOW);
+    #[cfg(not(unix))]
+    if std::fs::symlink_metadata(file).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(Error::io(
+            format!("cannot write {}", file.display()),
+            std::io::Error::other("it is a symbolic link"),
+        ));
+    }
+    let mut out = options.open(file).await.map_err(|e| {
+        // ELOOP: the last component is a symlink.
+        #[cfg(unix)]
+        if e.raw_os_error() == Some(libc::ELOOP) {
+            return Error::io(
+                format!("cannot write {}: it is a symbolic link", file.display()),
+                e,
+            );
+        }
+        cannot_write(e)
+    })?;
     progress.start(total, start);
     let mut written = start;
     let mut stream = response.bytes_stream();
@@ -323,7 +372,7 @@ async fn receive<P: Progress>(
                 }
                 written += chunk.len() as u64;
                 progress.advanced(chunk.len() as u64);
-                if total.is_some_and(|t| written > t) {
+                if written > limit {
                     break Ok(());
                 }
             }

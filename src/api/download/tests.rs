@@ -132,3 +132,60 @@ async fn a_body_longer_than_the_render_size_is_stopped() {
     assert!(err.to_string().contains("where it announced 4"), "{err}");
     assert!(advanced <= 16);
 }
+
+#[tokio::test]
+async fn an_endless_body_of_no_announced_size_is_capped() {
+    // Serves the head, then bytes until the client goes away.
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = Url::parse(&format!("http://{}/x.mp4", listener.local_addr().unwrap())).unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buf = [0u8; 4096];
+                let _ = socket.read(&mut buf).await;
+                let head =
+                    b"HTTP/1.1 200 OK\r\nContent-Type: video/mp4\r\nConnection: close\r\n\r\n";
+                if socket.write_all(head).await.is_err() {
+                    return;
+                }
+                let piece = vec![b'x'; 64 * 1024];
+                // At most 64 MiB, so the test ends even if nothing stops it.
+                for _ in 0..1024 {
+                    if socket.write_all(&piece).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("x.mp4.part");
+    let api = client();
+    let progress = Quiet::default();
+    let result = get_capped(&api, &api, &progress, url, None, &file, 1 << 20).await;
+    let err = result.unwrap_err();
+    assert!(err.is(Kind::TooLarge), "{err}");
+    assert!(
+        err.to_string().contains("without announcing a size"),
+        "{err}"
+    );
+    let written = std::fs::metadata(&file).unwrap().len();
+    assert!(written <= (1 << 20) + 64 * 1024, "{written}");
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn a_symlinked_part_file_is_never_written_through() {
+    let url =
+        serve(b"HTTP/1.1 200 OK\r\nContent-Type: video/mp4\r\nContent-Length: 4\r\n\r\nabcd").await;
+    let dir = tempfile::tempdir().unwrap();
+    let victim = dir.path().join("victim");
+    std::fs::write(&victim, b"keep me").unwrap();
+    let file = dir.path().join("x.mp4.part");
+    std::os::unix::fs::symlink(&victim, &file).unwrap();
+    let api = client();
+    let result = get(&api, &api, &Quiet::default(), url, Some(4), &file).await;
+    let err = result.unwrap_err();
+    assert!(err.to_string().contains("symbolic link"), "{err}");
+    assert_eq!(std::fs::read(&victim).unwrap(), b"keep me");
+}

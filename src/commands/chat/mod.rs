@@ -38,16 +38,22 @@ pub struct Args {
     #[arg(value_name = "MESSAGE")]
     pub message: Vec<String>,
 
-    /// Give up on a reply that has not ended after SECS (exit 8)
+    /// Give up on a reply that has not ended after SECS, watching a dropped
+    /// stream included (exit 8); 1 to 86400 (24 h)
     #[arg(long, value_name = "SECS", default_value_t = 900,
-          value_parser = clap::value_parser!(u64).range(1..))]
+          value_parser = clap::value_parser!(u64).range(1..=MAX_SECS))]
     pub timeout: u64,
 
-    /// Give up when SECS pass with nothing but keep-alives (exit 8)
+    /// Give up when SECS pass with nothing but keep-alives (exit 8); 1 to
+    /// 86400 (24 h)
     #[arg(long, value_name = "SECS", default_value_t = 600,
-          value_parser = clap::value_parser!(u64).range(1..))]
+          value_parser = clap::value_parser!(u64).range(1..=MAX_SECS))]
     pub idle_timeout: u64,
 }
+
+/// The largest `--timeout`/`--idle-timeout`: a day. Checked before anything
+/// is sent, so no limit can overflow a clock afterwards.
+pub(crate) const MAX_SECS: u64 = 86_400;
 
 /// `⏳ Still working…` comes this often when there is no spinner.
 pub(crate) const STILL_WORKING_EVERY: Duration = Duration::from_secs(120);
@@ -129,9 +135,14 @@ fn message_of(args: &Args, ctx: &Context) -> Result<Option<String>> {
                 .status("Type the message, then press Enter and Ctrl-D:");
         }
         let mut text = String::new();
-        stdin
-            .read_to_string(&mut text)
-            .map_err(|e| Error::io("cannot read the message from stdin", e))?;
+        stdin.read_to_string(&mut text).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::InvalidData {
+                Error::usage("the message on stdin is not valid UTF-8")
+                    .with_hint("convert it first, e.g. `iconv -t UTF-8 FILE | nemo chat -`")
+            } else {
+                Error::io("cannot read the message from stdin", e)
+            }
+        })?;
         if text.trim().is_empty() && piped {
             return Ok(None);
         }

@@ -19,6 +19,8 @@ use crate::context::Context;
 use crate::error::{Error, Kind, Result};
 
 /// One message and its reply. `session` is replaced when the server lost it.
+/// `--timeout` counts from here and bounds everything: the reply, and the
+/// watch after a dropped connection.
 pub(crate) async fn turn(
     ctx: &Context,
     session: &mut String,
@@ -26,18 +28,28 @@ pub(crate) async fn turn(
     limits: &Limits,
     line: &StdoutLine,
 ) -> Result<()> {
+    let deadline = Instant::now() + limits.total;
     let mut recovered = false;
-    let before = ctx
-        .with_session(session, &mut recovered, |sid| async move {
-            read_state(ctx, &sid).await
-        })
-        .await?;
+    let read_before = ctx.with_session(session, &mut recovered, |sid| async move {
+        read_state(ctx, &sid).await
+    });
+    let before = tokio::time::timeout_at(deadline, read_before)
+        .await
+        .map_err(|_| {
+            Error::new(
+                Kind::JobFailed,
+                format!(
+                    "the session's state could not be read within {} s (--timeout); the message was not sent",
+                    limits.total.as_secs()
+                ),
+            )
+        })??;
     let mut renderer = Renderer::new(&ctx.printer, line);
     renderer.waiting("Waiting for the agent…", true);
     // 1002 rejects the message before any work starts: once, in a new
     // session, whose state is read first.
     let first = session.clone();
-    let (before, started, stream) = ctx
+    let (before, sent) = ctx
         .with_session(session, &mut recovered, |sid| {
             let (first, before) = (&first, &before);
             async move {
@@ -46,12 +58,30 @@ pub(crate) async fn turn(
                 } else {
                     read_state(ctx, &sid).await?
                 };
-                let started = Instant::now();
-                Ok((before, started, send(ctx, &sid, message, limits).await?))
+                Ok((before, send(ctx, &sid, message, limits, deadline).await?))
             }
         })
         .await?;
-    let consumed = consume(ctx, stream, &mut renderer, limits, started).await;
+    let stream = match sent {
+        Sent::Stream(stream) => stream,
+        // The message went out and the connection broke before any answer:
+        // the agent may be at work, so this is a dropped stream.
+        Sent::Cut(err) => {
+            renderer.finish()?;
+            return dropped(
+                ctx,
+                &mut renderer,
+                session,
+                &before,
+                "",
+                limits,
+                deadline,
+                err,
+            )
+            .await;
+        }
+    };
+    let consumed = consume(ctx, stream, &mut renderer, limits, deadline).await;
     renderer.finish()?;
     let (outcome, agent_error) = consumed?;
     let text = renderer.text().to_string();
@@ -69,30 +99,73 @@ pub(crate) async fn turn(
         }
         Outcome::Closed => closed(ctx, &mut renderer, session, &before, &text).await,
         Outcome::Dropped(err) => {
-            dropped(ctx, &mut renderer, session, &before, &text, limits, err).await
+            dropped(
+                ctx,
+                &mut renderer,
+                session,
+                &before,
+                &text,
+                limits,
+                deadline,
+                err,
+            )
+            .await
         }
     }
 }
 
+/// What sending the message gave.
+enum Sent {
+    /// The reply's events.
+    Stream(AgentStream),
+    /// The connection broke after the message may have gone out, before
+    /// the answer's headers.
+    Cut(Error),
+}
+
 /// Sends the message (once; after a 1001 on a free token, once more with a
 /// renewed token). A server that never starts answering counts as idle.
-async fn send(ctx: &Context, session: &str, message: &str, limits: &Limits) -> Result<AgentStream> {
-    let wait = limits.idle.min(limits.total);
+async fn send(
+    ctx: &Context,
+    session: &str,
+    message: &str,
+    limits: &Limits,
+    deadline: Instant,
+) -> Result<Sent> {
+    let wait_until = (Instant::now() + limits.idle).min(deadline);
     let sent = ctx.authed(|api| {
         let (session, message) = (session.to_string(), message.to_string());
         async move { api.run_sse(&session, &message).await }
     });
-    match tokio::time::timeout(wait, sent).await {
-        Ok(result) => result,
+    match tokio::time::timeout_at(wait_until, sent).await {
+        Ok(Ok(stream)) => Ok(Sent::Stream(stream)),
+        Ok(Err(err)) if may_have_gone_out(&err) => Ok(Sent::Cut(err)),
+        Ok(Err(err)) => Err(err),
         Err(_) => Err(Error::new(
             Kind::JobFailed,
             format!(
                 "the agent did not start answering within {} s",
-                wait.as_secs()
+                limits.idle.min(limits.total).as_secs()
             ),
         )
         .with_hint("the message was not sent again; `nemo state` shows whether it is at work")),
     }
+}
+
+/// A network failure after the connection was made: the message may have
+/// reached the agent. Only a failure to connect at all proves it did not.
+fn may_have_gone_out(err: &Error) -> bool {
+    if !err.is(Kind::Network) {
+        return false;
+    }
+    let mut cause = std::error::Error::source(err);
+    while let Some(e) = cause {
+        if let Some(e) = e.downcast_ref::<reqwest::Error>() {
+            return !e.is_connect();
+        }
+        cause = e.source();
+    }
+    true
 }
 
 pub(super) async fn read_state(ctx: &Context, session: &str) -> Result<Value> {
@@ -121,9 +194,10 @@ async fn consume(
     mut stream: AgentStream,
     renderer: &mut Renderer<'_>,
     limits: &Limits,
-    started: Instant,
+    deadline: Instant,
 ) -> Result<(Outcome, Option<String>)> {
-    let total_at = started + limits.total;
+    let started = Instant::now();
+    let total_at = deadline;
     let mut idle_at = started + limits.idle;
     let mut still_at = started + limits.still_every;
     let mut still_count: u64 = 0;

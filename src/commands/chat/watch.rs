@@ -7,6 +7,7 @@
 //! business ([`super::sink::Sink::done`]).
 
 use serde_json::Value;
+use tokio::time::Instant;
 
 use super::render::{Renderer, Spinner};
 use super::send::read_state;
@@ -54,26 +55,14 @@ pub(super) async fn closed(
     })
 }
 
-/// A dropped connection: watch the state for the agent's work on a
-/// widening schedule; never send the message again.
-pub(super) async fn dropped(
+/// Reads the state on the watch schedule until it differs from `before`;
+/// `None` when the schedule ends first.
+async fn watch(
     ctx: &Context,
-    renderer: &mut Renderer<'_>,
     session: &str,
     before: &Value,
-    text: &str,
     limits: &Limits,
-    err: Error,
-) -> Result<()> {
-    ctx.printer.warn(format!(
-        "{err}; the message is not sent again (it may be at work already)"
-    ));
-    let minutes = (WATCH_SCHEDULE.iter().sum::<u64>() as f64 / 60.0).round() as u64;
-    ctx.printer.status(format!(
-        "Watching the session for the agent's work (about {minutes} minutes)…"
-    ));
-    let spinner = Spinner::new(&ctx.printer, "Watching the session…");
-    let mut seen = None;
+) -> Result<Option<(Vec<Change>, bool)>> {
     for wait in &limits.watch {
         tokio::time::sleep(*wait).await;
         match read_state(ctx, session).await {
@@ -84,8 +73,7 @@ pub(super) async fn dropped(
                     if found.1 { "changed" } else { "no change yet" }
                 ));
                 if found.1 {
-                    seen = Some(found);
-                    break;
+                    return Ok(Some(found));
                 }
             }
             Err(err) if err.is_transient() || err.is(Kind::BadAnswer) => {
@@ -94,7 +82,48 @@ pub(super) async fn dropped(
             Err(err) => return Err(err),
         }
     }
+    Ok(None)
+}
+
+/// A dropped connection: watch the state for the agent's work on a
+/// widening schedule until `deadline` (`--timeout`); never send the
+/// message again.
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn dropped(
+    ctx: &Context,
+    renderer: &mut Renderer<'_>,
+    session: &str,
+    before: &Value,
+    text: &str,
+    limits: &Limits,
+    deadline: Instant,
+    err: Error,
+) -> Result<()> {
+    ctx.printer.warn(format!(
+        "{err}; the message is not sent again (it may be at work already)"
+    ));
+    let minutes = (WATCH_SCHEDULE.iter().sum::<u64>() as f64 / 60.0).round() as u64;
+    ctx.printer.status(format!(
+        "Watching the session for the agent's work (about {minutes} minutes)…"
+    ));
+    let spinner = Spinner::new(&ctx.printer, "Watching the session…");
+    let watched = tokio::time::timeout_at(deadline, watch(ctx, session, before, limits)).await;
     drop(spinner);
+    let seen = match watched {
+        Ok(seen) => seen?,
+        Err(_) => {
+            return Err(Error::new(
+                Kind::JobFailed,
+                format!(
+                    "the connection to the agent dropped, and no change showed up in the session within {} s (--timeout)",
+                    limits.total.as_secs()
+                ),
+            )
+            .with_hint(
+                "the message was not sent again, so nothing is charged twice; check later with `nemo state` before sending it again",
+            ));
+        }
+    };
     match seen {
         Some((changes, any)) => {
             renderer.done(&Done {

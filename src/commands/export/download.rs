@@ -4,7 +4,8 @@
 //! unless `--force`). This is the file policy; the transfer itself — the
 //! requests, redirects, ranges, resume and the fallback to the API's
 //! download endpoint — is the client's ([`crate::api::download`]), which
-//! reports to the progress bar drawn here.
+//! reports to the progress bar drawn here. Which `.part` may be resumed and
+//! who may download to a path is [`super::part`]'s.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -12,6 +13,7 @@ use std::sync::Mutex;
 
 use indicatif::ProgressBar;
 
+use super::part::{self, Owner, Writer};
 use crate::api::download::{self, Level, Progress};
 use crate::context::Context;
 use crate::error::{Error, Result};
@@ -40,10 +42,28 @@ pub async fn fetch(
     force: bool,
     keep_part: bool,
 ) -> Result<Downloaded> {
+    // One download to a path at a time; held to the end of this function.
+    let _writer = Writer::take(path, id)?;
+    // Checked before waiting too; under the lock, this catches a download
+    // to the same path that finished while this one waited for the render.
+    super::target::check_output(path, force)?;
     let part = part_path(path);
-    if !keep_part {
-        remove(&part)?;
+    let sidecar = part::sidecar_path(path);
+    let owner = Owner {
+        render_id: id.to_string(),
+        size,
+    };
+    if !(keep_part && part::is_own(&part, &sidecar, &owner)) {
+        if keep_part && std::fs::symlink_metadata(&part).is_ok() {
+            ctx.printer.warn(format!(
+                "{} is not a download of render {id}; starting afresh",
+                part.display()
+            ));
+        }
+        part::remove(&part)?;
     }
+    // Before the first byte: whose `.part` this is.
+    part::claim(&sidecar, &owner)?;
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().to_string())
@@ -55,6 +75,9 @@ pub async fn fetch(
     };
     let done = download::render(&ctx.api, ctx, &bar, id, output_url, size, &part).await?;
     finish(&part, path, force, id)?;
+    if let Err(err) = part::remove(&sidecar) {
+        ctx.printer.warn(err.to_string());
+    }
     Ok(done)
 }
 
@@ -99,15 +122,6 @@ impl Progress for Bar<'_> {
             Level::Status => self.ctx.printer.status(message),
             Level::Warn => self.ctx.printer.warn(message),
         }
-    }
-}
-
-/// Removes a `.part` file; one that is not there is fine.
-fn remove(part: &Path) -> Result<()> {
-    match std::fs::remove_file(part) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(Error::io(format!("cannot remove {}", part.display()), e)),
     }
 }
 

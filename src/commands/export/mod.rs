@@ -14,7 +14,9 @@
 //! (submit, retry, record), `wait` (polling), `records` (the renders in
 //! the config) and `download`. It must not talk HTTP itself.
 
+mod cancel;
 mod download;
+mod part;
 mod records;
 mod submit;
 mod target;
@@ -29,7 +31,7 @@ use crate::api::render::RenderState;
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::interrupt::Interrupt;
-use crate::report::{Report, Shown, Text};
+use crate::report::{Report, Text};
 use records::note;
 use submit::{Submitted, new_render_id, submit};
 use target::{Target, absolute, check_output, file_name};
@@ -52,7 +54,7 @@ pub struct Args {
 pub enum ExportCommand {
     /// Wait for a render started earlier and download it
     #[command(
-        after_help = "Examples:\n  nemo export resume render_1742198400000\n  nemo export resume render_1742198400000 -o final.mp4 --force"
+        after_help = "Examples:\n  nemo export resume\n  nemo export resume render_1742198400000\n  nemo export resume render_1742198400000 -o final.mp4 --force"
     )]
     Resume(ResumeArgs),
     /// List the renders this config recorded, with their last known status
@@ -61,7 +63,9 @@ pub enum ExportCommand {
     )]
     List,
     /// Cancel a render in the cloud
-    #[command(after_help = "Examples:\n  nemo export cancel render_1742198400000")]
+    #[command(
+        after_help = "Examples:\n  nemo export cancel render_1742198400000\n  nemo export cancel"
+    )]
     Cancel(CancelArgs),
 }
 
@@ -69,6 +73,10 @@ pub enum ExportCommand {
 const DEFAULT_FORMAT: &str = "mp4";
 /// `--quality` when none is given.
 const DEFAULT_QUALITY: &str = "high";
+/// The formats a render can have (`--format`), checked before anything is sent.
+pub(crate) const FORMATS: [&str; 4] = ["mp4", "mov", "webm", "gif"];
+/// The qualities a render can have (`--quality`).
+pub(crate) const QUALITIES: [&str; 3] = ["low", "medium", "high"];
 
 /// `nemo export` itself: start a render.
 #[derive(Debug, clap::Args)]
@@ -79,11 +87,13 @@ pub struct StartArgs {
 
     /// Output format
     #[arg(long, default_value = DEFAULT_FORMAT, value_name = "FORMAT",
+          value_parser = clap::builder::PossibleValuesParser::new(FORMATS), ignore_case = true,
           add = ArgValueCandidates::new(crate::commands::completions::formats))]
     pub format: String,
 
     /// Render quality
     #[arg(long, default_value = DEFAULT_QUALITY, value_name = "QUALITY",
+          value_parser = clap::builder::PossibleValuesParser::new(QUALITIES), ignore_case = true,
           add = ArgValueCandidates::new(crate::commands::completions::qualities))]
     pub quality: String,
 
@@ -102,7 +112,7 @@ pub struct StartArgs {
 /// How long and how often to wait for a render.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct WaitArgs {
-    /// Seconds between status checks [default: 30; 1 with --sandbox, whose renders take seconds]
+    /// Seconds between status checks, fixed [default: widening ×1.5 from two seconds up to fifteen]
     #[arg(long, value_name = "SECS", value_parser = parse_secs)]
     pub poll_interval: Option<f64>,
 
@@ -127,9 +137,9 @@ impl Default for StartArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct ResumeArgs {
-    /// The render id (`nemo export list` shows them)
+    /// The render id (`nemo export list` shows them) [default: the latest recorded]
     #[arg(add = ArgValueCandidates::new(crate::commands::completions::render_ids))]
-    pub render_id: String,
+    pub render_id: Option<String>,
 
     /// Where to save the file: a file, or an existing folder [default: the path recorded at export]
     #[arg(short, long, value_name = "PATH")]
@@ -145,9 +155,9 @@ pub struct ResumeArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct CancelArgs {
-    /// The render id
+    /// The render id [default: the latest recorded]
     #[arg(add = ArgValueCandidates::new(crate::commands::completions::render_ids))]
-    pub render_id: String,
+    pub render_id: Option<String>,
 }
 
 fn parse_secs(text: &str) -> std::result::Result<f64, String> {
@@ -162,7 +172,9 @@ pub async fn run(args: &Args, ctx: &Context) -> Result<()> {
         None => start(&args.start, ctx).await,
         Some(ExportCommand::Resume(resume_args)) => resume(resume_args, ctx).await,
         Some(ExportCommand::List) => records::list(ctx),
-        Some(ExportCommand::Cancel(cancel_args)) => cancel(cancel_args, ctx).await,
+        Some(ExportCommand::Cancel(cancel_args)) => {
+            cancel::run(cancel_args.render_id.as_deref(), ctx).await
+        }
     }
 }
 
@@ -190,18 +202,8 @@ impl Report for ExportDoc {
 }
 
 async fn start(args: &StartArgs, ctx: &Context) -> Result<()> {
-    let format = args.format.trim().to_ascii_lowercase();
-    if format.is_empty() || format.len() > 10 || !format.bytes().all(|b| b.is_ascii_alphanumeric())
-    {
-        return Err(Error::usage(format!(
-            "--format {:?} is not a format name such as mp4",
-            args.format
-        )));
-    }
-    let quality = args.quality.trim().to_string();
-    if quality.is_empty() {
-        return Err(Error::usage("--quality must not be empty"));
-    }
+    let format = checked("--format", &args.format, &FORMATS)?;
+    let quality = checked("--quality", &args.quality, &QUALITIES)?;
     let wait = Wait::from_args(&args.wait, ctx);
     let target = Target::from_option(args.output.as_deref())?;
     // The path as it will be for the first id: checked before anything else.
@@ -231,11 +233,43 @@ async fn start(args: &StartArgs, ctx: &Context) -> Result<()> {
     follow(ctx, &id, &path, args.force, false, &wait, &mut interrupt).await
 }
 
-async fn resume(args: &ResumeArgs, ctx: &Context) -> Result<()> {
-    let id = args.render_id.trim();
-    if id.is_empty() {
-        return Err(Error::usage("the render id must not be empty"));
+/// `value` (any case) as one of `accepted`; clap checks this too, but the
+/// chat prompt and other callers build the arguments themselves.
+fn checked(flag: &str, value: &str, accepted: &[&str]) -> Result<String> {
+    let value = value.trim().to_ascii_lowercase();
+    if accepted.contains(&value.as_str()) {
+        Ok(value)
+    } else {
+        Err(Error::usage(format!(
+            "{flag} {value:?} is not one of {}",
+            accepted.join(", ")
+        )))
     }
+}
+
+/// The render id given, else the latest render this config recorded.
+pub(crate) fn render_id_or_latest(given: Option<&str>, ctx: &Context) -> Result<String> {
+    if let Some(id) = given {
+        let id = id.trim();
+        if id.is_empty() {
+            return Err(Error::usage("the render id must not be empty"));
+        }
+        return Ok(id.to_string());
+    }
+    match ctx.store.load()?.renders.last() {
+        Some(record) => Ok(record.render_id.clone()),
+        None => Err(Error::bad_input(
+            "no render recorded in this config, and no render id given",
+            Some(
+                "start one with `nemo export`, or name one: `nemo export resume RENDER_ID`".into(),
+            ),
+        )),
+    }
+}
+
+async fn resume(args: &ResumeArgs, ctx: &Context) -> Result<()> {
+    let id = render_id_or_latest(args.render_id.as_deref(), ctx)?;
+    let id = id.as_str();
     let wait = Wait::from_args(&args.wait, ctx);
     let record = ctx.store.load()?.render(id).cloned();
     let format = record.as_ref().map_or("mp4", |r| r.format.as_str());
@@ -252,6 +286,7 @@ async fn resume(args: &ResumeArgs, ctx: &Context) -> Result<()> {
         note(ctx, id, |r| r.output = Some(absolute(&path)));
     }
     ctx.printer.status(format!("Resuming render {id}"));
+    let wait = wait.polling_at_once();
     let mut interrupt = Interrupt::new();
     follow(ctx, id, &path, args.force, true, &wait, &mut interrupt).await
 }
@@ -314,27 +349,6 @@ async fn follow(
     })
 }
 
-async fn cancel(args: &CancelArgs, ctx: &Context) -> Result<()> {
-    let id = args.render_id.trim().to_string();
-    if id.is_empty() {
-        return Err(Error::usage("the render id must not be empty"));
-    }
-    ctx.authed(|api| {
-        let id = id.clone();
-        async move { api.cancel_render(&id).await }
-    })
-    .await?;
-    note(ctx, &id, |r| {
-        r.status = RenderState::Cancelled.name().into()
-    });
-    ctx.printer.status(format!("Cancelled render {id}"));
-    // The status line says it all; the text form has no result line.
-    ctx.printer.report(&Shown::new(serde_json::json!({
-        "render_id": id,
-        "status": RenderState::Cancelled.name(),
-    })))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -346,5 +360,12 @@ mod tests {
         assert!(parse_secs("-3").is_err());
         assert!(parse_secs("NaN").is_err());
         assert!(parse_secs("inf").is_err());
+    }
+
+    #[test]
+    fn formats_and_qualities_in_any_case() {
+        assert_eq!(checked("--format", " MOV ", &FORMATS).unwrap(), "mov");
+        assert!(checked("--format", "avi", &FORMATS).is_err());
+        assert!(checked("--quality", "ultra", &QUALITIES).is_err());
     }
 }

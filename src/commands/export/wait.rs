@@ -12,51 +12,84 @@ use crate::api::render::{RenderState, RenderStatus};
 use crate::context::Context;
 use crate::error::{Error, Kind, Result};
 
-/// Seconds between status polls against the real service.
-const DEFAULT_POLL_SECS: f64 = 30.0;
-/// With `--sandbox` the emulator renders in seconds, so it is polled often.
-const SANDBOX_POLL_SECS: f64 = 1.0;
+/// The first status poll comes this long after the submit…
+const FIRST_POLL: Duration = Duration::from_secs(2);
+/// …then each wait is this much longer than the one before…
+const POLL_GROWTH: f64 = 1.5;
+/// …up to this (`--poll-interval` fixes the wait instead).
+const MAX_POLL: Duration = Duration::from_secs(15);
 /// How long `export` and `export resume` wait for a render (30 minutes).
 const DEFAULT_TIMEOUT_SECS: f64 = 1800.0;
+/// Network errors in a row tolerated while waiting, before exit 9.
+const NETWORK_TOLERANCE: Duration = Duration::from_secs(120);
+/// Hidden: the tolerance in seconds, for tests that cannot wait 2 minutes.
+const NETWORK_TOLERANCE_VAR: &str = "NEMO_POLL_NETWORK_TOLERANCE";
 
-/// The timing of a wait, from the flags and whether this is the sandbox.
+/// The timing of a wait, from the flags.
 pub(super) struct Wait {
-    poll: Duration,
+    /// `--poll-interval`: a fixed wait between polls.
+    fixed: Option<Duration>,
     timeout: Duration,
+    /// Poll before the first wait (`resume`: the render may be done).
+    at_once: bool,
+    tolerance: Duration,
 }
 
 impl Wait {
-    pub(super) fn from_args(args: &WaitArgs, ctx: &Context) -> Wait {
-        let default_poll = if ctx.settings.sandbox {
-            SANDBOX_POLL_SECS
-        } else {
-            DEFAULT_POLL_SECS
-        };
+    pub(super) fn from_args(args: &WaitArgs, _ctx: &Context) -> Wait {
+        let tolerance = std::env::var(NETWORK_TOLERANCE_VAR)
+            .ok()
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map_or(NETWORK_TOLERANCE, Duration::from_secs);
         Wait {
-            poll: Duration::from_secs_f64(args.poll_interval.unwrap_or(default_poll)),
+            fixed: args.poll_interval.map(Duration::from_secs_f64),
             timeout: Duration::from_secs_f64(args.timeout.unwrap_or(DEFAULT_TIMEOUT_SECS)),
+            at_once: false,
+            tolerance,
         }
+    }
+
+    /// The first poll comes at once, not after the first wait.
+    pub(super) fn polling_at_once(mut self) -> Wait {
+        self.at_once = true;
+        self
+    }
+
+    /// The waits between polls: `--poll-interval` when given, else 2 s
+    /// widening ×1.5 up to 15 s.
+    fn schedule(&self) -> impl Iterator<Item = Duration> + use<> {
+        let fixed = self.fixed;
+        std::iter::successors(Some(fixed.unwrap_or(FIRST_POLL)), move |last| {
+            Some(fixed.unwrap_or_else(|| last.mul_f64(POLL_GROWTH).min(MAX_POLL)))
+        })
     }
 }
 
 /// Polls until the render is completed (its status), failed or cancelled
 /// (exit 8), or the timeout passes (exit 8, resumable). Transient errors
-/// never end the wait early; the status is recorded at each change.
+/// end the wait only when they last the whole tolerance (2 minutes in a
+/// row: exit 9, resumable); the status is recorded at each change. On a
+/// terminal the bar's elapsed time moves every second between polls.
 pub(super) async fn wait_for(ctx: &Context, id: &str, wait: &Wait) -> Result<RenderStatus> {
     let printer = &ctx.printer;
     let bar = printer.percent_bar(id.to_string());
     let mut ticker = printer.ticker();
+    bar.enable_steady_tick(Duration::from_secs(1));
     let started = Instant::now();
     let mut last: Option<RenderState> = None;
     let mut progress: u8 = 0;
-    let mut failing = false;
+    let mut failing_since: Option<Instant> = None;
+    let mut schedule = wait.schedule();
+    if !wait.at_once {
+        pause(wait, started, schedule.next().unwrap_or(FIRST_POLL)).await;
+    }
     loop {
         let polled = ctx
             .authed(|api| async move { api.render_status(id).await })
             .await;
         match polled {
             Ok(status) => {
-                failing = false;
+                failing_since = None;
                 progress = status.progress.unwrap_or(progress);
                 bar.set_position(u64::from(progress));
                 bar.set_message(format!("{id} {}", status.state.name()));
@@ -108,14 +141,28 @@ pub(super) async fn wait_for(ctx: &Context, id: &str, wait: &Wait) -> Result<Ren
                 if err.is_transient()
                     || matches!(err.kind(), Kind::BadAnswer | Kind::RateLimited) =>
             {
-                if !failing {
+                let first = failing_since.is_none();
+                let since = *failing_since.get_or_insert_with(Instant::now);
+                if since.elapsed() >= wait.tolerance && err.is_transient() {
+                    bar.finish_and_clear();
+                    return Err(Error::new(
+                        Kind::Network,
+                        format!(
+                            "cannot read the status of render {id} for {} in a row: {err}",
+                            humantime::format_duration(Duration::from_secs(
+                                since.elapsed().as_secs()
+                            ))
+                        ),
+                    )
+                    .with_hint(resume_hint(id)));
+                }
+                if first {
                     bar.suspend(|| {
                         printer.warn(format!(
                             "cannot read the status of render {id} ({err}); still waiting"
                         ))
                     });
                 }
-                failing = true;
             }
             Err(err) => {
                 bar.finish_and_clear();
@@ -135,6 +182,35 @@ pub(super) async fn wait_for(ctx: &Context, id: &str, wait: &Wait) -> Result<Ren
             )
             .with_hint(resume_hint(id)));
         }
-        tokio::time::sleep(wait.poll.min(wait.timeout - elapsed)).await;
+        pause(wait, started, schedule.next().unwrap_or(MAX_POLL)).await;
+    }
+}
+
+/// Sleeps `step`, but not past the timeout.
+async fn pause(wait: &Wait, started: Instant, step: Duration) {
+    let left = wait.timeout.saturating_sub(started.elapsed());
+    tokio::time::sleep(step.min(left)).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn polls_widen_from_2_s_to_15_s_unless_fixed() {
+        let mut wait = Wait {
+            fixed: None,
+            timeout: Duration::from_secs(60),
+            at_once: false,
+            tolerance: NETWORK_TOLERANCE,
+        };
+        let secs: Vec<f64> = wait.schedule().take(8).map(|d| d.as_secs_f64()).collect();
+        assert_eq!(secs, [2.0, 3.0, 4.5, 6.75, 10.125, 15.0, 15.0, 15.0]);
+        wait.fixed = Some(Duration::from_millis(500));
+        assert!(
+            wait.schedule()
+                .take(5)
+                .all(|d| d == Duration::from_millis(500))
+        );
     }
 }

@@ -1,0 +1,57 @@
+//! `nemo session new` with a config it cannot write (issue 9, defect 20):
+//! the lock and the folder are checked before the session is created on the
+//! server, so no session is ever made that could not be recorded.
+
+use crate::common::{Env, stderr};
+
+fn creates(env: &Env) -> usize {
+    env.requests()
+        .iter()
+        .filter(|r| r.method == "POST" && r.path.starts_with("/api/tasks"))
+        .count()
+}
+
+#[test]
+fn a_config_lock_that_cannot_be_taken_stops_before_anything_remote() {
+    let env = Env::new();
+    env.login();
+    // A directory where the lock file goes: no process, root included,
+    // can open it for writing.
+    let lock = env.config_dir().join("nemo-cli.json.lock");
+    let _ = std::fs::remove_file(&lock);
+    std::fs::create_dir(&lock).unwrap();
+    let before = env.config();
+    let out = env.nemo().args(["session", "new"]).assert().code(1);
+    let err = stderr(&out);
+    assert!(
+        err.contains(&env.config_dir().display().to_string()),
+        "{err}"
+    );
+    assert_eq!(
+        creates(&env),
+        0,
+        "no session made on the server: {:?}",
+        env.requests()
+    );
+    assert_eq!(env.config(), before);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_read_only_config_folder_stops_before_anything_remote() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let env = Env::new();
+    env.login();
+    let dir = env.config_dir();
+    if std::fs::metadata(&dir).unwrap().uid() == 0 {
+        // Root writes through 0500; the lock test above covers the order.
+        eprintln!("skipped under root: mode 0500 does not stop root");
+        return;
+    }
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o500)).unwrap();
+    let out = env.nemo().args(["session", "new"]).assert().code(1);
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let err = stderr(&out);
+    assert!(err.contains(&dir.display().to_string()), "{err}");
+    assert_eq!(creates(&env), 0, "no session made on the server");
+}

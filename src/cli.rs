@@ -92,6 +92,8 @@ pub enum Command {
     State(commands::state::Args),
     /// Render the timeline in the cloud and download the MP4
     Export(commands::export::Args),
+    /// From a prompt to a video file in one command (for scripts)
+    Generate(commands::generate::Args),
     /// Show the credit balance; fail below a minimum
     Credits(commands::credits::Args),
     /// Run the built-in emulator of the API on loopback

@@ -275,6 +275,18 @@ impl Context {
         name: Option<&str>,
         language: Option<&str>,
     ) -> Result<SessionRecord> {
+        self.new_session(name, language, true).await
+    }
+
+    /// Creates a session and records it; makes it current only when
+    /// `make_current` (`generate` and `batch` work in sessions of their own
+    /// and leave the current one alone).
+    pub async fn new_session(
+        &self,
+        name: Option<&str>,
+        language: Option<&str>,
+        make_current: bool,
+    ) -> Result<SessionRecord> {
         let name = name.unwrap_or("project").to_string();
         let language = language
             .unwrap_or(&self.settings.locale_language)
@@ -295,7 +307,9 @@ impl Context {
         };
         self.store.update(|config| {
             config.remember_session(record.clone());
-            config.current_session = Some(record.session_id.clone());
+            if make_current {
+                config.current_session = Some(record.session_id.clone());
+            }
             Ok(())
         })?;
         Ok(record)
@@ -303,7 +317,15 @@ impl Context {
 
     /// After a 1002 where the command may recover (chat, upload): a new
     /// session replaces the lost one, with a warning.
+    /// A session named by `--session`/`NEMO_SESSION` is the caller's
+    /// choice: it is never replaced (exit 10).
     pub async fn replace_lost_session(&self, lost: &str) -> Result<String> {
+        if self.settings.session.is_some() {
+            return Err(Error::new(
+                Kind::SessionNotFound,
+                format!("session {lost} was not found on the server"),
+            ));
+        }
         let record = self.create_session(None, None).await?;
         self.printer.warn(format!(
             "session {lost} was not found on the server; started a new session {}",

@@ -5,6 +5,7 @@ pub mod chat;
 pub mod completions;
 pub mod credits;
 pub mod export;
+pub mod generate;
 pub mod help;
 pub mod man;
 pub mod sandbox;

@@ -8,6 +8,7 @@ mod chat;
 mod config;
 mod credits;
 mod export;
+mod generate;
 mod help;
 mod output;
 mod session;

@@ -11,7 +11,7 @@ use tokio::time::Instant;
 
 use super::gui_hints::gui_hints;
 use super::render::Renderer;
-use super::sink::StdoutLine;
+use super::sink::{Sink, StdoutLine, sink_for};
 use super::watch::{closed, dropped};
 use super::{Limits, STILL_WORKING_EVERY};
 use crate::api::chat::{AgentEvent, AgentStream};
@@ -26,6 +26,18 @@ pub(crate) async fn turn(
     limits: &Limits,
     line: &StdoutLine,
 ) -> Result<()> {
+    turn_into(ctx, session, message, limits, sink_for(&ctx.printer, line)).await
+}
+
+/// [`turn`] with the reply going into `sink` (`generate` keeps it off
+/// stdout).
+pub(crate) async fn turn_into(
+    ctx: &Context,
+    session: &mut String,
+    message: &str,
+    limits: &Limits,
+    sink: Box<dyn Sink + '_>,
+) -> Result<()> {
     let mut replaced = false;
     let mut before = match read_state(ctx, session).await {
         Err(err) if err.is(Kind::SessionNotFound) => {
@@ -35,7 +47,7 @@ pub(crate) async fn turn(
         }
         other => other?,
     };
-    let mut renderer = Renderer::new(&ctx.printer, line);
+    let mut renderer = Renderer::with_sink(&ctx.printer, sink);
     renderer.waiting("Waiting for the agent…", true);
     let mut started = Instant::now();
     let stream = match send(ctx, session, message, limits).await {
@@ -92,7 +104,7 @@ async fn send(ctx: &Context, session: &str, message: &str, limits: &Limits) -> R
     }
 }
 
-pub(super) async fn read_state(ctx: &Context, session: &str) -> Result<Value> {
+pub(crate) async fn read_state(ctx: &Context, session: &str) -> Result<Value> {
     ctx.authed(|api| {
         let session = session.to_string();
         async move { api.state(&session).await }

@@ -19,14 +19,18 @@ const SANDBOX_POLL_SECS: f64 = 1.0;
 /// How long `export` and `export resume` wait for a render (30 minutes).
 const DEFAULT_TIMEOUT_SECS: f64 = 1800.0;
 
+/// Told each status read: the render's state and its progress (0–100).
+pub(crate) type Observer = std::sync::Arc<dyn Fn(&RenderState, u8) + Send + Sync>;
+
 /// The timing of a wait, from the flags and whether this is the sandbox.
-pub(super) struct Wait {
+pub(crate) struct Wait {
     poll: Duration,
     timeout: Duration,
+    observer: Option<Observer>,
 }
 
 impl Wait {
-    pub(super) fn from_args(args: &WaitArgs, ctx: &Context) -> Wait {
+    pub(crate) fn from_args(args: &WaitArgs, ctx: &Context) -> Wait {
         let default_poll = if ctx.settings.sandbox {
             SANDBOX_POLL_SECS
         } else {
@@ -35,14 +39,27 @@ impl Wait {
         Wait {
             poll: Duration::from_secs_f64(args.poll_interval.unwrap_or(default_poll)),
             timeout: Duration::from_secs_f64(args.timeout.unwrap_or(DEFAULT_TIMEOUT_SECS)),
+            observer: None,
         }
+    }
+
+    /// The same wait, at most `timeout` long (a job's time left).
+    pub(crate) fn at_most(mut self, timeout: Duration) -> Wait {
+        self.timeout = self.timeout.min(timeout);
+        self
+    }
+
+    /// The same wait, telling `observer` each status read.
+    pub(crate) fn observed(mut self, observer: Observer) -> Wait {
+        self.observer = Some(observer);
+        self
     }
 }
 
 /// Polls until the render is completed (its status), failed or cancelled
 /// (exit 8), or the timeout passes (exit 8, resumable). Transient errors
 /// never end the wait early; the status is recorded at each change.
-pub(super) async fn wait_for(ctx: &Context, id: &str, wait: &Wait) -> Result<RenderStatus> {
+pub(crate) async fn wait_for(ctx: &Context, id: &str, wait: &Wait) -> Result<RenderStatus> {
     let printer = &ctx.printer;
     let bar = printer.percent_bar(id.to_string());
     let started = Instant::now();
@@ -59,6 +76,9 @@ pub(super) async fn wait_for(ctx: &Context, id: &str, wait: &Wait) -> Result<Ren
                 progress = status.progress.unwrap_or(progress);
                 bar.set_position(u64::from(progress));
                 bar.set_message(format!("{id} {}", status.state.name()));
+                if let Some(observer) = &wait.observer {
+                    observer(&status.state, progress);
+                }
                 if last.as_ref() != Some(&status.state) {
                     if !printer.shows_progress() {
                         printer.status(format!(

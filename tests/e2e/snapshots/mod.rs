@@ -17,6 +17,7 @@ mod chat;
 mod credits;
 mod errors;
 mod export;
+mod generate;
 mod help;
 mod json;
 mod sandbox;

@@ -94,6 +94,8 @@ pub enum Command {
     Export(commands::export::Args),
     /// From a prompt to a video file in one command (for scripts)
     Generate(commands::generate::Args),
+    /// Run many generations from a file, resumably, a few at a time
+    Batch(commands::batch::Args),
     /// Show the credit balance; fail below a minimum
     Credits(commands::credits::Args),
     /// Run the built-in emulator of the API on loopback

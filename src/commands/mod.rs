@@ -1,6 +1,7 @@
 //! One module per subcommand, each owning its `Args` and `run`.
 
 pub mod auth;
+pub mod batch;
 pub mod chat;
 pub mod completions;
 pub mod credits;

@@ -77,17 +77,22 @@ fn a_prompt_becomes_a_byte_identical_file_with_one_run_and_the_current_session_u
     assert_eq!(count(&env, "POST", "/run_sse"), 1);
     assert_eq!(count(&env, "POST", "/api/render/proxy/lambda"), 1);
 
-    let mut keys: Vec<&str> = doc.as_object().unwrap().keys().map(String::as_str).collect();
+    let mut keys: Vec<&str> = doc
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
     keys.sort_unstable();
     let mut expected = [
-            "session_id",
-            "task_id",
-            "render_id",
-            "path",
-            "bytes",
-            "credits_spent",
-            "reply",
-            "project_url",
+        "session_id",
+        "task_id",
+        "render_id",
+        "path",
+        "bytes",
+        "credits_spent",
+        "reply",
+        "project_url",
     ];
     expected.sort_unstable();
     assert_eq!(keys, expected);
@@ -95,7 +100,12 @@ fn a_prompt_becomes_a_byte_identical_file_with_one_run_and_the_current_session_u
     assert_eq!(doc["bytes"], fixture().len() as u64);
     // Measured from the balance before and after: the emulator charges 100.
     assert_eq!(doc["credits_spent"], 100);
-    assert!(doc["reply"].as_str().unwrap().contains("Your video is ready"));
+    assert!(
+        doc["reply"]
+            .as_str()
+            .unwrap()
+            .contains("Your video is ready")
+    );
     assert!(
         doc["project_url"]
             .as_str()
@@ -122,9 +132,13 @@ fn a_prompt_becomes_a_byte_identical_file_with_one_run_and_the_current_session_u
     assert_eq!(renders[0]["session_id"], session);
     assert_eq!(renders[0]["bytes"], fixture().len() as u64);
     // The message went to the new session.
-    let runs = env
-        .emu
-        .with_state(|s| s.chat.runs.iter().map(|r| r.body.clone()).collect::<Vec<Value>>());
+    let runs = env.emu.with_state(|s| {
+        s.chat
+            .runs
+            .iter()
+            .map(|r| r.body.clone())
+            .collect::<Vec<Value>>()
+    });
     assert_eq!(runs[0]["session_id"], session);
 }
 
@@ -209,7 +223,10 @@ fn checks_come_first_bad_upload_existing_output_bad_format() {
         .assert()
         .code(2);
     assert!(env.requests().is_empty());
-    assert_eq!(std::fs::read(env.tmp.path().join("taken.mp4")).unwrap(), b"mine");
+    assert_eq!(
+        std::fs::read(env.tmp.path().join("taken.mp4")).unwrap(),
+        b"mine"
+    );
 }
 
 #[test]
@@ -217,13 +234,18 @@ fn an_agent_that_makes_no_video_is_exit_8_with_its_reply_and_no_render() {
     let env = fast_env();
     env.login();
     set_credits(&env, 1000);
-    let out = generate(&env, &["hello there", "-o", "x.mp4"]).assert().code(8);
+    let out = generate(&env, &["hello there", "-o", "x.mp4"])
+        .assert()
+        .code(8);
     let err = stderr(&out);
     let session = env.config()["sessions"][0]["session_id"]
         .as_str()
         .unwrap()
         .to_string();
-    assert!(err.contains("The agent replied:\n  Hi! I'm NemoVideo's agent."), "{err}");
+    assert!(
+        err.contains("The agent replied:\n  Hi! I'm NemoVideo's agent."),
+        "{err}"
+    );
     assert!(
         err.contains(&format!(
             "error: the agent answered without making a video (session {session})\nhint: go on with `nemo --session {session} chat"
@@ -239,8 +261,7 @@ fn an_agent_that_makes_no_video_is_exit_8_with_its_reply_and_no_render() {
 fn three_parallel_generates_share_one_token_and_record_three_renders() {
     let env = fast_env();
     // Each gets the free 100 credits' check; the agent charges nothing here.
-    env.emu
-        .with_state(|s| s.faults.chat.chat_generate_cost = 0);
+    env.emu.with_state(|s| s.faults.chat.chat_generate_cost = 0);
     let children: Vec<_> = (0..3)
         .map(|i| {
             generate_process(&env)
@@ -305,7 +326,10 @@ fn a_session_named_by_session_is_used_and_never_replaced_when_lost() {
     let env = fast_env();
     let current = env.session();
     let named = env.session();
-    env.nemo().args(["session", "use", &current]).assert().success();
+    env.nemo()
+        .args(["session", "use", &current])
+        .assert()
+        .success();
     set_credits(&env, 1000);
     // The named session is used, the current one left alone.
     let out = generate(&env, &["--session", &named, "generate a fox", "--json"])
@@ -326,7 +350,10 @@ fn a_session_named_by_session_is_used_and_never_replaced_when_lost() {
         "{}",
         stderr(&out)
     );
-    assert_eq!(count(&env, "POST", "/api/tasks/me/with-session/nemo_agent"), 2);
+    assert_eq!(
+        count(&env, "POST", "/api/tasks/me/with-session/nemo_agent"),
+        2
+    );
     assert_eq!(env.config()["sessions"].as_array().unwrap().len(), sessions);
     assert_eq!(env.config()["current_session"], current.as_str());
 }

@@ -4,6 +4,7 @@
 mod common;
 
 mod auth;
+mod batch;
 mod chat;
 mod config;
 mod credits;

@@ -21,7 +21,7 @@ mod submit;
 mod target;
 mod wait;
 
-pub(crate) use download::{Downloaded, part_path};
+pub(crate) use download::Downloaded;
 pub(crate) use link::project_url;
 pub(crate) use submit::{Submitted, new_render_id, submit};
 pub(crate) use target::{Target, absolute, check_output};

@@ -115,7 +115,10 @@ pub async fn run(args: &Args, ctx: &Context) -> Result<()> {
     let target = Target::from_option(args.output.as_deref())?;
     let shown_path = match &target {
         Target::File(path) => path.display().to_string(),
-        Target::Folder(dir) => dir.join(format!("<render id>.{format}")).display().to_string(),
+        Target::Folder(dir) => dir
+            .join(format!("<render id>.{format}"))
+            .display()
+            .to_string(),
     };
     export::check_output(
         &target.path_for(&export::new_render_id(None), &format),
@@ -178,7 +181,10 @@ pub async fn run(args: &Args, ctx: &Context) -> Result<()> {
             .with_hint(display.resume_hint()));
         }
     };
-    let credits_spent = match (funds, ctx.authed(|api| async move { api.credits().await }).await) {
+    let credits_spent = match (
+        funds,
+        ctx.authed(|api| async move { api.credits().await }).await,
+    ) {
         (Funds::Known(before), Ok(after)) => Some(before.available - after.available),
         _ => None,
     };

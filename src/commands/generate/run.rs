@@ -61,14 +61,11 @@ impl std::fmt::Display for Phase {
 #[derive(Debug, Clone)]
 pub(crate) enum Step<'a> {
     /// The job's session exists.
-    Session {
-        session_id: &'a str,
-        task_id: Option<&'a str>,
-    },
+    Session { session_id: &'a str },
     /// The prompt is about to go out: from here on it is never sent again.
     Sending,
     /// The render was accepted (and recorded in the config).
-    Rendering { render_id: &'a str, path: &'a Path },
+    Rendering { render_id: &'a str },
 }
 
 /// What the caller does as the job moves.
@@ -191,7 +188,12 @@ pub(crate) async fn run(
     let jctx = job_context(ctx, &session);
     let (render_id, path, keep_part) = match render {
         Some(id) => {
-            let path = match jctx.store.load()?.render(&id).and_then(|r| r.output.clone()) {
+            let path = match jctx
+                .store
+                .load()?
+                .render(&id)
+                .and_then(|r| r.output.clone())
+            {
                 Some(path) => PathBuf::from(path),
                 None => job.target.path_for(&id, job.format),
             };
@@ -207,7 +209,6 @@ pub(crate) async fn run(
                 export::submit(&jctx, &args, job.target, job.format, job.quality).await?;
             hooks.record(Step::Rendering {
                 render_id: &submitted.id,
-                path: &submitted.path,
             })?;
             (submitted.id, submitted.path, false)
         }
@@ -276,19 +277,13 @@ async fn follow(
 /// `--session` names.
 async fn start_session(ctx: &Context, job: &Job<'_>, hooks: &dyn Hooks) -> Result<String> {
     if let Some(id) = &ctx.settings.session {
-        hooks.record(Step::Session {
-            session_id: id,
-            task_id: None,
-        })?;
+        hooks.record(Step::Session { session_id: id })?;
         return Ok(id.clone());
     }
     hooks.phase(Phase::Session);
-    let record = ctx
-        .new_session(Some(job.name), job.language, false)
-        .await?;
+    let record = ctx.new_session(Some(job.name), job.language, false).await?;
     hooks.record(Step::Session {
         session_id: &record.session_id,
-        task_id: record.task_id.as_deref(),
     })?;
     Ok(record.session_id)
 }
@@ -301,9 +296,9 @@ async fn upload(jctx: &Context, session: &str, items: &[Item], hooks: &dyn Hooks
         match item {
             Item::File(file) => {
                 hooks.phase(Phase::Uploading(file.name.clone()));
-                jctx.authed(|api| async move {
-                    api.upload_file(session, file, Arc::new(|_| {})).await
-                })
+                jctx.authed(
+                    |api| async move { api.upload_file(session, file, Arc::new(|_| {})).await },
+                )
                 .await?;
             }
             Item::Url(url) => urls.push(url.clone()),
@@ -356,7 +351,11 @@ async fn has_content(jctx: &Context, session: &str) -> Result<bool> {
 /// After a prompt that went out earlier: reads the state on chat's
 /// widening schedule until the draft has content, never sending again.
 async fn watch(jctx: &Context, session: &str, deadline: Instant) -> Result<()> {
-    let limits = Limits::with(Duration::ZERO, Duration::ZERO, jctx.settings.chat_time_scale);
+    let limits = Limits::with(
+        Duration::ZERO,
+        Duration::ZERO,
+        jctx.settings.chat_time_scale,
+    );
     for wait in &limits.watch {
         if Instant::now() + *wait > deadline {
             break;

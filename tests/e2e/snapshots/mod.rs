@@ -13,6 +13,7 @@
 //! a raw HTTP body.
 
 mod auth;
+mod batch;
 mod chat;
 mod credits;
 mod errors;

@@ -315,17 +315,47 @@ impl Context {
         Ok(record)
     }
 
-    /// After a 1002 where the command may recover (chat, upload): a new
-    /// session replaces the lost one, with a warning.
-    /// A session named by `--session`/`NEMO_SESSION` is the caller's
-    /// choice: it is never replaced (exit 10).
-    pub async fn replace_lost_session(&self, lost: &str) -> Result<String> {
-        if self.settings.session.is_some() {
-            return Err(Error::new(
-                Kind::SessionNotFound,
-                format!("session {lost} was not found on the server"),
-            ));
+    /// Runs `call` in `session`, the one place a lost session (1002) is
+    /// recovered (chat, upload). When the server does not know it:
+    /// - the config's current session is replaced by a new one, said on
+    ///   stderr, and `call` runs once more there — once per command
+    ///   (`recovered` carries that across calls);
+    /// - a session the caller named (`--session`/`NEMO_SESSION`) is their
+    ///   choice: exit 10, no session made, the config left as it was.
+    pub async fn with_session<T, F, Fut>(
+        &self,
+        session: &mut String,
+        recovered: &mut bool,
+        call: F,
+    ) -> Result<T>
+    where
+        F: Fn(String) -> Fut,
+        Fut: Future<Output = Result<T>>,
+    {
+        match call(session.clone()).await {
+            Err(err) if err.is(Kind::SessionNotFound) && self.is_named(session) => {
+                Err(err
+                    .with_message(format!("session {session} was not found on the server"))
+                    .with_hint(
+                        "check the id given with --session or NEMO_SESSION (`nemo session list`), or leave it out to use the current session",
+                    ))
+            }
+            Err(err) if err.is(Kind::SessionNotFound) && !*recovered => {
+                *recovered = true;
+                *session = self.replace_lost_session(session).await?;
+                call(session.clone()).await
+            }
+            other => other,
         }
+    }
+
+    /// Whether `session` is the one named by `--session`/`NEMO_SESSION`.
+    fn is_named(&self, session: &str) -> bool {
+        self.settings.session.as_deref() == Some(session)
+    }
+
+    /// A new session replaces the lost one, with a warning.
+    async fn replace_lost_session(&self, lost: &str) -> Result<String> {
         let record = self.create_session(None, None).await?;
         self.printer.warn(format!(
             "session {lost} was not found on the server; started a new session {}",
@@ -344,5 +374,17 @@ impl From<StoredToken> for CurrentToken {
             user_id: stored.user_id,
             expires_at: stored.expires_at,
         }
+    }
+}
+
+/// Downloads from the API's origin run through [`Context::authed`], so an
+/// expired free token is renewed there too.
+impl crate::api::download::Authorizer for Context {
+    async fn authed<T, F, Fut>(&self, call: F) -> Result<T>
+    where
+        F: Fn(ApiClient) -> Fut,
+        Fut: Future<Output = Result<T>>,
+    {
+        Context::authed(self, call).await
     }
 }

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use reqwest::Url;
 
+use crate::api::Attribution;
 use crate::cli::GlobalArgs;
 use crate::env;
 use crate::error::{Error, Kind, Result};
@@ -45,14 +46,6 @@ pub struct Settings {
     /// Multiplies chat's waiting schedules (hidden `NEMO_CHAT_TIME_SCALE`,
     /// for tests); 1 otherwise.
     pub chat_time_scale: f64,
-}
-
-/// The three `X-Skill-*` headers sent on every request.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Attribution {
-    pub source: String,
-    pub version: String,
-    pub platform: String,
 }
 
 /// How output is shaped: the printer's options, from the flags and the

@@ -1,39 +1,45 @@
 //! The NemoVideo API client (`../shared/spec/api.md`): one shared reqwest
-//! `Client`, the attribution and auth headers, the two answer envelopes, the
-//! retry policy of `../shared/spec/cli.md` "Retries", and the mapping of
-//! every failure to a typed [`Error`].
+//! `Client`, the attribution and auth headers, and where each job lives —
+//! sending with the retry policy of `../shared/spec/cli.md` "Retries"
+//! (`http`), the two answer envelopes and the mapping of every failure to
+//! a typed [`Error`] (`envelope`), downloads ([`download`]), and one
+//! module per group of endpoints.
 //!
 //! It never prints: `-v` request lines go to the [`LogHook`] the caller
-//! gives. The bearer token is only ever sent to the API's own origin.
+//! gives, download progress to a [`download::Progress`]. The bearer token is
+//! only ever sent to the API's own origin. The client is a library below
+//! the commands: it imports nothing from `settings`, `printer`, `cli`,
+//! `commands` or `context` (checked by a test in this module).
 
+mod attribution;
 pub mod auth;
 pub mod chat;
 pub mod credits;
+pub mod download;
+mod envelope;
+mod http;
 pub mod render;
 pub mod sessions;
 pub mod state;
 pub mod upload;
 
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use reqwest::header::{self, HeaderMap, HeaderValue};
-use reqwest::{Method, RequestBuilder, Response, StatusCode, Url};
-use serde::de::DeserializeOwned;
-use serde_json::Value;
+use reqwest::header::{self, HeaderValue};
+use reqwest::{Method, RequestBuilder, Url};
 
 use crate::error::{Error, Kind, Result};
 use crate::secret::Secret;
-use crate::settings::Attribution;
+
+pub use attribution::Attribution;
+pub use envelope::{check_envelope, code_error, read_json, status_error, unwrap_envelope};
+pub use http::{describe, network_error};
 
 /// Receives `-v` lines (request, status, timing), already redacted.
 pub type LogHook = Arc<dyn Fn(String) + Send + Sync>;
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
-/// Total time for an ordinary JSON call.
-const CALL_TIMEOUT: Duration = Duration::from_secs(60);
-/// Tries for reads on network errors, timeouts and 5xx.
-const READ_TRIES: u32 = 3;
 
 /// How a request may be retried.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -157,7 +163,7 @@ impl ApiClient {
             .inner
             .http
             .request(method, url)
-            .headers(self.attribution_headers());
+            .headers(self.inner.attribution.headers());
         if auth {
             let token = self.token().ok_or_else(Error::not_logged_in)?;
             let mut value =
@@ -174,124 +180,10 @@ impl ApiClient {
         Ok(builder)
     }
 
-    fn attribution_headers(&self) -> HeaderMap {
-        let a = &self.inner.attribution;
-        let mut headers = HeaderMap::new();
-        for (name, value) in [
-            ("x-skill-source", &a.source),
-            ("x-skill-version", &a.version),
-            ("x-skill-platform", &a.platform),
-        ] {
-            if let Ok(value) = HeaderValue::from_str(value) {
-                headers.insert(name, value);
-            }
-        }
-        headers
-    }
-
     pub(crate) fn log(&self, line: impl FnOnce() -> String) {
         if let Some(log) = &self.inner.log {
             log(line());
         }
-    }
-
-    /// Sends a request built by `build` (called again for each try),
-    /// following `retry`, and returns the response whatever its status.
-    pub async fn send(
-        &self,
-        retry: Retry,
-        timeout: Option<Duration>,
-        build: impl Fn() -> Result<RequestBuilder>,
-    ) -> Result<Response> {
-        let mut tries = 0;
-        let mut rate_limited = false;
-        loop {
-            tries += 1;
-            let mut builder = build()?;
-            if let Some(timeout) = timeout {
-                builder = builder.timeout(timeout);
-            }
-            let request = builder
-                .build()
-                .map_err(|e| Error::new(Kind::Network, describe(&e)))?;
-            let line = format!("{} {}", request.method(), request.url());
-            let has_auth = request.headers().contains_key(header::AUTHORIZATION);
-            let started = Instant::now();
-            let token = self.token();
-            let auth_note = match (&token, has_auth) {
-                (Some(t), true) => format!(" (Bearer {})", t.masked()),
-                _ => String::new(),
-            };
-            self.log(|| format!("→ {line}{auth_note}"));
-            match self.inner.http.execute(request).await {
-                Ok(response) => {
-                    let status = response.status();
-                    self.log(|| {
-                        format!("← {status} {line} ({} ms)", started.elapsed().as_millis())
-                    });
-                    if status == StatusCode::TOO_MANY_REQUESTS
-                        && !rate_limited
-                        && retry != Retry::Once
-                    {
-                        rate_limited = true;
-                        let wait =
-                            retry_after(response.headers()).unwrap_or(self.inner.rate_limit_wait);
-                        self.log(|| {
-                            format!(
-                                "rate limited; waiting {} s before one retry",
-                                wait.as_secs_f64()
-                            )
-                        });
-                        tokio::time::sleep(wait).await;
-                        continue;
-                    }
-                    if status.is_server_error() && retry == Retry::Read && tries < READ_TRIES {
-                        backoff(tries).await;
-                        continue;
-                    }
-                    return Ok(response);
-                }
-                Err(err) => {
-                    self.log(|| format!("✗ {line}: {}", describe(&err)));
-                    let may_retry = match retry {
-                        Retry::Read => true,
-                        Retry::Write => err.is_connect(),
-                        Retry::Once => false,
-                    };
-                    if may_retry && tries < READ_TRIES {
-                        backoff(tries).await;
-                        continue;
-                    }
-                    return Err(network_error(err));
-                }
-            }
-        }
-    }
-
-    /// Sends and reads a `{code,message,data}` answer's `data` as `T`.
-    pub async fn call<T: DeserializeOwned>(
-        &self,
-        retry: Retry,
-        build: impl Fn() -> Result<RequestBuilder>,
-    ) -> Result<T> {
-        let response = self.send(retry, Some(CALL_TIMEOUT), build).await?;
-        let value = read_json(response).await?;
-        let data = unwrap_envelope(value)?;
-        serde_json::from_value(data)
-            .map_err(|e| Error::bad_answer(format!("the server's answer cannot be read: {e}")))
-    }
-
-    /// Sends and returns the whole JSON answer of a successful call (for
-    /// endpoints with more than one documented shape).
-    pub async fn call_value(
-        &self,
-        retry: Retry,
-        build: impl Fn() -> Result<RequestBuilder>,
-    ) -> Result<Value> {
-        let response = self.send(retry, Some(CALL_TIMEOUT), build).await?;
-        let value = read_json(response).await?;
-        check_envelope(&value)?;
-        Ok(value)
     }
 }
 
@@ -309,256 +201,9 @@ pub fn segment(value: &str) -> String {
     out
 }
 
-async fn backoff(tries: u32) {
-    // 0.5 s, 1 s, … with up to 50 % jitter.
-    let base = 500u64 << (tries - 1).min(6);
-    let jitter = fastrand::u64(0..=base / 2);
-    tokio::time::sleep(Duration::from_millis(base + jitter)).await;
-}
-
-fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let value = headers.get(header::RETRY_AFTER)?.to_str().ok()?.trim();
-    if let Ok(secs) = value.parse::<u64>() {
-        return Some(Duration::from_secs(secs.min(3600)));
-    }
-    let when = httpdate(value)?;
-    Some(
-        when.duration_since(std::time::SystemTime::now())
-            .unwrap_or_default(),
-    )
-}
-
-fn httpdate(value: &str) -> Option<std::time::SystemTime> {
-    // RFC 7231 IMF-fixdate, e.g. "Sun, 06 Nov 1994 08:49:37 GMT".
-    let mut parts = value.split_whitespace().skip(1);
-    let day = parts.next()?;
-    let month = parts.next()?;
-    let year = parts.next()?;
-    let time = parts.next()?;
-    let months = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    let month = months.iter().position(|m| *m == month)? + 1;
-    humantime::parse_rfc3339(&format!("{year}-{month:02}-{day:0>2}T{time}Z")).ok()
-}
-
-/// A reqwest failure in one short sentence, from its innermost cause.
-pub fn describe(err: &reqwest::Error) -> String {
-    let mut source: Option<&dyn std::error::Error> = Some(err);
-    let mut last = err.to_string();
-    while let Some(e) = source {
-        last = e.to_string();
-        source = e.source();
-    }
-    if err.is_timeout() {
-        return "the request timed out".into();
-    }
-    crate::sanitize::strip_controls(&last)
-}
-
-pub fn network_error(err: reqwest::Error) -> Error {
-    let host = err
-        .url()
-        .and_then(|u| {
-            u.host_str().map(|h| match u.port() {
-                Some(p) => format!("{h}:{p}"),
-                None => h.to_string(),
-            })
-        })
-        .unwrap_or_else(|| "the server".into());
-    let message = if err.is_timeout() {
-        format!("{host} did not answer in time")
-    } else if err.is_connect() {
-        format!("cannot connect to {host}: {}", describe(&err))
-    } else {
-        format!("lost the connection to {host}: {}", describe(&err))
-    };
-    Error::new(Kind::Network, message).with_source(err)
-}
-
-/// Reads an answer's body as JSON, turning any non-2xx answer (JSON,
-/// FastAPI `detail`, HTML) into a typed error.
-pub async fn read_json(response: Response) -> Result<Value> {
-    let status = response.status();
-    let is_json = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("json"));
-    let bytes = response.bytes().await.map_err(network_error)?;
-    let parsed: Option<Value> = serde_json::from_slice(&bytes).ok();
-    if !status.is_success() {
-        return Err(status_error(status, parsed.as_ref()));
-    }
-    match parsed {
-        Some(value) => Ok(value),
-        None if is_json => Err(Error::bad_answer(
-            "the server sent JSON that cannot be read",
-        )),
-        None => Err(Error::bad_answer(format!(
-            "the server answered HTTP {status} with something that is not JSON"
-        ))),
-    }
-}
-
-/// The error for a non-2xx answer.
-pub fn status_error(status: StatusCode, body: Option<&Value>) -> Error {
-    // An API code in the body says more than the status.
-    if let Some(body) = body
-        && let Some(code) = body.get("code").and_then(Value::as_i64)
-        && code != 0
-        && let Err(err) = code_error(code, message_of(body))
-    {
-        return err;
-    }
-    let message = body.and_then(message_of);
-    match status.as_u16() {
-        401 | 403 => Error::new(
-            Kind::TokenRejected,
-            message.unwrap_or_else(|| "the server rejected the token".into()),
-        ),
-        402 => Error::new(Kind::Plan, "export is blocked by your plan (HTTP 402)"),
-        404 if message
-            .as_deref()
-            .is_some_and(|m| m.to_ascii_lowercase().contains("session not found")) =>
-        {
-            Error::new(
-                Kind::SessionNotFound,
-                "the session was not found on the server",
-            )
-        }
-        429 => Error::new(
-            Kind::RateLimited,
-            "the server is rate limiting requests (HTTP 429), still after one retry",
-        )
-        .with_hint("wait a while and try again"),
-        s if s >= 500 => Error::new(
-            Kind::Server,
-            format!(
-                "the server failed (HTTP {}{})",
-                status.as_u16(),
-                status
-                    .canonical_reason()
-                    .map(|r| format!(" {r}"))
-                    .unwrap_or_default()
-            ),
-        )
-        .with_status(s),
-        s => Error::new(
-            Kind::Http,
-            match message {
-                Some(m) => format!("the server refused the request (HTTP {s}): {m}"),
-                None => format!("the server refused the request (HTTP {s})"),
-            },
-        )
-        .with_status(s),
-    }
-}
-
-/// A short, single-line, control-free message from a JSON error body.
-fn message_of(body: &Value) -> Option<String> {
-    let text = ["message", "detail", "error", "msg"]
-        .iter()
-        .find_map(|k| body.get(*k).and_then(Value::as_str))?;
-    let text = crate::sanitize::strip_controls(text);
-    let text: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    let mut short: String = text.chars().take(200).collect();
-    if short.len() < text.len() {
-        short.push('…');
-    }
-    (!short.is_empty()).then_some(short)
-}
-
-/// Maps an API code to its typed error (`api.md` "Error codes").
-pub fn code_error(code: i64, message: Option<String>) -> Result<()> {
-    let err = match code {
-        0 => return Ok(()),
-        1001 => Error::new(
-            Kind::TokenRejected,
-            "the token was rejected (bad or expired)",
-        ),
-        1002 => Error::new(
-            Kind::SessionNotFound,
-            "the session was not found on the server",
-        ),
-        2001 => Error::new(Kind::NoCredits, "no credits left"),
-        4001 => Error::new(Kind::BadInput, "the server does not accept this file type")
-            .with_hint(crate::error::FORMATS_HINT)
-            .with_api_code(4001),
-        4002 => Error::new(Kind::BadInput, "the file is too large for the server")
-            .with_hint(crate::error::SIZE_HINT)
-            .with_api_code(4002),
-        code => Error::new(
-            Kind::Api,
-            match message {
-                Some(m) => format!("the server answered code {code}: {m}"),
-                None => format!("the server answered code {code}"),
-            },
-        )
-        .with_api_code(code),
-    };
-    Err(err)
-}
-
-/// Checks either envelope for an error without taking it apart.
-pub fn check_envelope(value: &Value) -> Result<()> {
-    if let Some(code) = value.get("code").and_then(Value::as_i64) {
-        code_error(code, message_of(value))?;
-    }
-    if value.get("success").and_then(Value::as_bool) == Some(false) {
-        let message = message_of(value).unwrap_or_else(|| "no reason given".into());
-        return Err(
-            Error::new(Kind::Api, format!("the server refused: {message}")).with_api_code(-1),
-        );
-    }
-    Ok(())
-}
-
-/// The `data` of `{code,message,data}` or `{success,data,error}`.
-pub fn unwrap_envelope(mut value: Value) -> Result<Value> {
-    check_envelope(&value)?;
-    match value.get_mut("data").map(Value::take) {
-        Some(data) if !data.is_null() => Ok(data),
-        _ => Err(Error::bad_answer("the server's answer has no data")),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn envelopes_and_codes() {
-        assert_eq!(
-            unwrap_envelope(json!({"code":0,"data":{"a":1}})).unwrap(),
-            json!({"a":1})
-        );
-        assert_eq!(
-            unwrap_envelope(json!({"success":true,"data":{"a":1}})).unwrap(),
-            json!({"a":1})
-        );
-        assert!(
-            unwrap_envelope(json!({"code":1001,"message":"x"}))
-                .is_err_and(|e| e.is(Kind::TokenRejected))
-        );
-        assert!(unwrap_envelope(json!({"code":2001})).is_err_and(|e| e.is(Kind::NoCredits)));
-        assert!(
-            unwrap_envelope(json!({"success":false,"error":"dup"})).is_err_and(|e| e.is(Kind::Api))
-        );
-        assert!(unwrap_envelope(json!({"code":0})).is_err_and(|e| e.is(Kind::BadAnswer)));
-    }
-
-    #[test]
-    fn status_errors() {
-        let detail = json!({"detail":"Session not found: 12"});
-        assert!(status_error(StatusCode::NOT_FOUND, Some(&detail)).is(Kind::SessionNotFound));
-        assert!(status_error(StatusCode::PAYMENT_REQUIRED, None).is(Kind::Plan));
-        let e = status_error(StatusCode::BAD_GATEWAY, None);
-        assert!(e.is(Kind::Server) && e.status() == Some(502));
-        let coded = json!({"code":2001,"message":"no credits"});
-        assert!(status_error(StatusCode::FORBIDDEN, Some(&coded)).is(Kind::NoCredits));
-    }
 
     #[test]
     fn segments_are_escaped() {
@@ -566,15 +211,89 @@ mod tests {
         assert_eq!(segment("a/../b c"), "a%2F..%2Fb%20c");
     }
 
+    /// The client is a library below the commands: nothing under `src/api`
+    /// may reach up into the command line, the printer, the settings or the
+    /// commands' context.
     #[test]
-    fn retry_after_forms() {
-        let mut h = HeaderMap::new();
-        h.insert(header::RETRY_AFTER, HeaderValue::from_static("7"));
-        assert_eq!(retry_after(&h), Some(Duration::from_secs(7)));
-        h.insert(
-            header::RETRY_AFTER,
-            HeaderValue::from_static("Sun, 06 Nov 1994 08:49:37 GMT"),
+    fn the_client_imports_nothing_from_above() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/api");
+        let mut found = Vec::new();
+        let mut dirs = vec![root];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    let text = std::fs::read_to_string(&path).unwrap();
+                    // Test code may name the modules (this test does).
+                    let text = text.split("#[cfg(test)]").next().unwrap_or_default();
+                    for module in crate_paths(text) {
+                        if FORBIDDEN.contains(&module.as_str()) {
+                            found.push(format!("{}: crate::{module}", path.display()));
+                        }
+                    }
+                }
+            }
+        }
+        assert!(found.is_empty(), "imports from above the client: {found:?}");
+    }
+
+    const FORBIDDEN: [&str; 5] = ["settings", "printer", "cli", "commands", "context"];
+
+    /// The first module after every `crate::`, including each one of a
+    /// `crate::{a, b::c}` group.
+    fn crate_paths(text: &str) -> Vec<String> {
+        let flat: String = text.split_whitespace().collect();
+        let mut out = Vec::new();
+        for (at, _) in flat.match_indices("crate::") {
+            let rest = &flat[at + "crate::".len()..];
+            if let Some(group) = rest.strip_prefix('{') {
+                let mut depth = 0;
+                let mut item = String::new();
+                let mut first = true;
+                for c in group.chars() {
+                    match c {
+                        '{' => depth += 1,
+                        '}' if depth == 0 => break,
+                        '}' => depth -= 1,
+                        ',' if depth == 0 => {
+                            if first && !item.is_empty() {
+                                out.push(std::mem::take(&mut item));
+                            }
+                            first = true;
+                            item.clear();
+                            continue;
+                        }
+                        _ => {}
+                    }
+                    if first && depth == 0 && (c.is_alphanumeric() || c == '_') {
+                        item.push(c);
+                    } else if first && !item.is_empty() {
+                        out.push(std::mem::take(&mut item));
+                        first = false;
+                    }
+                }
+                if first && !item.is_empty() {
+                    out.push(item);
+                }
+            } else {
+                let name: String = rest
+                    .chars()
+                    .take_while(|c| c.is_alphanumeric() || *c == '_')
+                    .collect();
+                out.push(name);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn crate_paths_sees_groups_and_plain_paths() {
+        let text = "use crate::settings::X;\nuse crate::{\n error::Error,\n printer, cli::{A, B}};\nlet x = crate::context::f();";
+        assert_eq!(
+            crate_paths(text),
+            ["settings", "error", "printer", "cli", "context"]
         );
-        assert_eq!(retry_after(&h), Some(Duration::ZERO));
     }
 }

@@ -220,7 +220,7 @@ impl ApiClient {
                             file.name
                         )
                     });
-                    super::backoff(1).await;
+                    super::http::backoff(1).await;
                 }
                 other => break other?,
             }

@@ -16,7 +16,7 @@ use crate::api::upload::{
     LocalFile, MAX_UPLOAD_BYTES, Progress, UploadAnswer, UploadedFile, format_of_name,
 };
 use crate::context::Context;
-use crate::error::{Error, FORMATS_HINT, Kind, Result, SIZE_HINT};
+use crate::error::{Error, FORMATS_HINT, Result, SIZE_HINT};
 use crate::report::{Report, Text};
 
 #[derive(Debug, clap::Args)]
@@ -117,17 +117,18 @@ pub async fn run(args: &Args, ctx: &Context) -> Result<()> {
             urls.len(),
             if urls.len() == 1 { "" } else { "s" }
         ));
-        let answer = with_session(ctx, &mut session, &mut recovered, |sid| {
-            let urls = urls.clone();
-            async move {
-                ctx.authed(|api| {
-                    let (sid, urls) = (sid.clone(), urls.clone());
-                    async move { api.upload_urls(&sid, &urls).await }
-                })
-                .await
-            }
-        })
-        .await;
+        let answer = ctx
+            .with_session(&mut session, &mut recovered, |sid| {
+                let urls = urls.clone();
+                async move {
+                    ctx.authed(|api| {
+                        let (sid, urls) = (sid.clone(), urls.clone());
+                        async move { api.upload_urls(&sid, &urls).await }
+                    })
+                    .await
+                }
+            })
+            .await;
         spinner.finish_and_clear();
         let answer = answer.map_err(|err| uploaded_before(&files, err))?;
         print_files(ctx, &answer)?;
@@ -156,42 +157,21 @@ async fn upload_file(
         let bar = bar.clone();
         Arc::new(move |sent| bar.set_position(sent))
     };
-    let result = with_session(ctx, session, recovered, |sid| {
-        let progress = progress.clone();
-        async move {
-            ctx.authed(|api| {
-                let (sid, progress) = (sid.clone(), progress.clone());
-                async move { api.upload_file(&sid, file, progress).await }
-            })
-            .await
-        }
-    })
-    .await;
+    let result = ctx
+        .with_session(session, recovered, |sid| {
+            let progress = progress.clone();
+            async move {
+                ctx.authed(|api| {
+                    let (sid, progress) = (sid.clone(), progress.clone());
+                    async move { api.upload_file(&sid, file, progress).await }
+                })
+                .await
+            }
+        })
+        .await;
     // The result line (stdout) or the error takes the bar's place.
     bar.finish_and_clear();
     result
-}
-
-/// Runs `call` in the session; after a 1002 (the first of this command),
-/// starts a new session, says so, and runs it once more there.
-async fn with_session<T, F, Fut>(
-    ctx: &Context,
-    session: &mut String,
-    recovered: &mut bool,
-    call: F,
-) -> Result<T>
-where
-    F: Fn(String) -> Fut,
-    Fut: std::future::Future<Output = Result<T>>,
-{
-    match call(session.clone()).await {
-        Err(err) if err.is(Kind::SessionNotFound) && !*recovered => {
-            *recovered = true;
-            *session = ctx.replace_lost_session(session).await?;
-            call(session.clone()).await
-        }
-        other => other,
-    }
 }
 
 /// The files of one answer, shown as they are uploaded: a line each.

@@ -252,3 +252,72 @@ fn session_ids_are_checked_before_anything_is_sent() {
         .assert()
         .code(10);
 }
+
+/// A session the caller named (`--session`, `NEMO_SESSION`) that the server
+/// does not know is exit 10: no new session, the current one untouched.
+#[test]
+fn a_named_session_the_server_does_not_know_is_exit_10_and_nothing_changes() {
+    let env = Env::new();
+    let old = env.session();
+    let config_before = env.config();
+    let sessions_before = env.emu.with_state(|s| s.sessions.len());
+
+    let out = env
+        .nemo()
+        .args(["--session", "999", "chat", "hi"])
+        .assert()
+        .code(10);
+    let err = stderr(&out);
+    assert!(
+        err.contains("error: session 999 was not found on the server\n"),
+        "{err}"
+    );
+    assert!(!err.contains("started a new session"), "{err}");
+    assert_eq!(stdout(&out), "");
+
+    let file = env.tmp.path().join("take.mp4");
+    std::fs::write(&file, vec![7u8; 4096]).unwrap();
+    let out = env
+        .nemo()
+        .env("NEMO_SESSION", "999")
+        .args(["--json", "upload", file.to_str().unwrap()])
+        .assert()
+        .code(10);
+    let doc = json(&out);
+    assert_eq!(doc["error"]["kind"], "session");
+    assert_eq!(doc["error"]["api_code"], 1002);
+
+    assert_eq!(env.emu.with_state(|s| s.chat.runs.len()), 0);
+    assert_eq!(env.emu.with_state(|s| s.sessions.len()), sessions_before);
+    assert_eq!(env.config(), config_before);
+    assert_eq!(env.config()["current_session"], old.as_str());
+}
+
+/// Lost while sending: the named session is not replaced either, and the
+/// message is not sent again.
+#[test]
+fn a_named_session_lost_at_run_sse_is_not_replaced() {
+    let env = Env::new();
+    let old = env.session();
+    env.emu
+        .with_state(|s| s.faults.chat.chat_session_lost_next = 1);
+    let out = env
+        .nemo()
+        .args(["--session", &old, "chat", "hi"])
+        .assert()
+        .code(10);
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!(
+            "error: session {old} was not found on the server\n"
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains("hint: check the id given with --session"),
+        "{err}"
+    );
+    assert_eq!(env.emu.with_state(|s| s.chat.runs.len()), 1);
+    assert_eq!(env.config()["current_session"], old.as_str());
+    assert_eq!(env.config()["sessions"].as_array().map(Vec::len), Some(1));
+}

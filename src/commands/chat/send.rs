@@ -38,28 +38,31 @@ pub(crate) async fn turn_into(
     limits: &Limits,
     sink: Box<dyn Sink + '_>,
 ) -> Result<()> {
-    let mut replaced = false;
-    let mut before = match read_state(ctx, session).await {
-        Err(err) if err.is(Kind::SessionNotFound) => {
-            *session = ctx.replace_lost_session(session).await?;
-            replaced = true;
-            read_state(ctx, session).await?
-        }
-        other => other?,
-    };
+    let mut recovered = false;
+    let before = ctx
+        .with_session(session, &mut recovered, |sid| async move {
+            read_state(ctx, &sid).await
+        })
+        .await?;
     let mut renderer = Renderer::with_sink(&ctx.printer, sink);
     renderer.waiting("Waiting for the agent…", true);
-    let mut started = Instant::now();
-    let stream = match send(ctx, session, message, limits).await {
-        // 1002 rejects the message before any work starts: once, in a new session.
-        Err(err) if err.is(Kind::SessionNotFound) && !replaced => {
-            *session = ctx.replace_lost_session(session).await?;
-            before = read_state(ctx, session).await?;
-            started = Instant::now();
-            send(ctx, session, message, limits).await?
-        }
-        other => other?,
-    };
+    // 1002 rejects the message before any work starts: once, in a new
+    // session, whose state is read first.
+    let first = session.clone();
+    let (before, started, stream) = ctx
+        .with_session(session, &mut recovered, |sid| {
+            let (first, before) = (&first, &before);
+            async move {
+                let before = if sid == *first {
+                    before.clone()
+                } else {
+                    read_state(ctx, &sid).await?
+                };
+                let started = Instant::now();
+                Ok((before, started, send(ctx, &sid, message, limits).await?))
+            }
+        })
+        .await?;
     let consumed = consume(ctx, stream, &mut renderer, limits, started).await;
     renderer.finish()?;
     let (outcome, agent_error) = consumed?;

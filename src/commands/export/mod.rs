@@ -317,6 +317,7 @@ pub(crate) async fn fetch_render(
         ctx,
         id,
         status.output_url.as_deref(),
+        status.size,
         path,
         force,
         keep_part,

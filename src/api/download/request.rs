@@ -1,0 +1,142 @@
+//! One download request: the GET (with `Range` when resuming), redirects
+//! followed by hand, and error answers turned into typed errors. The token
+//! and attribution headers go only to the API's origin, through the
+//! caller's [`Authorizer`]; every other host gets a plain request. No
+//! answer headers within a minute counts as a stall.
+
+use std::time::Duration;
+
+use reqwest::header;
+use reqwest::{Method, Response, StatusCode, Url};
+
+use super::{Authorizer, Level, Progress};
+use crate::api::{self, ApiClient, Retry};
+use crate::error::{Error, Kind, Result};
+
+/// A stalled transfer (no headers, or no bytes) is given up after this.
+pub(super) const STALL_TIMEOUT: Duration = Duration::from_secs(60);
+/// Redirects followed from one URL.
+const MAX_REDIRECTS: usize = 5;
+
+/// `host:port` of a URL, for messages.
+pub(super) fn host_of(url: &Url) -> String {
+    match (url.host_str(), url.port()) {
+        (Some(host), Some(port)) => format!("{host}:{port}"),
+        (Some(host), None) => host.to_string(),
+        _ => "the output URL".into(),
+    }
+}
+
+/// Sends the GET for `url` (from `offset` when above zero) and follows
+/// redirects by hand. Answers that are errors become typed errors; 206 and
+/// 416 come back to the caller, with the URL they came from in the end.
+pub(super) async fn open<A: Authorizer, P: Progress>(
+    api: &ApiClient,
+    auth: &A,
+    progress: &P,
+    url: &Url,
+    offset: u64,
+) -> Result<(Response, String)> {
+    let mut current = url.clone();
+    for _ in 0..=MAX_REDIRECTS {
+        let response = if api.is_api_origin(&current) {
+            let target = current.clone();
+            tokio::time::timeout(
+                STALL_TIMEOUT,
+                auth.authed(|api| {
+                    let target = target.clone();
+                    async move { send(&api, &target, offset, true).await }
+                }),
+            )
+            .await
+        } else {
+            tokio::time::timeout(STALL_TIMEOUT, send(api, &current, offset, false)).await
+        }
+        .map_err(|_| {
+            Error::new(
+                Kind::Network,
+                format!("{} did not answer in time", host_of(&current)),
+            )
+        })??;
+        if response.status().is_redirection() {
+            let location = response
+                .headers()
+                .get(header::LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .ok_or_else(|| {
+                    Error::bad_answer("the download answered a redirect without a location")
+                })?;
+            current = current
+                .join(location)
+                .map_err(|_| Error::bad_answer("the download redirects to an invalid URL"))?;
+            if !matches!(current.scheme(), "http" | "https") {
+                return Err(Error::bad_answer(
+                    "the download redirects to something that is not http(s)",
+                ));
+            }
+            progress.note(
+                Level::Debug,
+                &format!("following a redirect to {}", host_of(&current)),
+            );
+            continue;
+        }
+        return Ok((response, current.to_string()));
+    }
+    Err(Error::bad_answer("the download redirects too many times"))
+}
+
+/// One GET: with the token and attribution headers on the API's origin,
+/// plain elsewhere. Retried as a read.
+async fn send(api: &ApiClient, url: &Url, offset: u64, auth: bool) -> Result<Response> {
+    let response = api
+        .send(Retry::Read, None, || {
+            let builder = if auth {
+                api.request_to(Method::GET, url.clone(), true)?
+            } else {
+                api.http().get(url.clone())
+            };
+            Ok(if offset > 0 {
+                builder.header(header::RANGE, format!("bytes={offset}-"))
+            } else {
+                builder
+            })
+        })
+        .await?;
+    let status = response.status();
+    if status.is_redirection() || status == StatusCode::RANGE_NOT_SATISFIABLE {
+        return Ok(response);
+    }
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("json"));
+    if !status.is_success() {
+        // An error page: JSON, `detail`, HTML or XML from a CDN.
+        return Err(api::read_json(response)
+            .await
+            .err()
+            .unwrap_or_else(|| api::status_error(status, None)));
+    }
+    let is_html = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("text/html"));
+    if is_html {
+        // A web page with a success status: a CDN's or proxy's error page.
+        return Err(Error::bad_answer(
+            "the download server answered a web page instead of the file",
+        ));
+    }
+    if is_json {
+        // A JSON answer where a file was expected: an API error (1001…)
+        // in the envelope, or something this client cannot use.
+        let value = api::read_json(response).await?;
+        api::check_envelope(&value)?;
+        return Err(Error::bad_answer(
+            "the download answered JSON instead of the file",
+        ));
+    }
+    Ok(response)
+}

@@ -1,0 +1,134 @@
+//! The transport against a raw loopback server that answers exactly the
+//! bytes given: what a well-behaved HTTP stack would not send.
+
+use std::cell::Cell;
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+use super::*;
+use crate::api::{Attribution, http_client};
+
+/// Serves `answer` to every connection; returns its URL.
+async fn serve(answer: &'static [u8]) -> Url {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = Url::parse(&format!("http://{}/x.mp4", listener.local_addr().unwrap())).unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buf = [0u8; 4096];
+                let _ = socket.read(&mut buf).await;
+                let _ = socket.write_all(answer).await;
+                let _ = socket.shutdown().await;
+            });
+        }
+    });
+    url
+}
+
+fn client() -> ApiClient {
+    let attribution = Attribution {
+        source: "t".into(),
+        version: "1".into(),
+        platform: "linux".into(),
+    };
+    ApiClient::new(
+        http_client().unwrap(),
+        Url::parse("http://127.0.0.1:9/").unwrap(),
+        attribution,
+        Duration::ZERO,
+        None,
+    )
+}
+
+#[derive(Default)]
+struct Quiet {
+    advanced: Cell<u64>,
+}
+
+impl Progress for Quiet {
+    fn start(&self, _: Option<u64>, _: u64) {}
+    fn advanced(&self, bytes: u64) {
+        self.advanced.set(self.advanced.get() + bytes);
+    }
+    fn stop(&self) {}
+    fn note(&self, _: Level, _: &str) {}
+}
+
+async fn fetch(answer: &'static [u8], expected: Option<u64>) -> (Result<Downloaded>, u64) {
+    let url = serve(answer).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("x.mp4.part");
+    let api = client();
+    let progress = Quiet::default();
+    let result = get(&api, &api, &progress, url, expected, &file).await;
+    (result, progress.advanced.get())
+}
+
+#[tokio::test]
+async fn a_whole_file_is_complete() {
+    let (result, advanced) = fetch(
+        b"HTTP/1.1 200 OK\r\nContent-Type: video/mp4\r\nContent-Length: 4\r\n\r\nabcd",
+        Some(4),
+    )
+    .await;
+    let done = result.unwrap();
+    assert_eq!((done.bytes, done.announced, advanced), (4, Some(4), 4));
+}
+
+#[tokio::test]
+async fn an_html_page_with_200_is_not_the_file() {
+    let (result, _) = fetch(
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: 13\r\n\r\n<html></html>",
+        None,
+    )
+    .await;
+    let err = result.unwrap_err();
+    assert!(err.is(Kind::BadAnswer), "{err}");
+    assert_eq!(
+        err.to_string(),
+        "the download server answered a web page instead of the file"
+    );
+}
+
+#[tokio::test]
+async fn an_empty_body_is_not_a_file() {
+    for answer in [
+        &b"HTTP/1.1 200 OK\r\nContent-Type: video/mp4\r\nContent-Length: 0\r\n\r\n"[..],
+        &b"HTTP/1.1 200 OK\r\nContent-Type: video/mp4\r\nConnection: close\r\n\r\n"[..],
+    ] {
+        let (result, _) = fetch(answer, None).await;
+        let err = result.unwrap_err();
+        assert_eq!(err.to_string(), "the download server sent an empty file");
+    }
+}
+
+#[tokio::test]
+async fn fewer_bytes_than_the_render_size_is_not_complete() {
+    // The server announces 4 bytes, the render is 10: refused before writing.
+    let (result, advanced) = fetch(
+        b"HTTP/1.1 200 OK\r\nContent-Type: video/mp4\r\nContent-Length: 4\r\n\r\nabcd",
+        Some(10),
+    )
+    .await;
+    let err = result.unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "the download server announced 4 bytes, but the render is 10 bytes"
+    );
+    assert_eq!(advanced, 0);
+}
+
+#[tokio::test]
+async fn a_body_longer_than_the_render_size_is_stopped() {
+    // No length announced (read to close): the render's size bounds it.
+    let (result, advanced) = fetch(
+        b"HTTP/1.1 200 OK\r\nContent-Type: video/mp4\r\nConnection: close\r\n\r\nabcdefghijklmnop",
+        Some(4),
+    )
+    .await;
+    let err = result.unwrap_err();
+    assert!(err.to_string().contains("where it announced 4"), "{err}");
+    assert!(advanced <= 16);
+}

@@ -15,6 +15,7 @@
 mod display;
 mod jobs;
 mod journal;
+mod plan;
 mod run;
 
 use std::io::Read;
@@ -30,7 +31,8 @@ use crate::context::Context;
 use crate::error::{Error, Kind, Result};
 use crate::report::{Report, Text};
 use display::Display;
-use journal::{Journal, Record, State};
+use journal::Journal;
+use plan::{DryJob, DryRun, Plan, describe, plan};
 use run::{Outcome, Shared, Status};
 
 #[derive(Debug, clap::Args)]
@@ -94,15 +96,6 @@ pub struct Args {
     /// Check every line and print what would be done; send nothing
     #[arg(long)]
     pub dry_run: bool,
-}
-
-/// What a job will do this run.
-#[derive(Debug, Clone)]
-enum Plan {
-    Skip,
-    Run(From),
-    /// Reported as it stands: the prompt went out without a result.
-    Report(Status, Record),
 }
 
 pub async fn run(args: &Args, ctx: &Context) -> Result<()> {
@@ -280,57 +273,6 @@ fn read_file(file: &Path) -> Result<Vec<u8>> {
     Ok(bytes)
 }
 
-/// Where a job stands and what this run does with it.
-fn plan(output: &Path, record: Option<&Record>, retry_unknown: bool) -> Plan {
-    if std::fs::symlink_metadata(output).is_ok() {
-        return Plan::Skip;
-    }
-    let Some(record) = record else {
-        return Plan::Run(From::Start);
-    };
-    let session = record.session_id.clone();
-    let in_session = |session: Option<String>| match session {
-        Some(id) => From::Session(id),
-        None => From::Start,
-    };
-    match (record.state, session) {
-        (State::Created, session) => Plan::Run(in_session(session)),
-        (_, None) if !record.sent => Plan::Run(From::Start),
-        (State::Failed, session) if !record.sent => Plan::Run(in_session(session)),
-        (State::Rendering, Some(session)) => Plan::Run(From::Render {
-            session_id: session,
-            render_id: record.render_id.clone().unwrap_or_default(),
-        }),
-        // The prompt went out: watch the session for the video (a render
-        // that failed, or a file removed since, is made again from it).
-        (State::Sent | State::Saved, Some(session)) => Plan::Run(From::Sent(session)),
-        (State::Failed, Some(session)) if record.render_id.is_some() => {
-            Plan::Run(From::Sent(session))
-        }
-        (State::Unknown | State::Failed, Some(session)) if retry_unknown => {
-            Plan::Run(From::Session(session))
-        }
-        (State::Unknown, _) => Plan::Report(Status::Unknown, record.clone()),
-        _ => Plan::Report(Status::Failed, record.clone()),
-    }
-}
-
-fn describe(plan: &Plan) -> String {
-    match plan {
-        Plan::Skip => "skip (the file is there)".into(),
-        Plan::Run(From::Start) => "generate".into(),
-        Plan::Run(From::Session(id)) => format!("generate in session {id}"),
-        Plan::Run(From::Sent(id)) => format!("watch session {id} (prompt sent earlier)"),
-        Plan::Run(From::Render { render_id, .. }) => format!("resume render {render_id}"),
-        Plan::Report(status, _) => {
-            format!(
-                "report {} (add --retry-unknown to send again)",
-                status.name()
-            )
-        }
-    }
-}
-
 /// The summary, the result and the exit code.
 fn finish(ctx: &Context, jobs: &[jobs::Job], mut outcomes: Vec<Outcome>) -> Result<()> {
     outcomes.sort_by_key(|o| o.line);
@@ -411,41 +353,4 @@ struct Summary {
 impl Report for Summary {
     /// The paths went out as they landed; the summary line is on stderr.
     fn human(&self, _: &mut Text) {}
-}
-
-#[derive(Debug, Serialize)]
-struct DryJob {
-    line: usize,
-    path: String,
-    action: String,
-}
-
-#[derive(Debug, Serialize)]
-struct DryRun {
-    jobs: Vec<DryJob>,
-    estimated_credits: i64,
-    available: Option<i64>,
-}
-
-impl Report for DryRun {
-    fn human(&self, text: &mut Text) {
-        for job in &self.jobs {
-            text.line(format!(
-                "line {}: {}  →  {}",
-                job.line, job.action, job.path
-            ));
-        }
-        text.line(match self.available {
-            Some(available) => format!(
-                "credits: about {} estimated, {available} available",
-                self.estimated_credits
-            ),
-            None if self.estimated_credits == 0 => "credits: none needed".to_string(),
-            None => format!(
-                "credits: about {} estimated (balance unknown until there is a token)",
-                self.estimated_credits
-            ),
-        });
-        text.status("Dry run: nothing was sent");
-    }
 }

@@ -353,3 +353,60 @@ fn two_batches_on_one_folder_exclude_each_other() {
     assert!(first.status.success());
     assert_eq!(count(&env, "POST", "/run_sse"), 1);
 }
+
+#[test]
+fn ctrl_c_stops_says_how_to_go_on_and_the_rerun_sends_no_prompt_twice() {
+    let env = ready();
+    env.emu.with_state(|s| s.faults.chat.chat_tool_ms = 1500);
+    write_jobs(&env, THREE);
+    let child = env
+        .nemo_process()
+        .current_dir(env.tmp.path())
+        .args([
+            "batch",
+            "--poll-interval",
+            "0.05",
+            "jobs.txt",
+            "-j",
+            "1",
+            "-o",
+            "out",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while !journal(&env).iter().any(|r| r["state"] == "sent") {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "no prompt went out"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let signalled = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(signalled.success());
+    let output = wait_bounded(child);
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(130), "{err}");
+    assert!(
+        err.ends_with("error: interrupted\nhint: what started is on record: run the same command again to go on (no prompt is sent twice)\n"),
+        "{err}"
+    );
+    // One job at a time: only the first prompt went out.
+    assert_eq!(count(&env, "POST", "/run_sse"), 1);
+
+    env.emu.with_state(|s| s.faults.chat.chat_tool_ms = 60);
+    batch(&env, &["jobs.txt", "-j", "2", "-o", "out"])
+        .env("NEMO_CHAT_TIME_SCALE", "0.05")
+        .assert()
+        .success();
+    assert_eq!(count(&env, "POST", "/run_sse"), 3);
+    assert_eq!(
+        std::fs::read(out_dir(&env).join("2-generate-a-panda.mp4")).unwrap(),
+        fixture()
+    );
+}

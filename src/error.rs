@@ -50,6 +50,9 @@ pub enum Kind {
     Server,
     /// An answer that cannot be read (exit 9).
     BadAnswer,
+    /// An answer over nemo's limits (one SSE event over 16 MiB): refused
+    /// at once, not watched for like a dropped stream (exit 9).
+    TooLarge,
     /// The reply's connection dropped and no result showed up in the
     /// session afterwards (exit 9). Its hint must not say "try again": the
     /// message may still be at work.
@@ -85,7 +88,7 @@ impl Kind {
             Kind::RateLimited => 6,
             Kind::BadInput => 7,
             Kind::JobFailed => 8,
-            Kind::Network | Kind::Server | Kind::BadAnswer | Kind::ReplyLost => 9,
+            Kind::Network | Kind::Server | Kind::BadAnswer | Kind::TooLarge | Kind::ReplyLost => 9,
             Kind::NoSession | Kind::SessionNotFound => 10,
             Kind::Api | Kind::Http | Kind::Config | Kind::Io => 1,
             Kind::Interrupted => 130,
@@ -103,7 +106,9 @@ impl Kind {
             Kind::RateLimited => "rate_limit",
             Kind::BadInput => "input",
             Kind::JobFailed => "job",
-            Kind::Network | Kind::Server | Kind::BadAnswer | Kind::ReplyLost => "network",
+            Kind::Network | Kind::Server | Kind::BadAnswer | Kind::TooLarge | Kind::ReplyLost => {
+                "network"
+            }
             Kind::NoSession | Kind::SessionNotFound => "session",
             Kind::Api | Kind::Http => "api",
             Kind::Config => "config",

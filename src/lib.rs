@@ -9,7 +9,6 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod context;
-pub mod emulator;
 pub mod env;
 pub mod error;
 pub mod interrupt;

@@ -1,23 +1,25 @@
 //! `nemo sandbox`: the built-in emulator in the foreground; and the
 //! in-process emulator behind the global `--sandbox`, whose state lives in
 //! `<config-dir>/sandbox/` apart from the real credentials.
+//!
+//! The emulator is the `nemo-emulator` crate, linked only with the cargo
+//! feature `sandbox` (on by default). This file is the one place that knows
+//! whether it is there: `linked` runs it; `missing` (a build without it)
+//! answers both entry points with a usage error (exit 2) saying so.
 
 use std::path::PathBuf;
 
-use crate::config::{ConfigLock, Store};
-use crate::emulator::{EmuState, Emulator, Ports, merge_faults};
-use crate::error::{Error, Kind, Result};
-use crate::printer::Printer;
-use crate::settings::Settings;
+#[cfg(feature = "sandbox")]
+pub use linked::{InProcess, run};
+#[cfg(not(feature = "sandbox"))]
+pub use missing::{InProcess, run};
 
 const EXAMPLES: &str = "Examples:\n  nemo sandbox --port 8787 &\n  NEMO_API_URL=http://127.0.0.1:8787 nemo chat \"make a 5-second clip of waves\"\n  nemo sandbox --fault no_credits --fault rate_limit_next=2";
-const SANDBOX_DIR: &str = "sandbox";
-const STATE_FILE: &str = "emulator.json";
 
 #[derive(Debug, clap::Args)]
 #[command(
     after_help = EXAMPLES,
-    after_long_help = format!("{EXAMPLES}\n\n{}", crate::emulator::fault_help())
+    after_long_help = format!("{EXAMPLES}{}", fault_help())
 )]
 pub struct Args {
     /// API port on 127.0.0.1 [default: a free one]
@@ -34,95 +36,149 @@ pub struct Args {
     pub faults: Vec<String>,
 }
 
-/// Parses `--fault` words into a patch of fault fields.
-fn fault_patch(words: &[String]) -> Result<serde_json::Value> {
-    let mut patch = serde_json::Map::new();
-    for word in words {
-        let (name, value) = match word.split_once('=') {
-            Some((name, value)) => {
-                let value = serde_json::from_str(value)
-                    .unwrap_or_else(|_| serde_json::Value::String(value.into()));
-                (name, value)
-            }
-            None => (word.as_str(), serde_json::Value::Bool(true)),
+/// The fault switches for `--help`, when there is an emulator.
+fn fault_help() -> String {
+    #[cfg(feature = "sandbox")]
+    return format!("\n\n{}", nemo_emulator::fault_help());
+    #[cfg(not(feature = "sandbox"))]
+    return String::new();
+}
+
+#[cfg(feature = "sandbox")]
+mod linked {
+    use std::path::PathBuf;
+
+    use nemo_emulator::{EmuState, Emulator, Ports, merge_faults};
+
+    use super::Args;
+    use crate::config::{ConfigLock, Store};
+    use crate::error::{Error, Kind, Result};
+    use crate::printer::Printer;
+    use crate::settings::Settings;
+
+    const SANDBOX_DIR: &str = "sandbox";
+    const STATE_FILE: &str = "emulator.json";
+
+    /// Parses `--fault` words into a patch of fault fields.
+    fn fault_patch(words: &[String]) -> Result<serde_json::Value> {
+        let mut patch = serde_json::Map::new();
+        for word in words {
+            let (name, value) = match word.split_once('=') {
+                Some((name, value)) => {
+                    let value = serde_json::from_str(value)
+                        .unwrap_or_else(|_| serde_json::Value::String(value.into()));
+                    (name, value)
+                }
+                None => (word.as_str(), serde_json::Value::Bool(true)),
+            };
+            patch.insert(name.replace('-', "_"), value);
+        }
+        Ok(serde_json::Value::Object(patch))
+    }
+
+    pub async fn run(args: &Args, _settings: &Settings, printer: &Printer) -> Result<()> {
+        let mut state = match &args.state {
+            Some(path) => EmuState::load(path)
+                .map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?,
+            None => EmuState::default(),
         };
-        patch.insert(name.replace('-', "_"), value);
-    }
-    Ok(serde_json::Value::Object(patch))
-}
-
-pub async fn run(args: &Args, _settings: &Settings, printer: &Printer) -> Result<()> {
-    let mut state = match &args.state {
-        Some(path) => EmuState::load(path)
-            .map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?,
-        None => EmuState::default(),
-    };
-    state.faults = merge_faults(&state.faults, &fault_patch(&args.faults)?)
-        .map_err(|e| Error::usage(format!("--fault: {e}")))?;
-    let emulator = Emulator::start(
-        state,
-        Ports {
-            api: args.port,
-            cdn: args.cdn_port,
-        },
-    )
-    .await
-    .map_err(|e| Error::io("cannot listen on 127.0.0.1", e))?;
-    printer.out(format!("NEMO_API_URL={}", emulator.api_url))?;
-    printer.status(format!("CDN at {}", emulator.cdn_url));
-    printer.status("Emulating the NemoVideo API; press Ctrl-C to stop");
-    let _ = tokio::signal::ctrl_c().await;
-    printer.status("Stopping…");
-    let state = emulator.shutdown().await;
-    if let Some(path) = &args.state {
-        state
-            .save(path)
-            .map_err(|e| Error::io(format!("cannot write {}", path.display()), e))?;
-    }
-    Ok(())
-}
-
-/// The emulator behind `--sandbox`: started on port 0 before the command,
-/// its state read from and written back to `<config-dir>/sandbox/`. One
-/// sandboxed command runs at a time (a lock), so none loses another's state.
-pub struct InProcess {
-    emulator: Emulator,
-    path: PathBuf,
-    _lock: ConfigLock,
-}
-
-impl InProcess {
-    /// Starts it and points `settings` at it, with a config folder of its own
-    /// and none of the real credentials.
-    pub async fn start(settings: &mut Settings) -> Result<InProcess> {
-        let dir = settings.config_dir.join(SANDBOX_DIR);
-        let store = Store::new(&dir);
-        let lock = store.bootstrap_lock("emulator.lock").await?;
-        let path = dir.join(STATE_FILE);
-        let state = EmuState::load(&path).map_err(|e| {
-            Error::new(Kind::Config, format!("{} is damaged: {e}", path.display()))
-                .with_hint("remove it to start the sandbox afresh")
-        })?;
-        let emulator = Emulator::start(state, Ports::default())
-            .await
-            .map_err(|e| Error::io("cannot start the sandbox on 127.0.0.1", e))?;
-        settings.api_url = reqwest::Url::parse(&emulator.api_url)
-            .map_err(|e| Error::config(format!("the sandbox URL is invalid: {e}")))?;
-        settings.config_dir = dir;
-        settings.env_token = None;
-        settings.env_client_id = None;
-        Ok(InProcess {
-            emulator,
-            path,
-            _lock: lock,
-        })
+        state.faults = merge_faults(&state.faults, &fault_patch(&args.faults)?)
+            .map_err(|e| Error::usage(format!("--fault: {e}")))?;
+        let emulator = Emulator::start(
+            state,
+            Ports {
+                api: args.port,
+                cdn: args.cdn_port,
+            },
+        )
+        .await
+        .map_err(|e| Error::io("cannot listen on 127.0.0.1", e))?;
+        printer.out(format!("NEMO_API_URL={}", emulator.api_url))?;
+        printer.status(format!("CDN at {}", emulator.cdn_url));
+        printer.status("Emulating the NemoVideo API; press Ctrl-C to stop");
+        let _ = tokio::signal::ctrl_c().await;
+        printer.status("Stopping…");
+        let state = emulator.shutdown().await;
+        if let Some(path) = &args.state {
+            state
+                .save(path)
+                .map_err(|e| Error::io(format!("cannot write {}", path.display()), e))?;
+        }
+        Ok(())
     }
 
-    /// Stops it and saves its state.
-    pub async fn finish(self) -> Result<()> {
-        let state = self.emulator.shutdown().await;
-        state
-            .save(&self.path)
-            .map_err(|e| Error::io(format!("cannot write {}", self.path.display()), e))
+    /// The emulator behind `--sandbox`: started on port 0 before the command,
+    /// its state read from and written back to `<config-dir>/sandbox/`. One
+    /// sandboxed command runs at a time (a lock), so none loses another's state.
+    pub struct InProcess {
+        emulator: Emulator,
+        path: PathBuf,
+        _lock: ConfigLock,
+    }
+
+    impl InProcess {
+        /// Starts it and points `settings` at it, with a config folder of its own
+        /// and none of the real credentials.
+        pub async fn start(settings: &mut Settings) -> Result<InProcess> {
+            let dir = settings.config_dir.join(SANDBOX_DIR);
+            let store = Store::new(&dir);
+            let lock = store.bootstrap_lock("emulator.lock").await?;
+            let path = dir.join(STATE_FILE);
+            let state = EmuState::load(&path).map_err(|e| {
+                Error::new(Kind::Config, format!("{} is damaged: {e}", path.display()))
+                    .with_hint("remove it to start the sandbox afresh")
+            })?;
+            let emulator = Emulator::start(state, Ports::default())
+                .await
+                .map_err(|e| Error::io("cannot start the sandbox on 127.0.0.1", e))?;
+            settings.api_url = reqwest::Url::parse(&emulator.api_url)
+                .map_err(|e| Error::config(format!("the sandbox URL is invalid: {e}")))?;
+            settings.config_dir = dir;
+            settings.env_token = None;
+            settings.env_client_id = None;
+            Ok(InProcess {
+                emulator,
+                path,
+                _lock: lock,
+            })
+        }
+
+        /// Stops it and saves its state.
+        pub async fn finish(self) -> Result<()> {
+            let state = self.emulator.shutdown().await;
+            state
+                .save(&self.path)
+                .map_err(|e| Error::io(format!("cannot write {}", self.path.display()), e))
+        }
+    }
+}
+
+#[cfg(not(feature = "sandbox"))]
+mod missing {
+    use super::Args;
+    use crate::error::{Error, Result};
+    use crate::printer::Printer;
+    use crate::settings::Settings;
+
+    fn no_emulator() -> Error {
+        Error::usage("this build of nemo has no emulator (built without the `sandbox` feature)")
+            .with_hint("use a build with default features for --sandbox and `nemo sandbox`")
+    }
+
+    pub async fn run(_args: &Args, _settings: &Settings, _printer: &Printer) -> Result<()> {
+        Err(no_emulator())
+    }
+
+    /// Without the emulator there is nothing to start.
+    pub struct InProcess;
+
+    impl InProcess {
+        pub async fn start(_settings: &mut Settings) -> Result<InProcess> {
+            Err(no_emulator())
+        }
+
+        pub async fn finish(self) -> Result<()> {
+            Ok(())
+        }
     }
 }

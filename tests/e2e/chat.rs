@@ -43,7 +43,7 @@ fn of_type<'a>(records: &'a [Value], kind: &str) -> Vec<&'a Value> {
 /// The state of the only session, with the agent's due edits applied.
 fn only_session_state(env: &Env) -> Value {
     env.emu.with_state(|s| {
-        nemo::emulator::chat::settle(s);
+        nemo_emulator::agent::settle(s);
         assert_eq!(s.sessions.len(), 1);
         let session = s.sessions.values().next().unwrap().clone();
         session.state

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use assert_cmd::Command;
-use nemo::emulator::{BackgroundEmulator, EmuState, RecordedRequest};
+use nemo_emulator::{BackgroundEmulator, EmuState, RecordedRequest};
 use serde_json::Value;
 use tempfile::TempDir;
 

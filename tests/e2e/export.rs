@@ -14,7 +14,7 @@ use crate::common::{Env, json, stderr, stdout};
 /// The file every emulated render produces, read from disk (not through
 /// the emulator) to compare downloads with.
 fn fixture() -> Vec<u8> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/emulator/assets/render.mp4");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("emulator/assets/render.mp4");
     std::fs::read(path).expect("the MP4 fixture")
 }
 
@@ -61,7 +61,7 @@ fn resume(env: &Env, id: &str, args: &[&str]) -> Command {
     cmd
 }
 
-fn cdn_requests(env: &Env) -> Vec<nemo::emulator::RecordedRequest> {
+fn cdn_requests(env: &Env) -> Vec<nemo_emulator::RecordedRequest> {
     env.requests()
         .into_iter()
         .filter(|r| r.listener == "cdn")

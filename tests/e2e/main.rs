@@ -2,10 +2,12 @@
 //! over real HTTP on 127.0.0.1. One test binary, one module per command.
 
 mod common;
+mod raw_server;
 
 mod auth;
 mod batch;
 mod chat;
+mod chat_stream;
 mod config;
 mod credits;
 mod export;

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use nemo::emulator::upload::UploadRecord;
+use nemo_emulator::upload::UploadRecord;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 

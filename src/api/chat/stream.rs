@@ -1,30 +1,43 @@
-//! The agent's reply as typed events: the bytes of `/run_sse` → SSE events
-//! (eventsource-stream) → [`AgentEvent`]s (`../shared/spec/api.md` "Send a
-//! message").
+//! The agent's reply as typed events: the bytes of `/run_sse` → whole lines
+//! (`lines.rs`: linear in the size, one event capped at [`MAX_EVENT`]) →
+//! SSE events (eventsource-stream, handed one line at a time) →
+//! [`AgentEvent`]s (`adk.rs`) (`../shared/spec/api.md` "Send a message").
 //!
 //! One module that the terminal renderer, the JSON Lines renderer and the
-//! tests all consume. It owns the ADK event shapes (camelCase, unknown fields
-//! ignored), the `partial` de-duplication (each piece of text comes out once,
-//! the aggregated final event never repeats it), hidden `thought` parts, and
-//! the gateway's keep-alives (empty `data:` lines, `: comment` lines, small
-//! heartbeat events), which all become [`AgentEvent::Heartbeat`].
+//! tests all consume. The gateway's keep-alives (empty `data:` lines,
+//! `: comment` lines, small heartbeat events) all become
+//! [`AgentEvent::Heartbeat`].
 //!
-//! It does not print, time out or retry: the caller does.
+//! It does not print, time out or retry: the caller does. It never holds
+//! more than one event's bytes, and it yields to the runtime regularly, so
+//! the caller's timers and Ctrl-C stay live whatever the server sends.
 //!
 //! The contract of the stream's items: an `Err(Error::BadAnswer)` is one
 //! event that could not be read (the stream goes on); any other `Err` means
-//! the stream broke (the connection dropped) and is the last item.
+//! the stream broke (the connection dropped, invalid UTF-8, an event over
+//! [`MAX_EVENT`]) and is the last item.
 
-use std::collections::HashSet;
+mod adk;
+mod lines;
+
+#[cfg(test)]
+mod bench;
+#[cfg(test)]
+mod props;
+
+use std::collections::VecDeque;
 use std::pin::Pin;
+use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use eventsource_stream::{Event, EventStreamError, Eventsource};
+use eventsource_stream::{EventStream, EventStreamError, Eventsource};
 use futures::{Stream, StreamExt};
-use serde::Deserialize;
 use serde_json::Value;
 
 use crate::error::{Error, Kind, Result};
+pub use adk::EventParser;
+use lines::Lines;
+pub use lines::MAX_EVENT;
 
 /// One thing the agent did, in the order it happened.
 #[derive(Debug, Clone, PartialEq)]
@@ -57,58 +70,66 @@ pub enum AgentEvent {
 /// The typed event stream of one reply.
 pub type AgentStream = Pin<Box<dyn Stream<Item = Result<AgentEvent>> + Send>>;
 
+type ByteStream = Pin<Box<dyn Stream<Item = Result<Bytes>> + Send>>;
+
 /// Parses a byte stream (network chunks, split anywhere) into agent events.
 /// Byte-stream errors are passed through as the stream's last item.
 pub fn agent_events<S>(bytes: S) -> impl Stream<Item = Result<AgentEvent>> + Send + 'static
 where
     S: Stream<Item = Result<Bytes>> + Send + 'static,
 {
-    let bytes = futures::stream::unfold(
-        (bytes.boxed(), KeepAliveComments::default(), false),
-        |(mut bytes, mut comments, finished)| async move {
-            if finished {
-                return None;
-            }
-            match bytes.next().await {
-                Some(chunk) => {
-                    let chunk = chunk.map(|chunk| comments.feed(&chunk));
-                    Some((chunk, (bytes, comments, false)))
+    AgentEvents {
+        events: Lines::new(bytes.boxed() as ByteStream).eventsource(),
+        parser: EventParser::default(),
+        ready: VecDeque::new(),
+        ended: false,
+    }
+}
+
+/// The pipeline's last stage: SSE events in, agent events out.
+struct AgentEvents {
+    events: EventStream<Lines<ByteStream>>,
+    parser: EventParser,
+    /// Agent events of the last SSE event not handed out yet.
+    ready: VecDeque<Result<AgentEvent>>,
+    ended: bool,
+}
+
+impl Stream for AgentEvents {
+    type Item = Result<AgentEvent>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = &mut *self;
+        loop {
+            if let Some(item) = this.ready.pop_front() {
+                // Anything but an unreadable event ends the stream after
+                // itself; the connection is not polled again.
+                if matches!(&item, Err(err) if !err.is(Kind::BadAnswer)) {
+                    this.ended = true;
+                    this.ready.clear();
                 }
-                // A CR at the very end could still have been the start of a
-                // CRLF, so the SSE parser waits for one more byte: give it.
-                None if comments.after_cr => {
-                    Some((Ok(Bytes::from_static(b"\n")), (bytes, comments, true)))
-                }
-                None => None,
+                return Poll::Ready(Some(item));
             }
-        },
-    );
-    let events = bytes.eventsource();
-    let mut parser = EventParser::default();
-    let items = events
-        .flat_map(move |item| {
-            let out = match item {
-                Ok(event) => parser.on_event(&event),
-                Err(err) => vec![Err(stream_error(err))],
-            };
-            futures::stream::iter(out)
-        })
-        .boxed();
-    // Anything but an unreadable event ends the stream after itself; the
-    // connection is not polled again.
-    futures::stream::unfold((items, false), |(mut items, ended)| async move {
-        if ended {
-            return None;
+            if this.ended {
+                return Poll::Ready(None);
+            }
+            match this.events.poll_next_unpin(cx) {
+                Poll::Ready(Some(Ok(event))) => {
+                    this.parser
+                        .on_event(&event.event, &event.data, &mut this.ready)
+                }
+                Poll::Ready(Some(Err(err))) => this.ready.push_back(Err(stream_error(err))),
+                Poll::Ready(None) => this.ended = true,
+                Poll::Pending => return Poll::Pending,
+            }
         }
-        let item = items.next().await?;
-        let last = matches!(&item, Err(err) if !err.is(Kind::BadAnswer));
-        Some((item, (items, last)))
-    })
+    }
 }
 
 fn stream_error(err: EventStreamError<Error>) -> Error {
     match err {
         EventStreamError::Transport(err) => err,
+        // Not reached: lines are checked before eventsource-stream sees them.
         EventStreamError::Utf8(_) => Error::new(
             Kind::Network,
             "the agent's stream broke: it is not valid UTF-8",
@@ -118,293 +139,6 @@ fn stream_error(err: EventStreamError<Error>) -> Error {
             "the agent's stream broke: it cannot be read as server-sent events",
         ),
     }
-}
-
-/// eventsource-stream drops SSE comment lines, as the SSE spec says; the
-/// gateway uses them as keep-alives, which the caller must see (spinner,
-/// idle time, JSON Lines). So a comment line that stands between events is
-/// rewritten, byte by byte across chunk boundaries, into an empty `data:`
-/// line, which the parser reads as a heartbeat. A comment inside an event
-/// is left alone (and dropped by eventsource-stream).
-#[derive(Debug)]
-struct KeepAliveComments {
-    line_start: bool,
-    after_cr: bool,
-    in_event: bool,
-    skipping: bool,
-}
-
-impl Default for KeepAliveComments {
-    fn default() -> Self {
-        KeepAliveComments {
-            line_start: true,
-            after_cr: false,
-            in_event: false,
-            skipping: false,
-        }
-    }
-}
-
-impl KeepAliveComments {
-    fn feed(&mut self, chunk: &[u8]) -> Bytes {
-        let mut out = Vec::with_capacity(chunk.len() + 8);
-        for &b in chunk {
-            if self.after_cr && b == b'\n' {
-                // The LF of a CRLF: the line already ended at the CR.
-                self.after_cr = false;
-                out.push(b);
-                continue;
-            }
-            self.after_cr = false;
-            if b == b'\r' || b == b'\n' {
-                if self.skipping {
-                    self.skipping = false;
-                } else if self.line_start {
-                    // A blank line ends (dispatches) the event.
-                    self.in_event = false;
-                }
-                self.line_start = true;
-                self.after_cr = b == b'\r';
-                out.push(b);
-                continue;
-            }
-            if self.skipping {
-                continue;
-            }
-            if self.line_start {
-                self.line_start = false;
-                if b == b':' && !self.in_event {
-                    out.extend_from_slice(b"data:");
-                    self.skipping = true;
-                    self.in_event = true;
-                    continue;
-                }
-                self.in_event = true;
-            }
-            out.push(b);
-        }
-        Bytes::from(out)
-    }
-}
-
-/// An ADK `Event`, as far as the client reads it. Every field is optional
-/// and unknown fields are ignored.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-struct AdkEvent {
-    content: Option<Content>,
-    partial: Option<bool>,
-    error_code: Option<Value>,
-    error_message: Option<Value>,
-    id: Option<Value>,
-    invocation_id: Option<Value>,
-    author: Option<Value>,
-    actions: Option<Value>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-struct Content {
-    parts: Option<Vec<Part>>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-struct Part {
-    text: Option<String>,
-    thought: Option<bool>,
-    function_call: Option<FunctionCall>,
-    function_response: Option<FunctionResponse>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-struct FunctionCall {
-    id: Option<String>,
-    name: Option<String>,
-    args: Option<Value>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-struct FunctionResponse {
-    id: Option<String>,
-    name: Option<String>,
-    response: Option<Value>,
-}
-
-const HEARTBEAT_NAMES: [&str; 5] = ["heartbeat", "ping", "keepalive", "keep-alive", "keep_alive"];
-
-fn is_heartbeat_name(value: &str) -> bool {
-    HEARTBEAT_NAMES.contains(&value.trim().to_ascii_lowercase().as_str())
-}
-
-/// Turns SSE events into agent events, remembering what the `partial`
-/// pieces already said.
-#[derive(Debug, Default)]
-pub struct EventParser {
-    /// Text of the `partial: true` pieces since the last final event.
-    partial_text: String,
-    in_partial: bool,
-    /// Tool calls and results already reported, by id.
-    seen: HashSet<(bool, String)>,
-}
-
-impl EventParser {
-    /// The agent events of one SSE event (none, one or several).
-    pub fn on_event(&mut self, event: &Event) -> Vec<Result<AgentEvent>> {
-        if is_heartbeat_name(&event.event) {
-            return vec![Ok(AgentEvent::Heartbeat)];
-        }
-        let data = event.data.trim();
-        if data.is_empty() || is_heartbeat_name(data) {
-            return vec![Ok(AgentEvent::Heartbeat)];
-        }
-        let value: Value = match serde_json::from_str(data) {
-            Ok(value @ Value::Object(_)) => value,
-            _ => return vec![Err(unreadable(data, "it is not a JSON object"))],
-        };
-        if let Some(error) = value.get("error").filter(|e| !e.is_null())
-            && value.get("content").is_none()
-        {
-            return vec![Ok(AgentEvent::Error {
-                code: value.get("code").and_then(text_of),
-                message: error_text(error)
-                    .unwrap_or_else(|| "the server failed while answering".into()),
-            })];
-        }
-        if ["type", "event", "kind"].iter().any(|k| {
-            value
-                .get(*k)
-                .and_then(Value::as_str)
-                .is_some_and(is_heartbeat_name)
-        }) || value.get("heartbeat").is_some()
-        {
-            return vec![Ok(AgentEvent::Heartbeat)];
-        }
-        let adk: AdkEvent = match serde_json::from_value(value) {
-            Ok(adk) => adk,
-            Err(e) => return vec![Err(unreadable(data, &e.to_string()))],
-        };
-        self.on_adk(adk)
-    }
-
-    fn on_adk(&mut self, adk: AdkEvent) -> Vec<Result<AgentEvent>> {
-        let mut out = Vec::new();
-        let parts = adk.content.and_then(|c| c.parts).unwrap_or_default();
-        let text: String = parts
-            .iter()
-            .filter(|p| p.thought != Some(true))
-            .filter_map(|p| p.text.as_deref())
-            .collect();
-        if adk.partial == Some(true) {
-            if !text.is_empty() {
-                let starts_message = !self.in_partial;
-                self.in_partial = true;
-                self.partial_text.push_str(&text);
-                out.push(Ok(AgentEvent::Text {
-                    text,
-                    starts_message,
-                }));
-            }
-        } else if self.in_partial {
-            // The aggregated final event repeats the pieces: show only what
-            // they did not already say.
-            if let Some(rest) = text.strip_prefix(self.partial_text.as_str())
-                && !rest.is_empty()
-            {
-                out.push(Ok(AgentEvent::Text {
-                    text: rest.to_string(),
-                    starts_message: false,
-                }));
-            }
-            self.in_partial = false;
-            self.partial_text.clear();
-        } else if !text.is_empty() {
-            out.push(Ok(AgentEvent::Text {
-                text,
-                starts_message: true,
-            }));
-        }
-        for part in parts {
-            if let Some(call) = part.function_call
-                && self.first_time(false, call.id.as_deref())
-            {
-                out.push(Ok(AgentEvent::ToolCall {
-                    id: call.id,
-                    name: call.name.unwrap_or_default(),
-                    args: call.args.unwrap_or(Value::Null),
-                }));
-            }
-            if let Some(result) = part.function_response
-                && self.first_time(true, result.id.as_deref())
-            {
-                out.push(Ok(AgentEvent::ToolResult {
-                    id: result.id,
-                    name: result.name.unwrap_or_default(),
-                    response: result.response.unwrap_or(Value::Null),
-                }));
-            }
-        }
-        if adk.error_code.is_some() || adk.error_message.is_some() {
-            let code = adk.error_code.as_ref().and_then(text_of);
-            let message =
-                adk.error_message
-                    .as_ref()
-                    .and_then(text_of)
-                    .unwrap_or_else(|| match &code {
-                        Some(code) => format!("the model failed ({code})"),
-                        None => "the model failed".into(),
-                    });
-            out.push(Ok(AgentEvent::Error { code, message }));
-        }
-        let adk_shaped = adk.id.is_some()
-            || adk.invocation_id.is_some()
-            || adk.author.is_some()
-            || adk.actions.is_some();
-        if out.is_empty() && !adk_shaped && adk.partial.is_none() {
-            // A small event with nothing in it: the gateway's heartbeat.
-            out.push(Ok(AgentEvent::Heartbeat));
-        }
-        out
-    }
-
-    /// Whether a tool call (or result) with this id is new; calls without
-    /// an id are always new.
-    fn first_time(&mut self, result: bool, id: Option<&str>) -> bool {
-        match id {
-            Some(id) if !id.is_empty() => self.seen.insert((result, id.to_string())),
-            _ => true,
-        }
-    }
-}
-
-fn text_of(value: &Value) -> Option<String> {
-    match value {
-        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    }
-}
-
-/// The message of `{"error": "…"}` or `{"error": {"message": "…"}}`.
-fn error_text(error: &Value) -> Option<String> {
-    text_of(error).or_else(|| {
-        ["message", "detail", "error"]
-            .iter()
-            .find_map(|k| error.get(*k).and_then(text_of))
-    })
-}
-
-fn unreadable(data: &str, why: &str) -> Error {
-    let mut sample: String = data.chars().take(60).collect();
-    if sample.len() < data.len() {
-        sample.push('…');
-    }
-    Error::bad_answer(format!(
-        "an event from the agent cannot be read ({why}): {}",
-        crate::sanitize::strip_controls(&sample)
-    ))
 }
 
 #[cfg(test)]

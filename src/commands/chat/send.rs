@@ -163,6 +163,9 @@ async fn consume(
                     renderer.event(&event)?;
                 }
                 Some(Err(err)) if err.is(Kind::BadAnswer) => renderer.unreadable(err.message()),
+                // Over nemo's limits: an error of its own (exit 9), not a
+                // dropped stream to watch for.
+                Some(Err(err)) if err.is(Kind::TooLarge) => return Err(err),
                 Some(Err(err)) => return Ok((Outcome::Dropped(err), agent_error)),
             },
             _ = tokio::time::sleep_until(total_at) => {

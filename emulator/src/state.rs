@@ -5,7 +5,8 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use serde_json::json;
 
-use super::{App, authorize, ok, session_of};
+use crate::answer::{authorize, ok, session_of};
+use crate::server::App;
 
 pub async fn latest(
     State(app): State<App>,
@@ -14,7 +15,7 @@ pub async fn latest(
 ) -> Response {
     let mut st = app.lock();
     // The agent's work under way lands when it is due.
-    super::chat::settle(&mut st);
+    crate::agent::settle(&mut st);
     let user_id = match authorize(&st, &headers) {
         Ok(user) => user,
         Err(answer) => return answer,

@@ -20,13 +20,15 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use super::{App, EmuState, authorize, code, ok, session_of};
-use crate::api::upload::{Format, MAX_UPLOAD_BYTES, MediaKind, format_of_name};
+use crate::answer::{authorize, code, ok, session_of};
+use crate::model::EmuState;
+use crate::server::App;
+use crate::spec::{Kind, UPLOAD_LIMIT_BYTES, accepted, path_segment};
 
 /// Largest JSON body (the URL form) read.
 const MAX_JSON_BODY: usize = 1024 * 1024;
 
-/// Fault switches of uploads (flattened into [`super::Faults`]).
+/// Fault switches of uploads (flattened into [`crate::Faults`]).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default)]
 pub struct UploadFaults {
@@ -43,7 +45,7 @@ pub struct UploadFaults {
 impl Default for UploadFaults {
     fn default() -> Self {
         UploadFaults {
-            upload_max_bytes: MAX_UPLOAD_BYTES,
+            upload_max_bytes: UPLOAD_LIMIT_BYTES,
             upload_refused_types: Vec::new(),
             upload_session_lost_next: 0,
         }
@@ -228,7 +230,7 @@ async fn read_urls(body: Body) -> Result<Vec<Received>, Response> {
     }
     let mut items = Vec::new();
     for url in body.urls {
-        let parsed = reqwest::Url::parse(&url)
+        let parsed = url::Url::parse(&url)
             .ok()
             .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some());
         let Some(parsed) = parsed else {
@@ -255,26 +257,26 @@ async fn read_urls(body: Body) -> Result<Vec<Received>, Response> {
 
 /// The kind of an item, or the 4001 answer. A URL whose name shows no
 /// extension is taken as a video (the service fetches and inspects it).
-fn accepted_kind(st: &EmuState, item: &Received) -> Result<MediaKind, Response> {
-    let refused = |f: &Format| {
+fn accepted_kind(st: &EmuState, item: &Received) -> Result<Kind, Response> {
+    let refused = |extension: &str| {
         st.faults
             .upload
             .upload_refused_types
             .iter()
-            .any(|t| t.trim_start_matches('.').eq_ignore_ascii_case(f.extension))
+            .any(|t| t.trim_start_matches('.').eq_ignore_ascii_case(extension))
     };
     let unsupported = || code(4001, "Unsupported file type");
-    match format_of_name(&item.filename) {
-        Some(f) if refused(f) => Err(unsupported()),
-        Some(f) => Ok(f.kind),
-        None if item.url.is_some() && !item.filename.contains('.') => Ok(MediaKind::Video),
+    match accepted(&item.filename) {
+        Some((extension, _)) if refused(extension) => Err(unsupported()),
+        Some((_, kind)) => Ok(kind),
+        None if item.url.is_some() && !item.filename.contains('.') => Ok(Kind::Video),
         None => Err(unsupported()),
     }
 }
 
 /// A `files` entry as `api.md` documents it, with plausible media facts:
 /// duration from the size at a typical bitrate, 1080p at 30 fps for video.
-fn media_info(app: &App, sid: &str, item: &Received, kind: MediaKind) -> Value {
+fn media_info(app: &App, sid: &str, item: &Received, kind: Kind) -> Value {
     let hash = item
         .sha256
         .clone()
@@ -287,9 +289,9 @@ fn media_info(app: &App, sid: &str, item: &Received, kind: MediaKind) -> Value {
     let cdn_url = format!(
         "{}/media/{}/{}/{}",
         app.cdn_url,
-        crate::api::segment(sid),
+        path_segment(sid),
         &hash[..hash.len().min(16)],
-        crate::api::segment(&item.filename)
+        path_segment(&item.filename)
     );
     let seconds = |bits_per_second: f64| match item.size {
         Some(size) => {
@@ -302,16 +304,16 @@ fn media_info(app: &App, sid: &str, item: &Received, kind: MediaKind) -> Value {
     };
     let mut info = json!({
         "filename": item.filename,
-        "file_type": kind.name(),
+        "file_type": kind.file_type(),
         "cdn_url": cdn_url,
         "hash": hash,
     });
     let extra = match kind {
-        MediaKind::Video => json!({
+        Kind::Video => json!({
             "duration": seconds(4_000_000.0), "width": 1920, "height": 1080, "fps": 30
         }),
-        MediaKind::Image => json!({"width": 1080, "height": 1080}),
-        MediaKind::Audio => json!({"duration": seconds(128_000.0)}),
+        Kind::Image => json!({"width": 1080, "height": 1080}),
+        Kind::Audio => json!({"duration": seconds(128_000.0)}),
     };
     if let (Some(info), Some(extra)) = (info.as_object_mut(), extra.as_object()) {
         info.extend(extra.clone());

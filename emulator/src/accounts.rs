@@ -10,10 +10,12 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{
-    App, ClientRecord, FREE_CREDITS, Session, TOKEN_LIFETIME_SECS, TokenRecord, User, authorize,
-    code, now_secs, ok, rfc3339,
+use crate::answer::{authorize, code, ok};
+use crate::model::{
+    Claim, ClientRecord, FREE_CREDITS, Session, TOKEN_LIFETIME_SECS, TokenRecord, User, now_secs,
+    rfc3339,
 };
+use crate::server::App;
 
 /// `POST /api/auth/anonymous-token` with `X-Client-Id`.
 pub async fn anonymous_token(
@@ -218,7 +220,7 @@ pub async fn claim_token(
     let claim = format!("clm_{}", uuid::Uuid::new_v4().simple());
     st.claims.insert(
         claim.clone(),
-        super::Claim {
+        Claim {
             task_id: body.task_id,
             session_id: body.session_id,
             user_id,

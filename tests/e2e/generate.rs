@@ -12,7 +12,7 @@ use crate::common::{Env, json, stderr, stdout};
 
 /// The file every emulated render produces.
 pub fn fixture() -> Vec<u8> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/emulator/assets/render.mp4");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("emulator/assets/render.mp4");
     std::fs::read(path).expect("the MP4 fixture")
 }
 

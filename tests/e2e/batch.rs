@@ -377,7 +377,9 @@ fn ctrl_c_stops_says_how_to_go_on_and_the_rerun_sends_no_prompt_twice() {
         .spawn()
         .unwrap();
     let start = Instant::now();
-    while !journal(&env).iter().any(|r| r["state"] == "sent") {
+    while !journal(&env).iter().any(|r| r["state"] == "sent")
+        || count(&env, "POST", "/run_sse") == 0
+    {
         assert!(
             start.elapsed() < Duration::from_secs(30),
             "no prompt went out"
@@ -407,6 +409,73 @@ fn ctrl_c_stops_says_how_to_go_on_and_the_rerun_sends_no_prompt_twice() {
     assert_eq!(count(&env, "POST", "/run_sse"), 3);
     assert_eq!(
         std::fs::read(out_dir(&env).join("2-generate-a-panda.mp4")).unwrap(),
+        fixture()
+    );
+}
+
+#[test]
+fn a_failed_render_fails_its_job_only_and_the_rerun_renders_it_again_without_a_prompt() {
+    let env = ready();
+    // The second render accepted ends failed.
+    env.emu.with_state(|s| s.faults.render.render_fail_nth = 2);
+    write_jobs(&env, THREE);
+    let out = batch(&env, &["jobs.txt", "-j", "1", "-o", "out"])
+        .assert()
+        .code(8);
+    let err = stderr(&out);
+    assert!(err.contains("line 4: failed: render render_"), "{err}");
+    assert!(
+        err.contains(
+            "2 done, 1 failed, 0 skipped\nerror: 1 of 3 jobs failed; line 4: render render_"
+        ),
+        "{err}"
+    );
+    assert!(!out_dir(&env).join("cat.mp4").exists());
+    assert_eq!(count(&env, "POST", "/run_sse"), 3);
+
+    // Again: the render is made again from the session's draft; no prompt.
+    let out = batch(&env, &["jobs.txt", "-j", "1", "-o", "out"])
+        .env("NEMO_CHAT_TIME_SCALE", "0.05")
+        .assert()
+        .success();
+    assert_eq!(stdout(&out), "out/cat.mp4\n");
+    assert_eq!(count(&env, "POST", "/run_sse"), 3);
+    assert_eq!(count(&env, "POST", "/api/render/proxy/lambda"), 4);
+    assert_eq!(
+        std::fs::read(out_dir(&env).join("cat.mp4")).unwrap(),
+        fixture()
+    );
+}
+
+#[test]
+fn a_render_recorded_before_a_kill_is_resumed_not_submitted_again() {
+    let env = ready();
+    // Renders take a while: the kill comes while the first one renders.
+    env.emu.with_state(|s| s.faults.render.render_ms = 3000);
+    write_jobs(&env, "generate a panda\n");
+    let mut child = env.nemo_process();
+    child
+        .current_dir(env.tmp.path())
+        .args(["batch", "--poll-interval", "0.05", "jobs.txt", "-o", "out"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let mut child = child.spawn().unwrap();
+    let start = Instant::now();
+    while !journal(&env).iter().any(|r| r["state"] == "rendering") {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "no render was recorded"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let out = batch(&env, &["jobs.txt", "-o", "out"]).assert().success();
+    assert_eq!(stdout(&out), "out/1-generate-a-panda.mp4\n");
+    assert_eq!(count(&env, "POST", "/run_sse"), 1);
+    assert_eq!(count(&env, "POST", "/api/render/proxy/lambda"), 1);
+    assert_eq!(
+        std::fs::read(out_dir(&env).join("1-generate-a-panda.mp4")).unwrap(),
         fixture()
     );
 }

@@ -188,15 +188,7 @@ pub(crate) async fn run(
     let jctx = job_context(ctx, &session);
     let (render_id, path, keep_part) = match render {
         Some(id) => {
-            let path = match jctx
-                .store
-                .load()?
-                .render(&id)
-                .and_then(|r| r.output.clone())
-            {
-                Some(path) => PathBuf::from(path),
-                None => job.target.path_for(&id, job.format),
-            };
+            let path = job.target.path_for(&id, job.format);
             (id, path, true)
         }
         None => {

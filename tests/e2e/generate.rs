@@ -357,3 +357,33 @@ fn a_session_named_by_session_is_used_and_never_replaced_when_lost() {
     assert_eq!(env.config()["sessions"].as_array().unwrap().len(), sessions);
     assert_eq!(env.config()["current_session"], current.as_str());
 }
+
+#[test]
+fn the_timeout_bounds_the_whole_job_and_says_how_to_go_on() {
+    let env = fast_env();
+    env.login();
+    set_credits(&env, 1000);
+    // The generation alone takes longer than the whole job may.
+    env.emu.with_state(|s| s.faults.chat.chat_tool_ms = 20_000);
+    let start = std::time::Instant::now();
+    let out = generate(&env, &["generate a panda", "--timeout", "1"])
+        .assert()
+        .code(8);
+    assert!(start.elapsed() < std::time::Duration::from_secs(15));
+    let err = stderr(&out);
+    let session = env.config()["sessions"][0]["session_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // The job's deadline, or the reply's (the same instant) passed first.
+    assert!(err.starts_with("Creating a session…"), "{err}");
+    assert!(
+        err.contains(" within 1") && err.contains("(--timeout)\nhint: "),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("`nemo --session {session} state` shows")),
+        "{err}"
+    );
+    assert_eq!(count(&env, "POST", "/run_sse"), 1);
+}

@@ -335,7 +335,9 @@ impl<'a> Display<'a> {
 
     /// A failure, with the agent's reply on stderr when it made no video.
     fn explain(&self, err: Error) -> Error {
-        let no_video = err.is(Kind::JobFailed) && self.render.borrow().is_none();
+        let no_video = err.is(Kind::JobFailed)
+            && self.render.borrow().is_none()
+            && err.message().starts_with(run::NO_VIDEO);
         if let (true, Some(reply)) = (no_video, self.reply.borrow().as_deref()) {
             self.ctx.printer.err_line("The agent replied:");
             let reply = crate::sanitize::strip_controls(reply);

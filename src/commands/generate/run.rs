@@ -123,13 +123,12 @@ pub(crate) struct Saved {
     pub reply: Option<String>,
 }
 
+/// How the error of [`no_video`] starts.
+pub(crate) const NO_VIDEO: &str = "the agent answered without making a video";
+
 /// The agent answered without making a video: exit 8.
 pub(crate) fn no_video(session: &str) -> Error {
-    Error::new(
-        Kind::JobFailed,
-        format!("the agent answered without making a video (session {session})"),
-    )
-    .with_hint(format!(
+    Error::new(Kind::JobFailed, format!("{NO_VIDEO} (session {session})")).with_hint(format!(
         "go on with `nemo --session {session} chat \"…\"`, then `nemo --session {session} export`"
     ))
 }

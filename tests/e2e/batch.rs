@@ -479,3 +479,25 @@ fn a_render_recorded_before_a_kill_is_resumed_not_submitted_again() {
         fixture()
     );
 }
+
+#[test]
+fn jobs_from_stdin_and_a_live_display_on_a_terminal() {
+    let env = ready();
+    let out = batch(&env, &["-", "-o", "out", "-j", "2"])
+        .env("NEMO_PRETEND_TTY", "stderr")
+        .write_stdin("generate a panda\ngenerate a cat\n")
+        .assert()
+        .success();
+    let text = stdout(&out);
+    let mut paths: Vec<&str> = text.lines().collect();
+    paths.sort_unstable();
+    assert_eq!(
+        paths,
+        ["out/1-generate-a-panda.mp4", "out/2-generate-a-cat.mp4"]
+    );
+    let err = stderr(&out);
+    // One line per running job, redrawn; no line per state change.
+    assert!(err.contains("line 1: "), "{err}");
+    assert!(!err.contains("line 1: prompt sent\n"), "{err}");
+    assert!(err.ends_with("2 done, 0 failed, 0 skipped\n"), "{err}");
+}

@@ -387,3 +387,60 @@ fn the_timeout_bounds_the_whole_job_and_says_how_to_go_on() {
     );
     assert_eq!(count(&env, "POST", "/run_sse"), 1);
 }
+
+#[test]
+fn uploads_go_to_the_job_s_own_session_before_the_prompt() {
+    let env = fast_env();
+    env.login();
+    set_credits(&env, 1000);
+    std::fs::write(env.tmp.path().join("logo.png"), b"\x89PNG\r\n\x1a\nlogo").unwrap();
+    let out = generate(
+        &env,
+        &[
+            "generate a teaser",
+            "--upload",
+            "logo.png",
+            "--upload",
+            "https://example.com/clip.mp4",
+            "-o",
+            "teaser.mp4",
+            "--json",
+        ],
+    )
+    .assert()
+    .success();
+    let session = json(&out)["session_id"].as_str().unwrap().to_string();
+    let uploads = env.emu.snapshot().uploads;
+    assert_eq!(uploads.len(), 2);
+    assert!(uploads.iter().all(|u| u.session_id == session));
+    assert_eq!(uploads[0].filename, "logo.png");
+    assert_eq!(
+        uploads[1].url.as_deref(),
+        Some("https://example.com/clip.mp4")
+    );
+    // Uploads first, then the one prompt.
+    let paths: Vec<String> = env.requests().into_iter().map(|r| r.path).collect();
+    let first_upload = paths
+        .iter()
+        .position(|p| p.starts_with("/api/upload"))
+        .unwrap();
+    let run = paths.iter().position(|p| p == "/run_sse").unwrap();
+    assert!(first_upload < run);
+}
+
+#[test]
+fn on_a_terminal_one_status_line_stdout_unchanged() {
+    let env = fast_env();
+    env.login();
+    set_credits(&env, 1000);
+    let out = generate(&env, &["generate a panda", "-o", "p.mp4"])
+        .env("NEMO_PRETEND_TTY", "stderr")
+        .assert()
+        .success();
+    assert_eq!(stdout(&out), "p.mp4\n");
+    let err = stderr(&out);
+    // The phases are drawn on one line, not printed a line each.
+    assert!(!err.contains("Generating…\n"), "{err}");
+    assert!(err.contains("generating"), "{err}");
+    assert!(err.contains("Saved render "), "{err}");
+}

@@ -247,6 +247,15 @@ fn a_bad_line_is_refused_before_anything_is_sent() {
     write_jobs(&env, "a\n{\"prompt\":\"b\",\"output\":\"1-a.mp4\"}\n");
     let out = batch(&env, &["jobs.txt"]).assert().code(7);
     assert!(stderr(&out).contains("line 2: another line already writes 1-a.mp4"));
+    write_jobs(&env, "a\n{\"prompt\":\"b\",\"output\":\"../b.mp4\"}\n");
+    let out = batch(&env, &["jobs.txt", "-o", "out"]).assert().code(7);
+    assert!(
+        stderr(&out).contains(
+            "line 2: the output \"../b.mp4\" must be a file name inside the output folder"
+        ),
+        "{}",
+        stderr(&out)
+    );
     batch(&env, &["jobs.txt", "-j", "0"]).assert().code(2);
     batch(&env, &["jobs.txt", "-j", "9"]).assert().code(2);
     assert!(env.requests().is_empty());
@@ -273,6 +282,21 @@ fn too_few_credits_for_the_jobs_left_is_exit_4_and_nothing_is_sent() {
         .filter(|r| r.method == "POST")
         .count();
     assert_eq!(posts, 0);
+}
+
+#[test]
+fn an_output_in_a_sub_folder_gets_its_folder_made() {
+    let env = ready();
+    write_jobs(
+        &env,
+        "{\"prompt\":\"generate a panda\",\"output\":\"pandas/one.mp4\"}\n",
+    );
+    let out = batch(&env, &["jobs.txt", "-o", "out"]).assert().success();
+    assert_eq!(stdout(&out), "out/pandas/one.mp4\n");
+    assert_eq!(
+        std::fs::read(out_dir(&env).join("pandas/one.mp4")).unwrap(),
+        fixture()
+    );
 }
 
 #[test]

@@ -144,8 +144,8 @@ pub(crate) struct Job {
 }
 
 /// Checks every job: its uploads (as `upload` does), its output (inside
-/// `dir`, one job per file, its folder there); names the line of the
-/// first problem.
+/// `dir`, one job per file; a folder in its path is made before the run);
+/// names the line of the first problem.
 pub(crate) fn check(raw: Vec<RawJob>, dir: &Path, format: &str, file: &str) -> Result<Vec<Job>> {
     let mut seen = HashSet::new();
     let mut jobs = Vec::with_capacity(raw.len());
@@ -169,11 +169,11 @@ pub(crate) fn check(raw: Vec<RawJob>, dir: &Path, format: &str, file: &str) -> R
             )));
         }
         if let Some(parent) = relative.parent().filter(|p| !p.as_os_str().is_empty())
+            && dir.join(parent).exists()
             && !dir.join(parent).is_dir()
-            && dir.is_dir()
         {
             return Err(fail(format!(
-                "the folder {} does not exist",
+                "{} is not a folder",
                 dir.join(parent).display()
             )));
         }

@@ -122,8 +122,12 @@ pub async fn run(args: &Args, ctx: &Context) -> Result<()> {
         let bytes = std::fs::read(dir.join(journal::JOURNAL_FILE)).unwrap_or_default();
         (None, journal::read(&bytes))
     } else {
-        std::fs::create_dir_all(&dir)
-            .map_err(|e| Error::io(format!("cannot create {}", dir.display()), e))?;
+        for folder in
+            std::iter::once(dir.as_path()).chain(jobs.iter().filter_map(|j| j.output.parent()))
+        {
+            std::fs::create_dir_all(folder)
+                .map_err(|e| Error::io(format!("cannot create {}", folder.display()), e))?;
+        }
         let (journal, records) = Journal::open(&dir)?;
         (Some(journal), records)
     };

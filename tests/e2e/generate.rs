@@ -444,3 +444,19 @@ fn on_a_terminal_one_status_line_stdout_unchanged() {
     assert!(err.contains("generating"), "{err}");
     assert!(err.contains("Saved render "), "{err}");
 }
+
+#[test]
+fn the_prompt_can_come_from_stdin() {
+    let env = fast_env();
+    let out = generate(&env, &["-", "--dry-run", "--json"])
+        .write_stdin("generate a sunrise over the sea\n")
+        .assert()
+        .success();
+    assert_eq!(json(&out)["dry_run"], true);
+    let out = generate(&env, &["-", "--dry-run"])
+        .write_stdin("  \n")
+        .assert()
+        .code(2);
+    assert!(stderr(&out).starts_with("error: the prompt is empty"));
+    assert!(env.requests().is_empty());
+}

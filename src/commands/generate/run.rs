@@ -323,7 +323,15 @@ async fn send(jctx: &Context, session: &str, job: &Job<'_>) -> Result<String> {
             let hint = format!(
                 "the prompt was not sent again; `nemo --session {session} state` shows what the agent did"
             );
+            // The reply's limit is the job's time left: name the job's.
+            let job_timed_out = err.is(Kind::JobFailed)
+                && Instant::now() + Duration::from_millis(100) >= job.deadline;
             match err.kind() {
+                _ if job_timed_out => err
+                    .with_message(
+                        "the job did not finish within --timeout (the agent was still answering)",
+                    )
+                    .with_hint(hint),
                 Kind::JobFailed | Kind::ReplyLost => err.with_hint(hint),
                 _ => err,
             }

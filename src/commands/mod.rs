@@ -5,6 +5,7 @@ pub mod batch;
 pub mod chat;
 pub mod completions;
 pub mod credits;
+pub mod doctor;
 pub mod export;
 pub mod generate;
 pub mod help;

@@ -62,6 +62,7 @@ impl Wait {
 pub(crate) async fn wait_for(ctx: &Context, id: &str, wait: &Wait) -> Result<RenderStatus> {
     let printer = &ctx.printer;
     let bar = printer.percent_bar(id.to_string());
+    let mut ticker = printer.ticker();
     let started = Instant::now();
     let mut last: Option<RenderState> = None;
     let mut progress: u8 = 0;
@@ -79,13 +80,10 @@ pub(crate) async fn wait_for(ctx: &Context, id: &str, wait: &Wait) -> Result<Ren
                 if let Some(observer) = &wait.observer {
                     observer(&status.state, progress);
                 }
+                ticker.update(status.state.name(), || {
+                    format!("Render {id}: {} ({progress}%)", status.state.name())
+                });
                 if last.as_ref() != Some(&status.state) {
-                    if !printer.shows_progress() {
-                        printer.status(format!(
-                            "Render {id}: {} ({progress}%)",
-                            status.state.name()
-                        ));
-                    }
                     let (name, error) = (status.state.name().to_string(), status.error.clone());
                     note(ctx, id, |r| {
                         r.status = name;

@@ -189,8 +189,9 @@ pub async fn run(args: &Args, ctx: &Context) -> Result<()> {
         _ => None,
     };
     ctx.printer.status(format!(
-        "Saved render {} ({} bytes)",
-        saved.render_id, saved.bytes
+        "Saved render {} ({})",
+        saved.render_id,
+        crate::size::human(saved.bytes)
     ));
     let project_url = export::project_url(ctx, &saved.session_id).await;
     if let Some(url) = &project_url {

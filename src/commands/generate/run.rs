@@ -142,7 +142,7 @@ pub(crate) fn job_context(ctx: &Context, session: &str) -> Context {
     let printer = Printer::new(Options {
         quiet: true,
         verbose: ctx.printer.verbose,
-        no_color: true,
+        color: crate::printer::Color::Never,
         ..Options::default()
     });
     Context::new(settings, printer, ctx.api.clone())

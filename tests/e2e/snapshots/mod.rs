@@ -16,6 +16,7 @@ mod auth;
 mod batch;
 mod chat;
 mod credits;
+mod doctor;
 mod errors;
 mod export;
 mod generate;

@@ -14,6 +14,7 @@ mod cookbook;
 mod credits;
 mod doctor;
 mod export;
+mod faults;
 mod generate;
 mod help;
 mod jq;

@@ -123,6 +123,10 @@ pub enum Command {
     State(commands::state::Args),
     /// Render the timeline in the cloud and download the MP4
     Export(commands::export::Args),
+    /// From a prompt to a video file in one command (for scripts)
+    Generate(commands::generate::Args),
+    /// Run many generations from a file, resumably, a few at a time
+    Batch(commands::batch::Args),
     /// Show the credit balance; fail below a minimum
     Credits(commands::credits::Args),
     /// Run the built-in emulator of the API on loopback

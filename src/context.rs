@@ -275,6 +275,18 @@ impl Context {
         name: Option<&str>,
         language: Option<&str>,
     ) -> Result<SessionRecord> {
+        self.new_session(name, language, true).await
+    }
+
+    /// Creates a session and records it; makes it current only when
+    /// `make_current` (`generate` and `batch` work in sessions of their own
+    /// and leave the current one alone).
+    pub async fn new_session(
+        &self,
+        name: Option<&str>,
+        language: Option<&str>,
+        make_current: bool,
+    ) -> Result<SessionRecord> {
         let name = name.unwrap_or("project").to_string();
         let language = language
             .unwrap_or(&self.settings.locale_language)
@@ -295,7 +307,9 @@ impl Context {
         };
         self.store.update(|config| {
             config.remember_session(record.clone());
-            config.current_session = Some(record.session_id.clone());
+            if make_current {
+                config.current_session = Some(record.session_id.clone());
+            }
             Ok(())
         })?;
         Ok(record)

@@ -193,6 +193,8 @@ async fn run_command(command: Command, settings: Settings, printer: &Printer) ->
         Command::Upload(args) => commands::upload::run(args, &ctx).await,
         Command::State(args) => commands::state::run(args, &ctx).await,
         Command::Export(args) => commands::export::run(args, &ctx).await,
+        Command::Generate(args) => commands::generate::run(args, &ctx).await,
+        Command::Batch(args) => commands::batch::run(args, &ctx).await,
         Command::Doctor(args) => commands::doctor::run(args, &ctx).await,
         Command::Sandbox(_) | Command::Completions(_) | Command::Man(_) | Command::Help(_) => {
             Ok(())

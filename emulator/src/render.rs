@@ -37,6 +37,9 @@ pub struct RenderFaults {
     /// Renders submitted while this is on end `failed` with
     /// `render_fail_error`.
     pub render_fail: bool,
+    /// The Nth render accepted from now on ends `failed` (1: the next
+    /// one); counts down with each accepted submit; 0 is off.
+    pub render_fail_nth: u32,
     /// The `error` text of failed renders.
     pub render_fail_error: String,
     /// Submits answer HTTP 402 (the free plan may not export).
@@ -65,6 +68,7 @@ impl Default for RenderFaults {
             render_ms: 2500,
             render_status_flat: false,
             render_fail: false,
+            render_fail_nth: 0,
             render_fail_error: "Lambda render failed: the composition could not be encoded".into(),
             render_plan_required: false,
             render_submit_fail_next: 0,
@@ -263,6 +267,9 @@ async fn submit(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Resp
             &format!("Unsupported output format: {format}"),
         );
     }
+    let nth = &mut st.faults.render.render_fail_nth;
+    let fails_now = *nth == 1;
+    *nth = nth.saturating_sub(1);
     let render = Render {
         id: body.id.clone(),
         user_id,
@@ -271,10 +278,7 @@ async fn submit(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Resp
         quality: body.output.quality.unwrap_or_else(|| "high".into()),
         created_ms: now_millis(),
         render_ms: st.faults.render.render_ms,
-        fails_with: st
-            .faults
-            .render
-            .render_fail
+        fails_with: (st.faults.render.render_fail || fails_now)
             .then(|| st.faults.render.render_fail_error.clone()),
         cancelled_ms: None,
     };

@@ -1,11 +1,13 @@
 //! One module per subcommand, each owning its `Args` and `run`.
 
 pub mod auth;
+pub mod batch;
 pub mod chat;
 pub mod completions;
 pub mod credits;
 pub mod doctor;
 pub mod export;
+pub mod generate;
 pub mod help;
 pub mod man;
 pub mod sandbox;

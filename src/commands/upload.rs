@@ -50,7 +50,7 @@ pub struct Args {
 
 /// An argument that passed the checks.
 #[derive(Debug)]
-enum Item {
+pub(crate) enum Item {
     File(LocalFile),
     Url(String),
 }
@@ -244,7 +244,7 @@ fn trim_number(n: f64) -> String {
 
 /// Checks every argument; the first problem does not stop the others from
 /// being checked, so all of them are reported at once.
-fn check_all(args: &[std::ffi::OsString]) -> Result<Vec<Item>> {
+pub(crate) fn check_all(args: &[std::ffi::OsString]) -> Result<Vec<Item>> {
     let mut items = Vec::new();
     let mut refusals = Vec::new();
     for arg in args {

@@ -187,7 +187,16 @@ fn json_document_and_a_folder_as_output() {
         .keys()
         .map(String::as_str)
         .collect();
-    assert_eq!(keys, ["bytes", "path", "render_id", "status", "url"]);
+    assert_eq!(
+        keys,
+        ["bytes", "path", "project_url", "render_id", "status", "url"]
+    );
+    assert!(
+        doc["project_url"]
+            .as_str()
+            .unwrap()
+            .starts_with("https://web.nemo.test/workspace/claim?ct=clm_")
+    );
     let id = doc["render_id"].as_str().unwrap();
     assert!(id.starts_with("render_"));
     assert_eq!(doc["status"], "completed");

@@ -6,6 +6,7 @@ mod raw_server;
 
 mod auth;
 mod auth_status;
+mod batch;
 mod chat;
 mod chat_reset;
 mod chat_stream;
@@ -19,6 +20,7 @@ mod export;
 mod export_cmds;
 mod export_files;
 mod faults;
+mod generate;
 mod help;
 mod jq;
 mod network;

@@ -14,7 +14,7 @@
 mod gui_hints;
 mod interactive;
 pub mod render;
-mod send;
+pub(crate) mod send;
 pub mod sink;
 mod text_filter;
 mod watch;
@@ -72,10 +72,19 @@ pub struct Limits {
 
 impl Limits {
     fn new(args: &Args, scale: f64) -> Limits {
+        Limits::with(
+            Duration::from_secs(args.timeout),
+            Duration::from_secs(args.idle_timeout),
+            scale,
+        )
+    }
+
+    /// Limits of `total` and `idle`, the schedules scaled by `scale`.
+    pub(crate) fn with(total: Duration, idle: Duration, scale: f64) -> Limits {
         let scaled = |d: Duration| d.mul_f64(scale);
         Limits {
-            total: Duration::from_secs(args.timeout),
-            idle: Duration::from_secs(args.idle_timeout),
+            total,
+            idle,
             still_every: scaled(STILL_WORKING_EVERY),
             watch: WATCH_SCHEDULE
                 .iter()

@@ -46,9 +46,15 @@ pub struct Renderer<'a> {
 
 impl<'a> Renderer<'a> {
     pub fn new(printer: &'a Printer, line: &'a StdoutLine) -> Self {
+        Renderer::with_sink(printer, sink_for(printer, line))
+    }
+
+    /// A renderer into a sink of the caller's (`generate` keeps the reply
+    /// off stdout).
+    pub fn with_sink(printer: &'a Printer, sink: Box<dyn Sink + 'a>) -> Self {
         Renderer {
             printer,
-            sink: sink_for(printer, line),
+            sink,
             filter: TextFilter::default(),
             spinner: None,
             warned_unreadable: false,

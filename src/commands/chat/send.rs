@@ -11,7 +11,7 @@ use tokio::time::Instant;
 
 use super::gui_hints::gui_hints;
 use super::render::Renderer;
-use super::sink::StdoutLine;
+use super::sink::{Sink, StdoutLine, sink_for};
 use super::watch::{closed, dropped};
 use super::{Limits, STILL_WORKING_EVERY};
 use crate::api::chat::{AgentEvent, AgentStream};
@@ -27,6 +27,18 @@ pub(crate) async fn turn(
     message: &str,
     limits: &Limits,
     line: &StdoutLine,
+) -> Result<()> {
+    turn_into(ctx, session, message, limits, sink_for(&ctx.printer, line)).await
+}
+
+/// [`turn`] with the reply going into `sink` (`generate` keeps it off
+/// stdout).
+pub(crate) async fn turn_into(
+    ctx: &Context,
+    session: &mut String,
+    message: &str,
+    limits: &Limits,
+    sink: Box<dyn Sink + '_>,
 ) -> Result<()> {
     let deadline = Instant::now() + limits.total;
     let mut recovered = false;
@@ -44,7 +56,7 @@ pub(crate) async fn turn(
                 ),
             )
         })??;
-    let mut renderer = Renderer::new(&ctx.printer, line);
+    let mut renderer = Renderer::with_sink(&ctx.printer, sink);
     renderer.waiting("Waiting for the agent…", true);
     // 1002 rejects the message before any work starts: once, in a new
     // session, whose state is read first.
@@ -168,7 +180,7 @@ fn may_have_gone_out(err: &Error) -> bool {
     true
 }
 
-pub(super) async fn read_state(ctx: &Context, session: &str) -> Result<Value> {
+pub(crate) async fn read_state(ctx: &Context, session: &str) -> Result<Value> {
     ctx.authed(|api| {
         let session = session.to_string();
         async move { api.state(&session).await }

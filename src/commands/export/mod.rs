@@ -16,6 +16,7 @@
 
 mod cancel;
 mod download;
+mod link;
 mod part;
 mod records;
 mod submit;
@@ -32,10 +33,14 @@ use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::interrupt::Interrupt;
 use crate::report::{Report, Text};
+pub(crate) use download::Downloaded;
+pub(crate) use link::project_url;
 use records::note;
-use submit::{Submitted, new_render_id, submit};
-use target::{Target, absolute, check_output, file_name};
-use wait::{Wait, wait_for};
+pub(crate) use submit::{Submitted, new_render_id, submit};
+use target::file_name;
+pub(crate) use target::{Target, absolute, check_output};
+use wait::wait_for;
+pub(crate) use wait::{Observer, Wait};
 
 #[derive(Debug, Default, clap::Args)]
 #[command(
@@ -160,7 +165,7 @@ pub struct CancelArgs {
     pub render_id: Option<String>,
 }
 
-fn parse_secs(text: &str) -> std::result::Result<f64, String> {
+pub(crate) fn parse_secs(text: &str) -> std::result::Result<f64, String> {
     match text.trim().parse::<f64>() {
         Ok(secs) if secs.is_finite() && secs > 0.0 && secs <= 7.0 * 86_400.0 => Ok(secs),
         _ => Err("expected a number of seconds above 0 (such as 30 or 0.5)".into()),
@@ -190,6 +195,8 @@ struct ExportDoc {
     url: Option<String>,
     path: String,
     bytes: Option<u64>,
+    /// The project's browser link, once the file is saved.
+    project_url: Option<String>,
     /// The text form: the id (`--no-wait`) or the path of the file.
     #[serde(skip)]
     shown_as: String,
@@ -202,8 +209,7 @@ impl Report for ExportDoc {
 }
 
 async fn start(args: &StartArgs, ctx: &Context) -> Result<()> {
-    let format = checked("--format", &args.format, &FORMATS)?;
-    let quality = checked("--quality", &args.quality, &QUALITIES)?;
+    let (format, quality) = check_options(&args.format, &args.quality)?;
     let wait = Wait::from_args(&args.wait, ctx);
     let target = Target::from_option(args.output.as_deref())?;
     // The path as it will be for the first id: checked before anything else.
@@ -228,9 +234,18 @@ async fn start(args: &StartArgs, ctx: &Context) -> Result<()> {
             url: None,
             path: path.display().to_string(),
             bytes: None,
+            project_url: None,
         });
     }
     follow(ctx, &id, &path, args.force, false, &wait, &mut interrupt).await
+}
+
+/// `--format` and `--quality` as sent: checked, lowercased.
+pub(crate) fn check_options(format: &str, quality: &str) -> Result<(String, String)> {
+    Ok((
+        checked("--format", format, &FORMATS)?,
+        checked("--quality", quality, &QUALITIES)?,
+    ))
 }
 
 /// `value` (any case) as one of `accepted`; clap checks this too, but the
@@ -302,31 +317,61 @@ async fn follow(
     wait: &Wait,
     interrupt: &mut Interrupt,
 ) -> Result<()> {
-    let work = async {
-        let status = wait_for(ctx, id, wait).await?;
-        let done = download::fetch(
-            ctx,
-            id,
-            status.output_url.as_deref(),
-            status.size,
-            path,
-            force,
-            keep_part,
-        )
-        .await
-        .inspect_err(|_| {
-            ctx.printer.status(format!(
-                "Render {id} is done; download it again with `nemo export resume {id}`"
-            ));
-        })?;
-        Ok::<_, Error>(done)
-    };
     let done = tokio::select! {
-        result = work => result?,
+        result = fetch_render(ctx, id, path, force, keep_part, wait) => result?,
         () = interrupt.recv() => {
             return Err(Error::interrupted().with_hint(resume_hint(id)));
         }
     };
+    ctx.printer.status(format!(
+        "Saved render {id} ({})",
+        crate::size::human(done.bytes)
+    ));
+    let session = ctx.store.load()?.render(id).map(|r| r.session_id.clone());
+    let project_url = match session {
+        Some(session) => project_url(ctx, &session).await,
+        None => None,
+    };
+    if let Some(url) = &project_url {
+        ctx.printer.status(format!("Project: {url}"));
+    }
+    ctx.printer.report(&ExportDoc {
+        render_id: id.to_string(),
+        status: RenderState::Completed.name().into(),
+        url: Some(done.url),
+        path: path.display().to_string(),
+        bytes: Some(done.bytes),
+        project_url,
+        shown_as: path.display().to_string(),
+    })
+}
+
+/// Waits for render `id`, downloads it to `path` and records it as
+/// downloaded (shared with `generate` and `batch`).
+pub(crate) async fn fetch_render(
+    ctx: &Context,
+    id: &str,
+    path: &Path,
+    force: bool,
+    keep_part: bool,
+    wait: &Wait,
+) -> Result<Downloaded> {
+    let status = wait_for(ctx, id, wait).await?;
+    let done = download::fetch(
+        ctx,
+        id,
+        status.output_url.as_deref(),
+        status.size,
+        path,
+        force,
+        keep_part,
+    )
+    .await
+    .inspect_err(|_| {
+        ctx.printer.status(format!(
+            "Render {id} is done; download it again with `nemo export resume {id}`"
+        ));
+    })?;
     note(ctx, id, |r| {
         r.status = RenderState::Completed.name().into();
         r.progress = Some(100);
@@ -335,18 +380,7 @@ async fn follow(
         r.output = Some(absolute(path));
         r.error = None;
     });
-    ctx.printer.status(format!(
-        "Saved render {id} ({})",
-        crate::size::human(done.bytes)
-    ));
-    ctx.printer.report(&ExportDoc {
-        render_id: id.to_string(),
-        status: RenderState::Completed.name().into(),
-        url: Some(done.url),
-        path: path.display().to_string(),
-        bytes: Some(done.bytes),
-        shown_as: path.display().to_string(),
-    })
+    Ok(done)
 }
 
 #[cfg(test)]

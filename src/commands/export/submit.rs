@@ -18,7 +18,7 @@ use crate::error::{Error, Kind, Result};
 use crate::timeline::Timeline;
 
 /// `render_<unix ms>`, later than `after` (a retry needs a new id).
-pub(super) fn new_render_id(after: Option<&str>) -> String {
+pub(crate) fn new_render_id(after: Option<&str>) -> String {
     let after: u128 = after
         .and_then(|id| id.strip_prefix("render_"))
         .and_then(|ms| ms.parse().ok())
@@ -38,7 +38,7 @@ fn submit_may_retry(err: &Error) -> bool {
 }
 
 /// What [`submit`] leaves: the recorded render.
-pub(super) struct Submitted {
+pub(crate) struct Submitted {
     pub id: String,
     pub path: PathBuf,
     pub status: String,
@@ -46,7 +46,7 @@ pub(super) struct Submitted {
 
 /// Reads the draft, submits the render (once more with a new id if that
 /// fails) and records it.
-pub(super) async fn submit(
+pub(crate) async fn submit(
     ctx: &Context,
     args: &StartArgs,
     target: &Target,

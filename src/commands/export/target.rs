@@ -12,14 +12,14 @@ use crate::error::{Error, Result};
 
 /// Where the file goes: a named file, or a folder that gets
 /// `<render id>.<format>`.
-pub(super) enum Target {
+pub(crate) enum Target {
     File(PathBuf),
     Folder(PathBuf),
 }
 
 impl Target {
     /// Reads `-o`; nothing given is the current folder.
-    pub(super) fn from_option(output: Option<&Path>) -> Result<Target> {
+    pub(crate) fn from_option(output: Option<&Path>) -> Result<Target> {
         let Some(output) = output else {
             return Ok(Target::Folder(PathBuf::new()));
         };
@@ -39,7 +39,7 @@ impl Target {
         Ok(Target::File(output.to_path_buf()))
     }
 
-    pub(super) fn path_for(&self, id: &str, format: &str) -> PathBuf {
+    pub(crate) fn path_for(&self, id: &str, format: &str) -> PathBuf {
         match self {
             Target::File(path) => path.clone(),
             Target::Folder(dir) => dir.join(file_name(id, format)),
@@ -65,7 +65,7 @@ pub(super) fn file_name(id: &str, format: &str) -> String {
 
 /// The output may be written: its folder exists, and nothing is there
 /// unless `force` (exit 7, before anything is submitted).
-pub(super) fn check_output(path: &Path, force: bool) -> Result<()> {
+pub(crate) fn check_output(path: &Path, force: bool) -> Result<()> {
     let folder = match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),
@@ -91,7 +91,7 @@ pub(super) fn check_output(path: &Path, force: bool) -> Result<()> {
     }
 }
 
-pub(super) fn absolute(path: &Path) -> String {
+pub(crate) fn absolute(path: &Path) -> String {
     std::path::absolute(path)
         .unwrap_or_else(|_| path.to_path_buf())
         .to_string_lossy()

@@ -25,18 +25,22 @@ const NETWORK_TOLERANCE: Duration = Duration::from_secs(120);
 /// Hidden: the tolerance in seconds, for tests that cannot wait 2 minutes.
 const NETWORK_TOLERANCE_VAR: &str = "NEMO_POLL_NETWORK_TOLERANCE";
 
+/// Told each status read: the render's state and its progress (0–100).
+pub(crate) type Observer = std::sync::Arc<dyn Fn(&RenderState, u8) + Send + Sync>;
+
 /// The timing of a wait, from the flags.
-pub(super) struct Wait {
+pub(crate) struct Wait {
     /// `--poll-interval`: a fixed wait between polls.
     fixed: Option<Duration>,
     timeout: Duration,
     /// Poll before the first wait (`resume`: the render may be done).
     at_once: bool,
     tolerance: Duration,
+    observer: Option<Observer>,
 }
 
 impl Wait {
-    pub(super) fn from_args(args: &WaitArgs, _ctx: &Context) -> Wait {
+    pub(crate) fn from_args(args: &WaitArgs, _ctx: &Context) -> Wait {
         let tolerance = std::env::var(NETWORK_TOLERANCE_VAR)
             .ok()
             .and_then(|v| v.trim().parse::<u64>().ok())
@@ -46,7 +50,20 @@ impl Wait {
             timeout: Duration::from_secs_f64(args.timeout.unwrap_or(DEFAULT_TIMEOUT_SECS)),
             at_once: false,
             tolerance,
+            observer: None,
         }
+    }
+
+    /// The same wait, at most `timeout` long (a job's time left).
+    pub(crate) fn at_most(mut self, timeout: Duration) -> Wait {
+        self.timeout = self.timeout.min(timeout);
+        self
+    }
+
+    /// The same wait, telling `observer` each status read.
+    pub(crate) fn observed(mut self, observer: Observer) -> Wait {
+        self.observer = Some(observer);
+        self
     }
 
     /// The first poll comes at once, not after the first wait.
@@ -70,7 +87,7 @@ impl Wait {
 /// end the wait only when they last the whole tolerance (2 minutes in a
 /// row: exit 9, resumable); the status is recorded at each change. On a
 /// terminal the bar's elapsed time moves every second between polls.
-pub(super) async fn wait_for(ctx: &Context, id: &str, wait: &Wait) -> Result<RenderStatus> {
+pub(crate) async fn wait_for(ctx: &Context, id: &str, wait: &Wait) -> Result<RenderStatus> {
     let printer = &ctx.printer;
     let bar = printer.percent_bar(id.to_string());
     let mut ticker = printer.ticker();
@@ -93,6 +110,9 @@ pub(super) async fn wait_for(ctx: &Context, id: &str, wait: &Wait) -> Result<Ren
                 progress = status.progress.unwrap_or(progress);
                 bar.set_position(u64::from(progress));
                 bar.set_message(format!("{id} {}", status.state.name()));
+                if let Some(observer) = &wait.observer {
+                    observer(&status.state, progress);
+                }
                 ticker.update(status.state.name(), || {
                     format!("Render {id}: {} ({progress}%)", status.state.name())
                 });
@@ -203,6 +223,7 @@ mod tests {
             timeout: Duration::from_secs(60),
             at_once: false,
             tolerance: NETWORK_TOLERANCE,
+            observer: None,
         };
         let secs: Vec<f64> = wait.schedule().take(8).map(|d| d.as_secs_f64()).collect();
         assert_eq!(secs, [2.0, 3.0, 4.5, 6.75, 10.125, 15.0, 15.0, 15.0]);

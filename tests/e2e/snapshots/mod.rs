@@ -13,11 +13,13 @@
 //! a raw HTTP body.
 
 mod auth;
+mod batch;
 mod chat;
 mod credits;
 mod doctor;
 mod errors;
 mod export;
+mod generate;
 mod help;
 mod json;
 mod sandbox;

@@ -1,0 +1,360 @@
+//! `nemo batch FILE`: many `generate`s from a file, resumably, a few at a
+//! time (`../shared/spec/cli.md` "nemo batch").
+//!
+//! Every line is read and checked first ([`jobs`]); the folder's journal
+//! ([`journal`]) says where each job stands, and [`plan`] decides: a file
+//! already there is skipped, a recorded render is resumed, a prompt that
+//! went out is watched for (never sent again), and only jobs that never
+//! sent their prompt are started; a job whose prompt went out without a
+//! known result is reported unless `--retry-unknown`. The balance must
+//! cover the jobs that will send a prompt before any starts. Then
+//! [`run`] runs them and [`display`] shows them.
+//!
+//! This file owns the command line, the plan and the result.
+
+mod display;
+mod jobs;
+mod journal;
+mod plan;
+mod run;
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::commands::export;
+use crate::commands::generate::plan::{CREDITS_PER_GENERATION, check_funds};
+use crate::commands::generate::run::From;
+use crate::context::Context;
+use crate::error::{Error, Kind, Result};
+use crate::report::{Report, Text};
+use display::Display;
+use journal::Journal;
+use plan::{DryJob, DryRun, Plan, describe, plan};
+use run::{Outcome, Shared, Status};
+
+#[derive(Debug, clap::Args)]
+#[command(after_help = "\
+FILE holds one job a line: a prompt, or a JSON object {\"prompt\", \"output\"?, \"files\"?:[…],
+\"name\"?}; blank lines and lines starting with # are skipped. Every line is checked before
+anything is sent (exit 7 naming the line). Outputs go to DIR: `output` (a path inside DIR), else
+<line>-<slug of the prompt>.<format>. `files` are uploaded first (paths from the current folder).
+
+Each job works in a session of its own. The journal DIR/.nemo-batch.jsonl records each job's
+session, render and state as it moves, so running the same command again skips files that are
+there, resumes recorded renders and starts only jobs that never sent their prompt: a prompt is
+never paid for twice. A prompt that went out without a known result is reported, and sent again
+only with --retry-unknown. Before anything starts, the balance must cover about 100 credits per
+prompt to send (else exit 4).
+
+stdout: each saved path as it lands. --json: one document at the end,
+{\"jobs\":[{\"line\",\"prompt\",\"status\",\"session_id\",\"render_id\",\"path\",\"error\"}],
+\"done\",\"failed\",\"skipped\"}. Exit 0 when every job is done or skipped, else the exit code of
+the first job that failed; Ctrl-C: 130, run the same command again to go on.
+
+Examples:
+  nemo batch prompts.txt -j 4 -o out/
+  nemo batch jobs.jsonl -o renders --json | jq -r '.jobs[] | select(.status == \"failed\") | .line'
+  grep -v '^$' ideas.txt | nemo batch - -o out/
+  nemo batch prompts.txt -o out/ --dry-run")]
+pub struct Args {
+    /// The jobs file (a job a line), or `-` for stdin
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+
+    /// Folder for the files and the journal (made if missing)
+    #[arg(short, long, value_name = "DIR", default_value = ".")]
+    pub output: PathBuf,
+
+    /// Jobs at once, 1 to 8
+    #[arg(short = 'j', long = "jobs", value_name = "N", default_value_t = 2,
+          value_parser = clap::value_parser!(u8).range(1..=8))]
+    pub jobs: u8,
+
+    /// Send again the prompts that went out without a known result
+    #[arg(long)]
+    pub retry_unknown: bool,
+
+    /// Output format
+    #[arg(long, default_value = "mp4", value_name = "FORMAT")]
+    pub format: String,
+
+    /// Render quality
+    #[arg(long, default_value = "high", value_name = "QUALITY")]
+    pub quality: String,
+
+    /// Seconds between render status checks [default: 30; 1 with --sandbox]
+    #[arg(long, value_name = "SECS", value_parser = export::parse_secs)]
+    pub poll_interval: Option<f64>,
+
+    /// Give up on a job after SECS (exit 8; a render goes on and is resumed next time) [default: 3600]
+    #[arg(long, value_name = "SECS", value_parser = export::parse_secs)]
+    pub timeout: Option<f64>,
+
+    /// Check every line and print what would be done; send nothing
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+pub async fn run(args: &Args, ctx: &Context) -> Result<()> {
+    let label = args.file.display().to_string();
+    let bytes = read_file(&args.file)?;
+    let raw = jobs::parse(&bytes).map_err(|e| e.into_error(&label))?;
+    if raw.is_empty() {
+        return Err(Error::bad_input(
+            format!("{label} holds no jobs"),
+            Some("write one prompt a line".into()),
+        ));
+    }
+    let (format, quality) = export::check_options(&args.format, &args.quality)?;
+    let dir = args.output.clone();
+    if dir.exists() && !dir.is_dir() {
+        return Err(Error::bad_input(
+            format!("{} is not a folder", dir.display()),
+            Some("give a folder with -o".into()),
+        ));
+    }
+    let jobs = jobs::check(raw, &dir, &format, &label)?;
+
+    let (journal, records) = if args.dry_run {
+        let bytes = std::fs::read(dir.join(journal::JOURNAL_FILE)).unwrap_or_default();
+        (None, journal::read(&bytes))
+    } else {
+        for folder in
+            std::iter::once(dir.as_path()).chain(jobs.iter().filter_map(|j| j.output.parent()))
+        {
+            std::fs::create_dir_all(folder)
+                .map_err(|e| Error::io(format!("cannot create {}", folder.display()), e))?;
+        }
+        let (journal, records) = Journal::open(&dir)?;
+        (Some(journal), records)
+    };
+    let plans: Vec<Plan> = jobs
+        .iter()
+        .map(|job| {
+            let record = records
+                .get(&job.output.display().to_string())
+                .filter(|r| r.prompt == job.prompt);
+            plan(&job.output, record, args.retry_unknown)
+        })
+        .collect();
+    let to_send = plans
+        .iter()
+        .filter(|p| matches!(p, Plan::Run(From::Start | From::Session(_))))
+        .count();
+    let funds = if to_send > 0 {
+        Some(check_funds(ctx, to_send, args.dry_run).await?)
+    } else {
+        None
+    };
+    if args.dry_run {
+        return ctx.printer.report(&DryRun {
+            jobs: jobs
+                .iter()
+                .zip(&plans)
+                .map(|(job, plan)| DryJob {
+                    line: job.line,
+                    path: job.output.display().to_string(),
+                    action: describe(plan),
+                })
+                .collect(),
+            estimated_credits: CREDITS_PER_GENERATION * to_send as i64,
+            available: funds.and_then(|f| f.available()),
+        });
+    }
+    let Some(journal) = journal else {
+        return Ok(());
+    };
+
+    // Each job makes its own session: --session does not apply here.
+    let mut settings = ctx.settings.clone();
+    settings.session = None;
+    let bctx = Context::new(settings, ctx.printer.clone(), ctx.api.clone());
+    let display = Display::new(&ctx.printer);
+    let mut outcomes = Vec::new();
+    let mut todo = Vec::new();
+    for (index, (job, plan)) in jobs.iter().zip(plans).enumerate() {
+        match plan {
+            Plan::Skip => {
+                display.note(
+                    job.line,
+                    &format!("skipped ({} is there)", job.output.display()),
+                );
+                outcomes.push(Outcome {
+                    line: job.line,
+                    status: Status::Skipped,
+                    session_id: None,
+                    render_id: None,
+                    project_url: None,
+                    error: None,
+                });
+            }
+            Plan::Report(status, record) => {
+                let text = record
+                    .error
+                    .clone()
+                    .unwrap_or_else(|| "the prompt went out earlier and no video showed up".into());
+                display.note(
+                    job.line,
+                    &format!("{}: {text} (not sent again)", status.name()),
+                );
+                outcomes.push(Outcome {
+                    line: job.line,
+                    status,
+                    session_id: record.session_id.clone(),
+                    render_id: record.render_id.clone(),
+                    project_url: None,
+                    error: Some((
+                        if status == Status::Unknown {
+                            Kind::ReplyLost
+                        } else {
+                            Kind::JobFailed
+                        },
+                        text,
+                        None,
+                    )),
+                });
+            }
+            Plan::Run(from) => {
+                let record = records.get(&job.output.display().to_string()).cloned();
+                todo.push((index, from, record));
+            }
+        }
+    }
+    let shared = Shared {
+        format: &format,
+        quality: &quality,
+        poll_interval: args.poll_interval,
+        timeout: Duration::from_secs_f64(
+            args.timeout
+                .unwrap_or(crate::commands::generate::DEFAULT_TIMEOUT_SECS),
+        ),
+        jobs_at_once: usize::from(args.jobs),
+    };
+    let (ran, interrupted) = run::run_all(&bctx, &jobs, todo, &journal, &display, &shared).await;
+    display.clear();
+    outcomes.extend(ran);
+    if interrupted {
+        return Err(Error::interrupted().with_hint(
+            "what started is on record: run the same command again to go on (no prompt is sent twice)",
+        ));
+    }
+    finish(ctx, &jobs, outcomes)
+}
+
+/// Reads the jobs file or stdin, up to the cap.
+fn read_file(file: &Path) -> Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    let limit = jobs::MAX_FILE_BYTES + 1;
+    let read = if file.as_os_str() == "-" {
+        std::io::stdin().take(limit).read_to_end(&mut bytes)
+    } else {
+        let handle = std::fs::File::open(file).map_err(|e| {
+            Error::bad_input(
+                format!(
+                    "cannot read {}: {}",
+                    file.display(),
+                    crate::error::io_reason(&e)
+                ),
+                None,
+            )
+        })?;
+        handle.take(limit).read_to_end(&mut bytes)
+    };
+    read.map_err(|e| Error::io(format!("cannot read {}", file.display()), e))?;
+    if bytes.len() as u64 > jobs::MAX_FILE_BYTES {
+        return Err(Error::bad_input(
+            format!(
+                "{} is over {} MiB",
+                file.display(),
+                jobs::MAX_FILE_BYTES >> 20
+            ),
+            Some("split it into several batches".into()),
+        ));
+    }
+    Ok(bytes)
+}
+
+/// The summary, the result and the exit code.
+fn finish(ctx: &Context, jobs: &[jobs::Job], mut outcomes: Vec<Outcome>) -> Result<()> {
+    outcomes.sort_by_key(|o| o.line);
+    let count = |f: &dyn Fn(Status) -> bool| outcomes.iter().filter(|o| f(o.status)).count();
+    let done = count(&|s| s == Status::Done);
+    let skipped = count(&|s| s == Status::Skipped);
+    let failed = count(&|s| matches!(s, Status::Failed | Status::Unknown));
+    ctx.printer
+        .status(format!("{done} done, {failed} failed, {skipped} skipped"));
+    let doc = Summary {
+        jobs: outcomes
+            .iter()
+            .filter_map(|o| {
+                let job = jobs.iter().find(|j| j.line == o.line)?;
+                Some(JobDoc {
+                    line: o.line,
+                    prompt: job.prompt.clone(),
+                    status: o.status.name(),
+                    session_id: o.session_id.clone(),
+                    render_id: o.render_id.clone(),
+                    path: job.output.display().to_string(),
+                    error: o.error.as_ref().map(|e| e.1.clone()),
+                    project_url: o.project_url.clone(),
+                })
+            })
+            .collect(),
+        done,
+        failed,
+        skipped,
+    };
+    ctx.printer.report(&doc)?;
+    match outcomes
+        .iter()
+        .find_map(|o| o.error.as_ref().map(|e| (o.line, e)))
+    {
+        None => Ok(()),
+        Some((line, (kind, message, hint))) => {
+            let err = Error::new(
+                *kind,
+                format!(
+                    "{failed} of {} jobs failed; line {line}: {message}",
+                    outcomes.len()
+                ),
+            );
+            Err(match (kind, hint) {
+                (Kind::ReplyLost, _) => err.with_hint(
+                    "a prompt that went out is not sent again on its own: check its session, or run again with --retry-unknown",
+                ),
+                (_, Some(hint)) => err.with_hint(format!(
+                    "{hint}; run the same command again to retry what failed"
+                )),
+                (_, None) => err.with_hint("run the same command again to retry what failed"),
+            })
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct JobDoc {
+    line: usize,
+    prompt: String,
+    status: &'static str,
+    session_id: Option<String>,
+    render_id: Option<String>,
+    path: String,
+    error: Option<String>,
+    project_url: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct Summary {
+    jobs: Vec<JobDoc>,
+    done: usize,
+    failed: usize,
+    skipped: usize,
+}
+
+impl Report for Summary {
+    /// The paths went out as they landed; the summary line is on stderr.
+    fn human(&self, _: &mut Text) {}
+}

@@ -1,0 +1,273 @@
+//! Running the jobs of a batch: at most `-j` at once, each the job of
+//! `generate` ([`crate::commands::generate::run::run`]) in its own
+//! session, its moves appended to the journal before they are made (the
+//! session, the prompt about to go out, the render accepted) and its end
+//! recorded (saved, failed, unknown). Ctrl-C stops starting jobs; what the
+//! running ones did is on record already.
+//!
+//! It decides nothing about which jobs run (`mod.rs` plans that) and prints
+//! only through the [`Display`].
+
+use std::cell::RefCell;
+use std::time::Duration;
+
+use futures::StreamExt;
+use futures::stream::FuturesUnordered;
+use tokio::time::Instant;
+
+use super::display::Display;
+use super::jobs::Job;
+use super::journal::{Journal, Record, State};
+use crate::commands::export::{self, Target};
+use crate::commands::generate::run::{self as job_run, From, Hooks, Phase, Step};
+use crate::context::Context;
+use crate::error::{Error, Kind, Result};
+use crate::interrupt::Interrupt;
+
+/// The options every job shares.
+pub(crate) struct Shared<'a> {
+    pub format: &'a str,
+    pub quality: &'a str,
+    pub poll_interval: Option<f64>,
+    pub timeout: Duration,
+    pub jobs_at_once: usize,
+}
+
+/// How a job ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Status {
+    Done,
+    Failed,
+    Unknown,
+    Skipped,
+}
+
+impl Status {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Status::Done => "done",
+            Status::Failed => "failed",
+            Status::Unknown => "unknown",
+            Status::Skipped => "skipped",
+        }
+    }
+}
+
+/// A job's end, for the summary and `--json`.
+#[derive(Debug, Clone)]
+pub(crate) struct Outcome {
+    pub line: usize,
+    pub status: Status,
+    pub session_id: Option<String>,
+    pub render_id: Option<String>,
+    pub project_url: Option<String>,
+    /// Kind, message and hint of the failure.
+    pub error: Option<(Kind, String, Option<String>)>,
+}
+
+/// Runs `todo` (index into `jobs`, where to start, the journal's record)
+/// at most `shared.jobs_at_once` at a time. Returns the outcomes and
+/// whether Ctrl-C stopped it.
+pub(crate) async fn run_all(
+    ctx: &Context,
+    jobs: &[Job],
+    todo: Vec<(usize, From, Option<Record>)>,
+    journal: &Journal,
+    display: &Display,
+    shared: &Shared<'_>,
+) -> (Vec<Outcome>, bool) {
+    let mut queue = todo.into_iter();
+    let mut running = FuturesUnordered::new();
+    let mut outcomes = Vec::new();
+    let mut interrupt = Interrupt::new();
+    loop {
+        while running.len() < shared.jobs_at_once {
+            let Some((index, from, record)) = queue.next() else {
+                break;
+            };
+            running.push(one(
+                ctx,
+                &jobs[index],
+                from,
+                record,
+                journal,
+                display,
+                shared,
+            ));
+        }
+        if running.is_empty() {
+            return (outcomes, false);
+        }
+        tokio::select! {
+            Some(outcome) = running.next() => outcomes.push(outcome),
+            () = interrupt.recv() => {
+                display.clear();
+                return (outcomes, true);
+            }
+        }
+    }
+}
+
+/// The record a job starts from.
+fn fresh(job: &Job) -> Record {
+    Record {
+        line: job.line,
+        output: job.output.display().to_string(),
+        prompt: job.prompt.clone(),
+        state: State::Created,
+        session_id: None,
+        render_id: None,
+        sent: false,
+        error: None,
+        exit_code: None,
+        at: String::new(),
+    }
+}
+
+/// One job, from where it stands to its end, every move on record.
+async fn one(
+    ctx: &Context,
+    job: &Job,
+    from: From,
+    record: Option<Record>,
+    journal: &Journal,
+    display: &Display,
+    shared: &Shared<'_>,
+) -> Outcome {
+    let mut start = record.unwrap_or_else(|| fresh(job));
+    start.line = job.line;
+    start.error = None;
+    start.exit_code = None;
+    let hooks = JobHooks {
+        line: job.line,
+        journal,
+        display,
+        record: RefCell::new(start),
+    };
+    display.start(job.line);
+    let target = Target::File(job.output.clone());
+    let deadline = Instant::now() + shared.timeout;
+    let spec = job_run::Job {
+        prompt: &job.prompt,
+        uploads: &job.uploads,
+        name: &job.name,
+        language: None,
+        format: shared.format,
+        quality: shared.quality,
+        target: &target,
+        force: false,
+        poll_interval: shared.poll_interval,
+        deadline,
+        idle: crate::commands::generate::IDLE_TIMEOUT,
+    };
+    let result = match tokio::time::timeout_at(deadline, job_run::run(ctx, &spec, from, &hooks))
+        .await
+    {
+        Ok(result) => result,
+        Err(_) => Err(Error::new(
+            Kind::JobFailed,
+            format!(
+                "the job did not finish within {} (--timeout)",
+                humantime::format_duration(Duration::from_secs(shared.timeout.as_secs().max(1)))
+            ),
+        )),
+    };
+    display.end(job.line);
+    let mut record = hooks.record.into_inner();
+    match result {
+        Ok(saved) => {
+            record.state = State::Saved;
+            record.session_id = Some(saved.session_id.clone());
+            record.render_id = Some(saved.render_id.clone());
+            let recorded = save(journal, &mut record);
+            let path = saved.path.display().to_string();
+            let _ = display.saved(job.line, &path);
+            let project_url = export::project_url(ctx, &saved.session_id).await;
+            if let Some(url) = &project_url {
+                display.note(job.line, &format!("project {url}"));
+            }
+            Outcome {
+                line: job.line,
+                status: if recorded.is_ok() {
+                    Status::Done
+                } else {
+                    Status::Failed
+                },
+                session_id: Some(saved.session_id),
+                render_id: Some(saved.render_id),
+                project_url,
+                error: recorded
+                    .err()
+                    .map(|e| (e.kind(), e.message().to_string(), e.hint())),
+            }
+        }
+        Err(err) => {
+            let unknown = record.sent && record.render_id.is_none() && err.is(Kind::ReplyLost);
+            record.state = if unknown {
+                State::Unknown
+            } else {
+                State::Failed
+            };
+            record.error = Some(err.message().to_string());
+            record.exit_code = Some(err.exit_code());
+            let _ = save(journal, &mut record);
+            let word = if unknown { "unknown" } else { "failed" };
+            display.note(job.line, &format!("{word}: {err}"));
+            Outcome {
+                line: job.line,
+                status: if unknown {
+                    Status::Unknown
+                } else {
+                    Status::Failed
+                },
+                session_id: record.session_id.clone(),
+                render_id: record.render_id.clone(),
+                project_url: None,
+                error: Some((err.kind(), err.message().to_string(), err.hint())),
+            }
+        }
+    }
+}
+
+fn save(journal: &Journal, record: &mut Record) -> Result<()> {
+    record.at = crate::time::now_rfc3339();
+    journal.append(record)
+}
+
+/// What a job's moves do: the journal first, then the display.
+struct JobHooks<'a> {
+    line: usize,
+    journal: &'a Journal,
+    display: &'a Display,
+    record: RefCell<Record>,
+}
+
+impl Hooks for JobHooks<'_> {
+    fn phase(&self, phase: Phase) {
+        self.display.phase(self.line, &phase);
+    }
+
+    fn record(&self, step: Step<'_>) -> Result<()> {
+        let mut record = self.record.borrow_mut();
+        let text = match step {
+            Step::Session { session_id, .. } => {
+                record.state = State::Created;
+                record.session_id = Some(session_id.to_string());
+                format!("started in session {session_id}")
+            }
+            Step::Sending => {
+                record.state = State::Sent;
+                record.sent = true;
+                "prompt sent".to_string()
+            }
+            Step::Rendering { render_id, .. } => {
+                record.state = State::Rendering;
+                record.render_id = Some(render_id.to_string());
+                format!("rendering {render_id}")
+            }
+        };
+        save(self.journal, &mut record)?;
+        self.display.state(self.line, &text);
+        Ok(())
+    }
+}

@@ -1,0 +1,407 @@
+//! One generation job, from a prompt to a saved file, shared by `generate`
+//! and each job of `batch`: a session of its own (never made current),
+//! the uploads, the prompt sent once under chat's rules, the draft checked,
+//! then the render submitted, followed and downloaded exactly as `nemo
+//! export` does it — the same functions.
+//!
+//! A job may start part-way ([`From`]), as `batch` resumes it from its
+//! journal: in a session already made, after its prompt went out (the
+//! state is watched, the prompt is never sent again), or at a recorded
+//! render. Each step that must be on record before the next one is
+//! reported to [`Hooks::record`] first; the phases to show go to
+//! [`Hooks::phase`]. This module prints nothing itself.
+
+use std::cell::RefCell;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use crate::api::render::RenderState;
+use crate::commands::chat::Limits;
+use crate::commands::chat::send::{read_state, turn_into};
+use crate::commands::chat::sink::{Done, JsonLine, Sink};
+use crate::commands::export::{self, StartArgs, Target, Wait, WaitArgs};
+use crate::commands::upload::Item;
+use crate::context::Context;
+use crate::error::{Error, Kind, Result};
+use crate::printer::{Options, Printer};
+use crate::timeline::Timeline;
+
+/// What a job is doing, for the display.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Phase {
+    /// Creating its session.
+    Session,
+    Uploading(String),
+    /// The prompt is out; the agent works.
+    Generating,
+    /// Watching the session for the work of a prompt sent earlier.
+    Watching,
+    Rendering(u8),
+    Downloading,
+}
+
+impl std::fmt::Display for Phase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Phase::Session => write!(f, "creating a session"),
+            Phase::Uploading(name) => write!(f, "uploading {name}"),
+            Phase::Generating => write!(f, "generating"),
+            Phase::Watching => write!(f, "watching the session"),
+            Phase::Rendering(percent) => write!(f, "rendering {percent}%"),
+            Phase::Downloading => write!(f, "downloading"),
+        }
+    }
+}
+
+/// A step that must be on record before the job goes on.
+#[derive(Debug, Clone)]
+pub(crate) enum Step<'a> {
+    /// The job's session exists.
+    Session { session_id: &'a str },
+    /// The prompt is about to go out: from here on it is never sent again.
+    Sending,
+    /// The render was accepted (and recorded in the config).
+    Rendering { render_id: &'a str },
+}
+
+/// What the caller does as the job moves.
+pub(crate) trait Hooks {
+    fn phase(&self, phase: Phase);
+    /// Records a step; an error stops the job before the step is taken.
+    fn record(&self, step: Step<'_>) -> Result<()>;
+    /// The agent's reply to the prompt, once it ended.
+    fn replied(&self, _reply: &str) {}
+}
+
+/// Where a job starts.
+#[derive(Debug, Clone)]
+pub(crate) enum From {
+    /// From nothing: a new session (or the one `--session` names).
+    Start,
+    /// In a session made earlier; the prompt never went out.
+    Session(String),
+    /// The prompt went out earlier: watch the session, never send again.
+    Sent(String),
+    /// A render was recorded: follow it and download it.
+    Render {
+        session_id: String,
+        render_id: String,
+    },
+}
+
+/// What a job needs.
+pub(crate) struct Job<'a> {
+    pub prompt: &'a str,
+    pub uploads: &'a [Item],
+    /// The new session's name.
+    pub name: &'a str,
+    pub language: Option<&'a str>,
+    pub format: &'a str,
+    pub quality: &'a str,
+    pub target: &'a Target,
+    pub force: bool,
+    pub poll_interval: Option<f64>,
+    /// When the whole job must be over.
+    pub deadline: Instant,
+    /// Keep-alives only for this long: the run looks lost.
+    pub idle: Duration,
+}
+
+/// A saved file.
+#[derive(Debug, Clone)]
+pub(crate) struct Saved {
+    pub session_id: String,
+    pub task_id: Option<String>,
+    pub render_id: String,
+    pub path: PathBuf,
+    pub bytes: u64,
+    /// The agent's reply (none when the job resumed after the prompt).
+    pub reply: Option<String>,
+}
+
+/// How the error of [`no_video`] starts.
+pub(crate) const NO_VIDEO: &str = "the agent answered without making a video";
+
+/// The agent answered without making a video: exit 8.
+pub(crate) fn no_video(session: &str) -> Error {
+    Error::new(Kind::JobFailed, format!("{NO_VIDEO} (session {session})")).with_hint(format!(
+        "go on with `nemo --session {session} chat \"…\"`, then `nemo --session {session} export`"
+    ))
+}
+
+/// A context for work inside one job: its session pinned (so nothing
+/// replaces or changes the config's current one), and a printer that draws
+/// no progress and prints no status (the job's caller shows the phases).
+pub(crate) fn job_context(ctx: &Context, session: &str) -> Context {
+    let mut settings = ctx.settings.clone();
+    settings.session = Some(session.to_string());
+    let printer = Printer::new(Options {
+        quiet: true,
+        verbose: ctx.printer.verbose,
+        color: crate::printer::Color::Never,
+        ..Options::default()
+    });
+    Context::new(settings, printer, ctx.api.clone())
+}
+
+/// Runs the job from `from` to a saved file.
+pub(crate) async fn run(
+    ctx: &Context,
+    job: &Job<'_>,
+    from: From,
+    hooks: &dyn Hooks,
+) -> Result<Saved> {
+    let mut reply = None;
+    let (session, render) = match from {
+        From::Render {
+            session_id,
+            render_id,
+        } => (session_id, Some(render_id)),
+        From::Start | From::Session(_) => {
+            let session = match from {
+                From::Session(id) => id,
+                _ => start_session(ctx, job, hooks).await?,
+            };
+            let jctx = job_context(ctx, &session);
+            upload(&jctx, &session, job.uploads, hooks).await?;
+            hooks.record(Step::Sending)?;
+            hooks.phase(Phase::Generating);
+            let text = send(&jctx, &session, job).await?;
+            hooks.replied(&text);
+            if !has_content(&jctx, &session).await? {
+                return Err(no_video(&session));
+            }
+            reply = Some(text);
+            (session, None)
+        }
+        From::Sent(session) => {
+            hooks.phase(Phase::Watching);
+            watch(&job_context(ctx, &session), &session, job.deadline).await?;
+            (session, None)
+        }
+    };
+    let jctx = job_context(ctx, &session);
+    let (render_id, path, keep_part) = match render {
+        Some(id) => {
+            let path = job.target.path_for(&id, job.format);
+            (id, path, true)
+        }
+        None => {
+            hooks.phase(Phase::Rendering(0));
+            let args = StartArgs {
+                force: job.force,
+                ..StartArgs::default()
+            };
+            let submitted =
+                export::submit(&jctx, &args, job.target, job.format, job.quality).await?;
+            hooks.record(Step::Rendering {
+                render_id: &submitted.id,
+            })?;
+            (submitted.id, submitted.path, false)
+        }
+    };
+    hooks.phase(Phase::Rendering(0));
+    let done = follow(&jctx, &render_id, &path, job, hooks, keep_part).await?;
+    let task_id = jctx
+        .store
+        .load()?
+        .session(&session)
+        .and_then(|s| s.task_id.clone());
+    Ok(Saved {
+        session_id: session,
+        task_id,
+        render_id,
+        path,
+        bytes: done.bytes,
+        reply,
+    })
+}
+
+/// Follows the render with the phases shown: its progress while it
+/// renders, then the download.
+async fn follow(
+    jctx: &Context,
+    render_id: &str,
+    path: &Path,
+    job: &Job<'_>,
+    hooks: &dyn Hooks,
+    keep_part: bool,
+) -> Result<export::Downloaded> {
+    let (tx, mut rx) = tokio::sync::watch::channel(None::<(bool, u8)>);
+    let observer: export::Observer = Arc::new(move |state: &RenderState, percent: u8| {
+        let _ = tx.send(Some((*state == RenderState::Completed, percent)));
+    });
+    let wait = Wait::from_args(
+        &WaitArgs {
+            poll_interval: job.poll_interval,
+            timeout: None,
+        },
+        jctx,
+    )
+    .at_most(job.deadline.saturating_duration_since(Instant::now()))
+    .observed(observer);
+    let fetch = export::fetch_render(jctx, render_id, path, job.force, keep_part, &wait);
+    tokio::pin!(fetch);
+    loop {
+        tokio::select! {
+            result = &mut fetch => return result,
+            changed = rx.changed() => {
+                if changed.is_err() {
+                    return fetch.await;
+                }
+                let seen = *rx.borrow_and_update();
+                match seen {
+                    Some((true, _)) => hooks.phase(Phase::Downloading),
+                    Some((false, percent)) => hooks.phase(Phase::Rendering(percent)),
+                    None => {}
+                }
+            }
+        }
+    }
+}
+
+/// Creates the job's own session (not made current), or takes the one
+/// `--session` names.
+async fn start_session(ctx: &Context, job: &Job<'_>, hooks: &dyn Hooks) -> Result<String> {
+    if let Some(id) = &ctx.settings.session {
+        hooks.record(Step::Session { session_id: id })?;
+        return Ok(id.clone());
+    }
+    hooks.phase(Phase::Session);
+    let record = ctx.new_session(Some(job.name), job.language, false).await?;
+    hooks.record(Step::Session {
+        session_id: &record.session_id,
+    })?;
+    Ok(record.session_id)
+}
+
+/// Uploads the job's files and URLs into its session, as `upload` sends
+/// them (a request per file, URLs together).
+async fn upload(jctx: &Context, session: &str, items: &[Item], hooks: &dyn Hooks) -> Result<()> {
+    let mut urls = Vec::new();
+    for item in items {
+        match item {
+            Item::File(file) => {
+                hooks.phase(Phase::Uploading(file.name.clone()));
+                jctx.authed(
+                    |api| async move { api.upload_file(session, file, Arc::new(|_| {})).await },
+                )
+                .await?;
+            }
+            Item::Url(url) => urls.push(url.clone()),
+        }
+    }
+    if !urls.is_empty() {
+        hooks.phase(Phase::Uploading(format!(
+            "{} URL{}",
+            urls.len(),
+            if urls.len() == 1 { "" } else { "s" }
+        )));
+        jctx.authed(|api| {
+            let urls = urls.clone();
+            async move { api.upload_urls(session, &urls).await }
+        })
+        .await?;
+    }
+    Ok(())
+}
+
+/// Sends the prompt once under chat's rules and returns the reply's text.
+async fn send(jctx: &Context, session: &str, job: &Job<'_>) -> Result<String> {
+    let left = job.deadline.saturating_duration_since(Instant::now());
+    let limits = Limits::with(left, job.idle, jctx.settings.chat_time_scale);
+    let reply = Rc::new(RefCell::new(String::new()));
+    let sink = Box::new(Collect(reply.clone()));
+    let mut id = session.to_string();
+    turn_into(jctx, &mut id, job.prompt, &limits, sink)
+        .await
+        .map_err(|err| {
+            let hint = format!(
+                "the prompt was not sent again; `nemo --session {session} state` shows what the agent did"
+            );
+            // The reply's limit is the job's time left: name the job's.
+            let job_timed_out = err.is(Kind::JobFailed)
+                && Instant::now() + Duration::from_millis(100) >= job.deadline;
+            match err.kind() {
+                _ if job_timed_out => err
+                    .with_message(
+                        "the job did not finish within --timeout (the agent was still answering)",
+                    )
+                    .with_hint(hint),
+                Kind::JobFailed | Kind::ReplyLost => err.with_hint(hint),
+                _ => err,
+            }
+        })?;
+    let text = reply.borrow().trim().to_string();
+    Ok(text)
+}
+
+/// Whether the session's draft has something to render.
+async fn has_content(jctx: &Context, session: &str) -> Result<bool> {
+    let state = read_state(jctx, session).await?;
+    let draft = state.get("draft").cloned().unwrap_or_default();
+    Ok(Timeline::from_draft(&draft).has_content())
+}
+
+/// After a prompt that went out earlier: reads the state on chat's
+/// widening schedule until the draft has content, never sending again.
+async fn watch(jctx: &Context, session: &str, deadline: Instant) -> Result<()> {
+    let limits = Limits::with(
+        Duration::ZERO,
+        Duration::ZERO,
+        jctx.settings.chat_time_scale,
+    );
+    for wait in &limits.watch {
+        if Instant::now() + *wait > deadline {
+            break;
+        }
+        tokio::time::sleep(*wait).await;
+        match has_content(jctx, session).await {
+            Ok(true) => return Ok(()),
+            Ok(false) => {}
+            Err(err) if err.is_transient() || err.is(Kind::BadAnswer) => {}
+            Err(err) => return Err(err),
+        }
+    }
+    Err(Error::new(
+        Kind::ReplyLost,
+        format!("the prompt went out earlier, but session {session} shows no video"),
+    )
+    .with_hint(format!(
+        "it is not sent again on its own; check `nemo --session {session} state`, or add --retry-unknown to send it again"
+    )))
+}
+
+/// A sink that keeps the reply's text and prints nothing.
+struct Collect(Rc<RefCell<String>>);
+
+impl Sink for Collect {
+    fn text(&mut self, _: &Printer, text: &str) -> Result<()> {
+        self.0.borrow_mut().push_str(text);
+        Ok(())
+    }
+    fn record(&mut self, _: &Printer, _: &JsonLine<'_>) -> Result<()> {
+        Ok(())
+    }
+    fn shares_the_terminal(&self) -> bool {
+        false
+    }
+    fn mid_line_on_terminal(&self) -> bool {
+        false
+    }
+    fn end_text(&mut self, _: &Printer) {}
+    fn wants_changes(&self) -> bool {
+        false
+    }
+    fn done(&mut self, _: &Printer, done: &Done<'_>) -> Result<()> {
+        let mut text = self.0.borrow_mut();
+        if text.trim().is_empty() {
+            *text = done.text.to_string();
+        }
+        Ok(())
+    }
+}

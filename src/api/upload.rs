@@ -436,7 +436,13 @@ mod tests {
         let dog = {
             let sent = sent.clone();
             tokio::spawn(async move {
-                watchdog(&sent, 100, Duration::from_millis(200), Duration::from_secs(30)).await
+                watchdog(
+                    &sent,
+                    100,
+                    Duration::from_millis(200),
+                    Duration::from_secs(30),
+                )
+                .await
             })
         };
         for n in 1..10 {
@@ -456,7 +462,8 @@ mod tests {
         let (tx, mut rx) = mpsc::channel(PIECES_AHEAD);
         let failure = Arc::new(Mutex::new(None));
         let file = std::fs::File::open(&path).unwrap();
-        let reader = std::thread::spawn(move || read_pieces(file, bytes.len() as u64, &tx, &failure));
+        let reader =
+            std::thread::spawn(move || read_pieces(file, bytes.len() as u64, &tx, &failure));
         let mut got = Vec::new();
         let mut pieces = 0;
         while let Some(piece) = rx.blocking_recv() {

@@ -187,12 +187,20 @@ mod tests {
         let err = read_message(std::io::repeat(b'a'), 1024).unwrap_err();
         assert!(err.is(Kind::BadInput), "{err}");
         let err = read_message(&b"ok \xff"[..], 64).unwrap_err();
-        assert!(err.is(Kind::Usage) && err.message().contains("stdin"), "{err}");
+        assert!(
+            err.is(Kind::Usage) && err.message().contains("stdin"),
+            "{err}"
+        );
     }
 
     #[test]
     fn trimming_in_place() {
-        for (input, want) in [(" \n hi there \t\n", "hi there"), ("x", "x"), ("  ", ""), ("", "")] {
+        for (input, want) in [
+            (" \n hi there \t\n", "hi there"),
+            ("x", "x"),
+            ("  ", ""),
+            ("", ""),
+        ] {
             let mut text = input.to_string();
             trim_in_place(&mut text);
             assert_eq!(text, want);

@@ -164,6 +164,27 @@ impl Printer {
         self.emit_json(value)
     }
 
+    /// One JSON Lines record appended to `out`, for a caller that writes
+    /// several at once with [`Printer::out_bytes`] (chat's reply stream).
+    pub fn json_line_into<T: Serialize + ?Sized>(
+        &self,
+        out: &mut Vec<u8>,
+        value: &T,
+    ) -> Result<()> {
+        serde_json::to_writer(&mut *out, value)
+            .map_err(|e| Error::new(Kind::Io, format!("cannot encode JSON output: {e}")))?;
+        out.push(b'\n');
+        Ok(())
+    }
+
+    /// Bytes of result on stdout, written in one go and flushed.
+    pub fn out_bytes(&self, bytes: &[u8]) -> Result<()> {
+        let mut stdout = std::io::stdout().lock();
+        stdout.write_all(bytes)?;
+        stdout.flush()?;
+        Ok(())
+    }
+
     /// The one place JSON leaves the printer: documents, JSON Lines records
     /// and the error document alike. A `--jq` filter hooks in here: it would
     /// turn `value` into a `serde_json::Value` (`serde_json::to_value`), run

@@ -9,7 +9,9 @@
 //! [`AgentEvent::Heartbeat`].
 //!
 //! It does not print, time out or retry: the caller does. It never holds
-//! more than one event's bytes, and it yields to the runtime regularly, so
+//! more than one event's bytes (plus the agent events of the next one, read
+//! ahead when the network already delivered it, see [`more_ready`]), and
+//! it yields to the runtime regularly, so
 //! the caller's timers and Ctrl-C stay live whatever the server sends.
 //!
 //! The contract of the stream's items: an `Err(Error::BadAnswer)` is one

@@ -45,10 +45,11 @@ def event(i, text, partial=True):
     return b"data: " + json.dumps(body, separators=(",", ":")).encode() + b"\n\n"
 
 
-def blast_stream(n):
+def blast_stream(n, final=True):
     pieces = [f"piece {i:06d} " for i in range(n)]
     out = [event(i, p) for i, p in enumerate(pieces)]
-    out.append(event(n, "".join(pieces), partial=False))
+    if final:
+        out.append(event(n, "".join(pieces), partial=False))
     return b"".join(out)
 
 
@@ -114,12 +115,14 @@ def main():
     ap.add_argument("--events", type=int, default=100_000)
     ap.add_argument("--pace-ms", type=float, default=0)
     ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--no-final", action="store_true",
+                    help="blast mode: leave out the final event repeating the text (memory tests)")
     args = ap.parse_args()
     server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     server.daemon_threads = True
     server.events = args.events
     server.pace_ms = args.pace_ms
-    server.stream = blast_stream(args.events) if args.pace_ms <= 0 else b""
+    server.stream = blast_stream(args.events, not args.no_final) if args.pace_ms <= 0 else b""
     print(f"URL=http://127.0.0.1:{server.server_address[1]}", flush=True)
     print(f"stream: {args.events} events, {len(server.stream)} bytes", file=sys.stderr, flush=True)
     try:

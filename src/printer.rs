@@ -234,6 +234,38 @@ impl Printer {
         self.emit_json(value)
     }
 
+    /// One JSON Lines record appended to `out`, for a caller that writes
+    /// several at once with [`Printer::out_bytes`] (chat's reply stream).
+    pub fn json_line_into<T: Serialize + ?Sized>(
+        &self,
+        out: &mut Vec<u8>,
+        value: &T,
+    ) -> Result<()> {
+        let Some(jq) = &self.jq else {
+            serde_json::to_writer(&mut *out, value)
+                .map_err(|e| Error::new(Kind::Io, format!("cannot encode JSON output: {e}")))?;
+            out.push(b'\n');
+            return Ok(());
+        };
+        // With --jq the record goes through the filter like every other
+        // JSON that leaves the printer.
+        let text = serde_json::to_string(value)
+            .map_err(|e| Error::new(Kind::Io, format!("cannot encode JSON output: {e}")))?;
+        for line in jq.lines(&text)? {
+            out.extend_from_slice(line.as_bytes());
+            out.push(b'\n');
+        }
+        Ok(())
+    }
+
+    /// Bytes of result on stdout, written in one go and flushed.
+    pub fn out_bytes(&self, bytes: &[u8]) -> Result<()> {
+        let mut stdout = std::io::stdout().lock();
+        stdout.write_all(bytes)?;
+        stdout.flush()?;
+        Ok(())
+    }
+
     /// The one place JSON leaves the printer: documents, JSON Lines records
     /// and the error document alike. Without `--jq` the value is written as
     /// it serialises (key order kept); with it, each result of the filter

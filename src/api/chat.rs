@@ -9,6 +9,7 @@
 
 pub mod stream;
 
+use bytes::Bytes;
 use futures::StreamExt;
 use reqwest::Method;
 use reqwest::header::{self, HeaderValue};
@@ -21,40 +22,50 @@ pub use stream::{AgentEvent, AgentStream, agent_events};
 /// The agent every request names.
 pub const APP_NAME: &str = "nemo_agent";
 
-/// The `/run_sse` body, all snake_case (`api.md`).
+/// The `/run_sse` body, all snake_case (`api.md`). It borrows the message:
+/// a message of hundreds of MB is held once by the caller and once as the
+/// serialised body, never copied in between.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct RunRequest {
-    pub app_name: String,
-    pub user_id: String,
-    pub session_id: String,
-    pub new_message: NewMessage,
+pub struct RunRequest<'a> {
+    pub app_name: &'a str,
+    pub user_id: &'a str,
+    pub session_id: &'a str,
+    pub new_message: NewMessage<'a>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct NewMessage {
-    pub role: String,
-    pub parts: Vec<TextPart>,
+pub struct NewMessage<'a> {
+    pub role: &'a str,
+    pub parts: [TextPart<'a>; 1],
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct TextPart {
-    pub text: String,
+pub struct TextPart<'a> {
+    pub text: &'a str,
 }
 
-impl RunRequest {
-    pub fn new(session_id: &str, message: &str) -> Self {
+impl<'a> RunRequest<'a> {
+    pub fn new(session_id: &'a str, message: &'a str) -> Self {
         RunRequest {
-            app_name: APP_NAME.into(),
+            app_name: APP_NAME,
             // `me` is resolved from the token, as in every other path.
-            user_id: "me".into(),
-            session_id: session_id.into(),
+            user_id: "me",
+            session_id,
             new_message: NewMessage {
-                role: "user".into(),
-                parts: vec![TextPart {
-                    text: message.into(),
-                }],
+                role: "user",
+                parts: [TextPart { text: message }],
             },
         }
+    }
+
+    /// The JSON body, serialised once into a buffer sized for it (JSON
+    /// escapes may grow it once more), not a `Vec` grown by doubling.
+    pub fn body(&self) -> Result<Bytes> {
+        let text = self.new_message.parts[0].text;
+        let mut body = Vec::with_capacity(text.len() + self.session_id.len() + 256);
+        serde_json::to_writer(&mut body, self)
+            .map_err(|e| Error::new(Kind::Io, format!("cannot write the request: {e}")))?;
+        Ok(Bytes::from(body))
     }
 }
 
@@ -64,13 +75,14 @@ impl ApiClient {
     /// (1001 → `TokenRejected`, 1002/404 → `SessionNotFound`, 2001 →
     /// `NoCredits`, …).
     pub async fn run_sse(&self, session_id: &str, message: &str) -> Result<AgentStream> {
-        let body = RunRequest::new(session_id, message);
+        let body = RunRequest::new(session_id, message).body()?;
         let response = self
             .send(Retry::Once, None, || {
                 Ok(self
                     .request(Method::POST, "/run_sse", true)?
                     .header(header::ACCEPT, "text/event-stream")
-                    .json(&body))
+                    .header(header::CONTENT_TYPE, "application/json")
+                    .body(body.clone()))
             })
             .await?;
         let content_type = response

@@ -4,10 +4,12 @@
 //! with the command's checks and the emulator.
 //!
 //! A file is never read into memory: each try opens it again and streams
-//! it in [`CHUNK`]-sized pieces, so a retry (429, a renewed token, a new
-//! session) re-streams it from disk. It does not print; progress goes to the
-//! callback the caller gives.
+//! it in [`CHUNK`]-sized pieces, read by one blocking thread into a bounded
+//! channel of [`PIECES_AHEAD`] pieces, so a retry (429, a renewed token, a
+//! new session) re-streams it from disk and memory stays at a few pieces.
+//! It does not print; progress goes to the callback the caller gives.
 
+use std::io::Read;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -19,9 +21,7 @@ use reqwest::Method;
 use reqwest::multipart::{Form, Part};
 use serde::{Deserialize, Deserializer};
 use serde_json::{Value, json};
-use tokio::io::AsyncReadExt;
-use tokio::sync::watch;
-use tokio_util::io::ReaderStream;
+use tokio::sync::mpsc;
 
 use super::{ApiClient, Retry, read_json, segment, unwrap_envelope};
 use crate::error::{Error, Kind, Result};
@@ -29,8 +29,12 @@ use crate::error::{Error, Kind, Result};
 /// The server's limit per file: 500 MB (500 × 1024 × 1024 bytes).
 pub const MAX_UPLOAD_BYTES: u64 = 500 * 1024 * 1024;
 
-/// Size of the pieces a file is read and sent in.
-pub const CHUNK: usize = 64 * 1024;
+/// Size of the pieces a file is read and sent in: big enough that the
+/// hand-off between the reading thread and the connection costs little
+/// per byte (BENCHMARKS.md "Profile-driven fixes", upload).
+pub const CHUNK: usize = 1024 * 1024;
+/// Pieces read ahead of the connection, at most.
+pub const PIECES_AHEAD: usize = 2;
 
 /// Give up when no byte of the file could be sent for this long.
 const STALL_TIMEOUT: Duration = Duration::from_secs(120);
@@ -179,14 +183,16 @@ impl ApiClient {
         progress: Progress,
     ) -> Result<UploadAnswer> {
         let path = Self::upload_path(session_id);
-        let (sent_tx, _) = watch::channel(0u64);
+        // Bytes of the file handed to the connection in this try; the
+        // watchdog reads it on its own timer (no wake-up per piece).
+        let sent = Arc::new(AtomicU64::new(0));
         // An I/O failure inside the body stream reaches us as a reqwest
         // error; keep its real reason to report it as what it is.
         let read_failure: Arc<Mutex<Option<String>>> = Arc::new(Mutex::new(None));
         let build = || {
-            sent_tx.send_replace(0);
+            sent.store(0, Ordering::Relaxed);
             progress(0);
-            let part = file_part(file, sent_tx.clone(), progress.clone(), &read_failure)?;
+            let part = file_part(file, sent.clone(), progress.clone(), &read_failure)?;
             Ok(self
                 .request(Method::POST, &path, true)?
                 .multipart(Form::new().part("files", part)))
@@ -198,7 +204,7 @@ impl ApiClient {
             let result = tokio::select! {
                 result = send => result,
                 // A stall is not retried: waiting as long again rarely helps.
-                err = watchdog(sent_tx.subscribe(), file.size, STALL_TIMEOUT, ANSWER_TIMEOUT) => return Err(err),
+                err = watchdog(&sent, file.size, STALL_TIMEOUT, ANSWER_TIMEOUT) => return Err(err),
             };
             if let Some(reason) = read_failure.lock().ok().and_then(|mut f| f.take()) {
                 return Err(Error::new(
@@ -206,18 +212,17 @@ impl ApiClient {
                     format!("cannot read {}: {reason}", file.path.display()),
                 ));
             }
+            let went_out = sent.load(Ordering::Relaxed);
             match result {
                 // The connection broke before the whole body went out:
                 // the server cannot have taken an incomplete file, so it is
                 // safe to send it again, once. (A server that answers early
                 // — a gateway's 429, say — and closes also ends up here.)
-                Err(err) if err.is(Kind::Network) && tries < 2 && *sent_tx.borrow() < file.size => {
+                Err(err) if err.is(Kind::Network) && tries < 2 && went_out < file.size => {
                     self.log(|| {
                         format!(
-                            "the connection closed after {} of {} bytes; sending {} again",
-                            *sent_tx.borrow(),
-                            file.size,
-                            file.name
+                            "the connection closed after {went_out} of {} bytes; sending {} again",
+                            file.size, file.name
                         )
                     });
                     super::http::backoff(1).await;
@@ -243,10 +248,12 @@ impl ApiClient {
 
 /// The multipart part of one file: opened now, streamed while sent, at
 /// most `file.size` bytes (the length declared up front), and an error if
-/// the file got shorter meanwhile.
+/// the file got shorter meanwhile. One blocking thread reads [`CHUNK`]s
+/// with `std::fs::File` into a channel of [`PIECES_AHEAD`]; it stops when
+/// the request is dropped (the channel closes).
 fn file_part(
     file: &LocalFile,
-    sent_tx: watch::Sender<u64>,
+    sent: Arc<AtomicU64>,
     progress: Progress,
     read_failure: &Arc<Mutex<Option<String>>>,
 ) -> Result<Part> {
@@ -261,46 +268,68 @@ fn file_part(
         )
     })?;
     let size = file.size;
-    let reader = tokio::fs::File::from_std(opened).take(size);
-    let sent = Arc::new(AtomicU64::new(0));
-    let counter = sent.clone();
+    let (tx, mut rx) = mpsc::channel::<std::io::Result<Bytes>>(PIECES_AHEAD);
     let failure = read_failure.clone();
-    let body = ReaderStream::with_capacity(reader, CHUNK)
-        .map(move |chunk| {
-            match &chunk {
-                Ok(bytes) => {
-                    let now = counter.fetch_add(bytes.len() as u64, Ordering::Relaxed)
-                        + bytes.len() as u64;
-                    sent_tx.send_replace(now);
-                    progress(now);
-                }
-                Err(e) => remember(&failure, crate::error::io_reason(e)),
-            }
-            chunk
-        })
-        .chain(futures::stream::once({
-            let failure = read_failure.clone();
-            async move {
-                let got = sent.load(Ordering::Relaxed);
-                if got < size {
-                    let reason = format!(
-                        "the file got shorter while it was being sent ({got} of {size} bytes)"
-                    );
-                    remember(&failure, reason.clone());
-                    Err(std::io::Error::new(
-                        std::io::ErrorKind::UnexpectedEof,
-                        reason,
-                    ))
-                } else {
-                    Ok(Bytes::new())
-                }
-            }
-        }))
-        .filter(|chunk| std::future::ready(!matches!(chunk, Ok(b) if b.is_empty())));
+    // Started by the body's first poll, so a request that never gets to
+    // its body reads nothing.
+    let mut start = Some(move || read_pieces(opened, size, &tx, &failure));
+    let body = futures::stream::poll_fn(move |cx| {
+        if let Some(read) = start.take() {
+            tokio::task::spawn_blocking(read);
+        }
+        rx.poll_recv(cx)
+    })
+    .map(move |piece| {
+        if let Ok(bytes) = &piece {
+            let now = sent.fetch_add(bytes.len() as u64, Ordering::Relaxed) + bytes.len() as u64;
+            progress(now);
+        }
+        piece
+    });
     Part::stream_with_length(reqwest::Body::wrap_stream(body), size)
         .file_name(file.name.clone())
         .mime_str(file.format.content_type)
         .map_err(|e| Error::bad_input(format!("bad content type: {e}"), None))
+}
+
+/// The reading thread: `size` bytes of `file` in [`CHUNK`]s into `tx`, or
+/// an error (remembered in `failure` too) when reading fails or the file
+/// ends early. Returns when done or when the receiver is gone.
+fn read_pieces(
+    file: std::fs::File,
+    size: u64,
+    tx: &mpsc::Sender<std::io::Result<Bytes>>,
+    failure: &Arc<Mutex<Option<String>>>,
+) {
+    let mut file = file.take(size);
+    let mut got: u64 = 0;
+    while got < size {
+        let want = CHUNK.min(usize::try_from(size - got).unwrap_or(CHUNK));
+        let mut piece = Vec::with_capacity(want);
+        let error = match (&mut file).take(want as u64).read_to_end(&mut piece) {
+            Err(e) => Some(e),
+            Ok(0) => {
+                let reason =
+                    format!("the file got shorter while it was being sent ({got} of {size} bytes)");
+                Some(std::io::Error::new(
+                    std::io::ErrorKind::UnexpectedEof,
+                    reason,
+                ))
+            }
+            Ok(n) => {
+                got += n as u64;
+                None
+            }
+        };
+        if let Some(e) = error {
+            remember(failure, crate::error::io_reason(&e));
+            let _ = tx.blocking_send(Err(e));
+            return;
+        }
+        if tx.blocking_send(Ok(Bytes::from(piece))).is_err() {
+            return;
+        }
+    }
 }
 
 fn remember(slot: &Arc<Mutex<Option<String>>>, reason: String) {
@@ -310,41 +339,45 @@ fn remember(slot: &Arc<Mutex<Option<String>>>, reason: String) {
 }
 
 /// Resolves with an error when the upload stalls: no byte sent for `stall`
-/// while sending, or no answer `answer` after the last byte. Each new try
-/// resets the count to 0 and so starts watching afresh. It is a timer on
-/// progress, not a total timeout: a slow but moving upload never trips it.
-async fn watchdog(
-    mut sent: watch::Receiver<u64>,
-    size: u64,
-    stall: Duration,
-    answer: Duration,
-) -> Error {
+/// while sending, or no answer `answer` after the last byte. It reads the
+/// try's byte count on a timer of its own (a fraction of the limits, at
+/// most a second), so sending a piece wakes nobody. A new try resets the
+/// count to 0, which counts as a change and so starts watching afresh. It
+/// is a timer on progress, not a total timeout: a slow but moving upload
+/// never trips it.
+async fn watchdog(sent: &AtomicU64, size: u64, stall: Duration, answer: Duration) -> Error {
+    let tick = (stall.min(answer) / 8).min(Duration::from_secs(1));
+    let mut last = sent.load(Ordering::Relaxed);
+    let mut since = tokio::time::Instant::now();
     loop {
-        let done = *sent.borrow_and_update() >= size;
-        let limit = if done { answer } else { stall };
-        match tokio::time::timeout(limit, sent.changed()).await {
-            Ok(Ok(())) => continue,
-            // The sender is gone: the upload finished one way or another.
-            Ok(Err(_)) => std::future::pending::<()>().await,
-            Err(_) if done => {
-                return Error::new(
-                    Kind::Network,
-                    format!(
-                        "the server did not answer within {} s after the upload",
-                        answer.as_secs()
-                    ),
-                );
-            }
-            Err(_) => {
-                return Error::new(
-                    Kind::Network,
-                    format!(
-                        "the upload stalled: nothing could be sent for {} s",
-                        stall.as_secs()
-                    ),
-                );
-            }
+        tokio::time::sleep(tick).await;
+        let now = sent.load(Ordering::Relaxed);
+        if now != last {
+            last = now;
+            since = tokio::time::Instant::now();
+            continue;
         }
+        let done = now >= size;
+        if since.elapsed() < if done { answer } else { stall } {
+            continue;
+        }
+        return if done {
+            Error::new(
+                Kind::Network,
+                format!(
+                    "the server did not answer within {} s after the upload",
+                    answer.as_secs()
+                ),
+            )
+        } else {
+            Error::new(
+                Kind::Network,
+                format!(
+                    "the upload stalled: nothing could be sent for {} s",
+                    stall.as_secs()
+                ),
+            )
+        };
     }
 }
 
@@ -383,32 +416,79 @@ mod tests {
     async fn watchdog_trips_on_a_stall_and_after_the_last_byte() {
         let short = Duration::from_millis(50);
         let long = Duration::from_secs(30);
-        let (tx, rx) = watch::channel(0u64);
-        let err = watchdog(rx, 10, short, long).await;
+        let sent = AtomicU64::new(0);
+        let err = watchdog(&sent, 10, short, long).await;
         assert!(err.to_string().contains("stalled"), "{err}");
-        drop(tx);
 
-        let (tx, rx) = watch::channel(0u64);
-        let dog = tokio::spawn(watchdog(rx, 10, long, short));
-        tx.send_replace(10);
+        let sent = Arc::new(AtomicU64::new(0));
+        let dog = {
+            let sent = sent.clone();
+            tokio::spawn(async move { watchdog(&sent, 10, long, short).await })
+        };
+        sent.store(10, Ordering::Relaxed);
         let err = dog.await.unwrap();
         assert!(err.to_string().contains("did not answer"), "{err}");
     }
 
     #[tokio::test]
     async fn watchdog_keeps_quiet_while_bytes_move() {
-        let (tx, rx) = watch::channel(0u64);
-        let dog = tokio::spawn(watchdog(
-            rx,
-            100,
-            Duration::from_millis(200),
-            Duration::from_secs(30),
-        ));
+        let sent = Arc::new(AtomicU64::new(0));
+        let dog = {
+            let sent = sent.clone();
+            tokio::spawn(async move {
+                watchdog(
+                    &sent,
+                    100,
+                    Duration::from_millis(200),
+                    Duration::from_secs(30),
+                )
+                .await
+            })
+        };
         for n in 1..10 {
             tokio::time::sleep(Duration::from_millis(50)).await;
-            tx.send_replace(n);
+            sent.store(n, Ordering::Relaxed);
         }
         assert!(!dog.is_finished());
         dog.abort();
+    }
+
+    #[test]
+    fn a_file_is_read_in_pieces_and_a_short_one_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.mp4");
+        let bytes: Vec<u8> = (0..CHUNK * 2 + 5).map(|i| i as u8).collect();
+        std::fs::write(&path, &bytes).unwrap();
+        let (tx, mut rx) = mpsc::channel(PIECES_AHEAD);
+        let failure = Arc::new(Mutex::new(None));
+        let file = std::fs::File::open(&path).unwrap();
+        let reader =
+            std::thread::spawn(move || read_pieces(file, bytes.len() as u64, &tx, &failure));
+        let mut got = Vec::new();
+        let mut pieces = 0;
+        while let Some(piece) = rx.blocking_recv() {
+            got.extend_from_slice(&piece.unwrap());
+            pieces += 1;
+        }
+        reader.join().unwrap();
+        assert_eq!(pieces, 3);
+        assert_eq!(got, std::fs::read(&path).unwrap());
+
+        // Declared one byte longer than it is: the last item is an error,
+        // remembered for the report.
+        let (tx, mut rx) = mpsc::channel(PIECES_AHEAD);
+        let failure = Arc::new(Mutex::new(None));
+        let file = std::fs::File::open(&path).unwrap();
+        let size = got.len() as u64 + 1;
+        let slot = failure.clone();
+        let reader = std::thread::spawn(move || read_pieces(file, size, &tx, &slot));
+        let mut last = None;
+        while let Some(piece) = rx.blocking_recv() {
+            last = Some(piece);
+        }
+        reader.join().unwrap();
+        assert!(matches!(last, Some(Err(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof));
+        let reason = failure.lock().unwrap().clone().unwrap();
+        assert!(reason.contains("got shorter"), "{reason}");
     }
 }

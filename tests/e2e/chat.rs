@@ -148,6 +148,32 @@ fn the_text_arrives_before_the_reply_ends() {
 }
 
 #[test]
+fn json_records_arrive_before_the_reply_ends() {
+    // Records are held only while the next event is already at hand: one
+    // that arrives alone is written at once.
+    let env = fast_env();
+    env.session();
+    env.emu.with_state(|s| {
+        s.faults.chat.chat_endless = true;
+        s.faults.chat.chat_pace_ms = 50;
+    });
+    let mut child = env
+        .nemo_process()
+        .args(["--json", "chat", "--timeout", "20", "hello"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    std::io::BufRead::read_line(&mut stdout, &mut first).unwrap();
+    assert!(first.starts_with("{\"type\":\"text\""), "{first}");
+    assert!(child.try_wait().unwrap().is_none());
+    child.kill().unwrap();
+    let _ = child.wait();
+}
+
+#[test]
 fn json_lines_one_record_per_event_and_done_last() {
     let env = fast_env();
     let out = env
@@ -808,6 +834,23 @@ fn the_message_can_come_from_stdin() {
         "error: no message on stdin\nhint: pipe one in: `echo \"hello\" | nemo chat -`\n"
     );
     assert_eq!(runs(&env).len(), 1);
+}
+
+#[test]
+fn a_message_on_stdin_over_64_mib_is_refused_before_anything_is_sent() {
+    let env = fast_env();
+    let out = env
+        .nemo()
+        .args(["chat", "-"])
+        .write_stdin(vec![b'a'; 64 * 1024 * 1024 + 1])
+        .assert()
+        .code(7);
+    assert_eq!(
+        stderr(&out),
+        "error: the message on stdin is over 64 MiB, the most nemo sends\n\
+         hint: send a shorter message; media goes through `nemo upload`\n"
+    );
+    assert!(runs(&env).is_empty());
 }
 
 #[test]

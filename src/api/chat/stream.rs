@@ -9,7 +9,9 @@
 //! [`AgentEvent::Heartbeat`].
 //!
 //! It does not print, time out or retry: the caller does. It never holds
-//! more than one event's bytes, and it yields to the runtime regularly, so
+//! more than one event's bytes (plus the agent events of the next one, read
+//! ahead when the network already delivered it, see [`more_ready`]), and
+//! it yields to the runtime regularly, so
 //! the caller's timers and Ctrl-C stay live whatever the server sends.
 //!
 //! The contract of the stream's items: an `Err(Error::BadAnswer)` is one
@@ -25,6 +27,7 @@ mod bench;
 #[cfg(test)]
 mod props;
 
+use std::cell::Cell;
 use std::collections::VecDeque;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -95,34 +98,67 @@ struct AgentEvents {
     ended: bool,
 }
 
+thread_local! {
+    /// Whether the item [`AgentEvents`] last handed out on this thread has
+    /// another one ready right behind it (see [`more_ready`]).
+    static MORE_READY: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Whether the agent event just taken from an [`AgentStream`] on this
+/// thread has another readable event ready right behind it, already read
+/// from the network. Output can then wait for that one and be written in
+/// one go; when this is `false` the stream has nothing more for now, and
+/// whatever was held must go out (the consumer flushes). It is `false`
+/// unless the stream knows better, so getting it wrong only costs a flush.
+/// Valid between taking an item and the next `.await`: the stream sets it
+/// in the poll that hands the item out, on the consumer's thread.
+pub fn more_ready() -> bool {
+    MORE_READY.with(Cell::get)
+}
+
+impl AgentEvents {
+    /// Reads SSE events until one yields agent events, the stream ends, or
+    /// the network has nothing more ready (`Pending`, which then wakes the
+    /// task later).
+    fn fill(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        while self.ready.is_empty() && !self.ended {
+            match self.events.poll_next_unpin(cx) {
+                Poll::Ready(Some(Ok(event))) => {
+                    self.parser
+                        .on_event(&event.event, &event.data, &mut self.ready)
+                }
+                Poll::Ready(Some(Err(err))) => self.ready.push_back(Err(stream_error(err))),
+                Poll::Ready(None) => self.ended = true,
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+        Poll::Ready(())
+    }
+}
+
 impl Stream for AgentEvents {
     type Item = Result<AgentEvent>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = &mut *self;
-        loop {
-            if let Some(item) = this.ready.pop_front() {
-                // Anything but an unreadable event ends the stream after
-                // itself; the connection is not polled again.
-                if matches!(&item, Err(err) if !err.is(Kind::BadAnswer)) {
-                    this.ended = true;
-                    this.ready.clear();
-                }
-                return Poll::Ready(Some(item));
-            }
-            if this.ended {
-                return Poll::Ready(None);
-            }
-            match this.events.poll_next_unpin(cx) {
-                Poll::Ready(Some(Ok(event))) => {
-                    this.parser
-                        .on_event(&event.event, &event.data, &mut this.ready)
-                }
-                Poll::Ready(Some(Err(err))) => this.ready.push_back(Err(stream_error(err))),
-                Poll::Ready(None) => this.ended = true,
-                Poll::Pending => return Poll::Pending,
-            }
+        MORE_READY.with(|more| more.set(false));
+        if this.ready.is_empty() && this.fill(cx).is_pending() {
+            return Poll::Pending;
         }
+        let Some(item) = this.ready.pop_front() else {
+            return Poll::Ready(None);
+        };
+        // Anything but an unreadable event ends the stream after itself;
+        // the connection is not polled again.
+        if matches!(&item, Err(err) if !err.is(Kind::BadAnswer)) {
+            this.ended = true;
+            this.ready.clear();
+        }
+        // Look one event ahead (what the network already delivered), so the
+        // consumer knows whether to hold its output for the next one.
+        let _ = this.fill(cx);
+        MORE_READY.with(|more| more.set(matches!(this.ready.front(), Some(Ok(_)))));
+        Poll::Ready(Some(item))
     }
 }
 
@@ -400,6 +436,35 @@ data: {"author":"a","errorCode":500}
         // Invalid UTF-8 breaks the stream too.
         let events = parse_chunks(vec![b"data: \xff\xfe\n\n".to_vec()]);
         assert!(matches!(events.last(), Some(Err(e)) if e.is(Kind::Network)));
+    }
+
+    #[test]
+    fn more_ready_says_whether_the_next_event_is_already_at_hand() {
+        let piece = |t: &str| {
+            format!(
+                "data: {{\"partial\":true,\"content\":{{\"parts\":[{{\"text\":\"{t}\"}}]}}}}\n\n"
+            )
+        };
+        let (tx, rx) = futures::channel::mpsc::unbounded::<Result<Bytes>>();
+        let mut events = Box::pin(agent_events(rx));
+        let mut cx = Context::from_waker(futures::task::noop_waker_ref());
+        let mut next = || match events.as_mut().poll_next(&mut cx) {
+            Poll::Ready(Some(Ok(event))) => Some((event, more_ready())),
+            Poll::Pending => None,
+            other => panic!("{other:?}"),
+        };
+        // Two events in one network read, and a heartbeat-free gap after.
+        tx.unbounded_send(Ok(Bytes::from(piece("a") + &piece("b"))))
+            .unwrap();
+        assert_eq!(next(), Some((text("a", true), true)));
+        assert_eq!(next(), Some((text("b", false), false)));
+        assert_eq!(next(), None);
+        tx.unbounded_send(Ok(Bytes::from(piece("c")))).unwrap();
+        assert_eq!(next(), Some((text("c", false), false)));
+        // An unreadable event next is not "more" to wait for.
+        tx.unbounded_send(Ok(Bytes::from(piece("d") + "data: {x\n\n")))
+            .unwrap();
+        assert_eq!(next(), Some((text("d", false), false)));
     }
 
     /// A stream with every feature the parser must handle.

@@ -33,8 +33,9 @@ use sink::StdoutLine;
     after_help = "Examples:\n  nemo chat \"generate a 10-second video of a panda walking through a bamboo forest\"\n  nemo chat 'add a title \"Paradise Found\"'\n  echo \"make the music quieter\" | nemo chat -\n  nemo chat --json \"hello\" | jq -r 'select(.type == \"done\").text'\n  nemo chat            # interactive, on a terminal"
 )]
 pub struct Args {
-    /// The message (several words are joined); `-` reads it from stdin;
-    /// none on a terminal opens an interactive prompt
+    /// The message (several words are joined); `-` reads it from stdin (at
+    /// most 64 MiB, else exit 7); none on a terminal opens an interactive
+    /// prompt
     #[arg(value_name = "MESSAGE")]
     pub message: Vec<String>,
 
@@ -124,6 +125,12 @@ pub async fn run(args: &Args, ctx: &Context) -> Result<()> {
     }
 }
 
+/// The most a message read from stdin may be: far above any prompt, and
+/// small enough that holding it (about twice: the text and the request
+/// body) is harmless. Reading stops past it: an endless stdin is refused,
+/// not held (exit 7, like a file over the upload limit).
+pub(crate) const MAX_STDIN_MESSAGE: usize = 64 * 1024 * 1024;
+
 /// The message from the arguments or stdin; `None` for interactive.
 fn message_of(args: &Args, ctx: &Context) -> Result<Option<String>> {
     // No message and a stdin that is not a terminal: the message is piped in.
@@ -131,8 +138,8 @@ fn message_of(args: &Args, ctx: &Context) -> Result<Option<String>> {
     if args.message.is_empty() && !piped {
         return Ok(None);
     }
-    let text = if piped || (args.message.len() == 1 && args.message[0] == "-") {
-        let mut stdin = std::io::stdin();
+    let mut text = if piped || (args.message.len() == 1 && args.message[0] == "-") {
+        let stdin = std::io::stdin();
         if ctx.printer.stdin_is_terminal() {
             if !ctx.printer.can_prompt() {
                 return Err(Error::usage(
@@ -143,15 +150,7 @@ fn message_of(args: &Args, ctx: &Context) -> Result<Option<String>> {
             ctx.printer
                 .status("Type the message, then press Enter and Ctrl-D:");
         }
-        let mut text = String::new();
-        stdin.read_to_string(&mut text).map_err(|e| {
-            if e.kind() == std::io::ErrorKind::InvalidData {
-                Error::usage("the message on stdin is not valid UTF-8")
-                    .with_hint("convert it first, e.g. `iconv -t UTF-8 FILE | nemo chat -`")
-            } else {
-                Error::io("cannot read the message from stdin", e)
-            }
-        })?;
+        let text = read_message(stdin.lock(), MAX_STDIN_MESSAGE)?;
         if text.trim().is_empty() && piped {
             return Ok(None);
         }
@@ -163,9 +162,78 @@ fn message_of(args: &Args, ctx: &Context) -> Result<Option<String>> {
     } else {
         args.message.join(" ")
     };
-    let text = text.trim();
+    trim_in_place(&mut text);
     if text.is_empty() {
         return Err(Error::usage("the message is empty"));
     }
-    Ok(Some(text.to_string()))
+    Ok(Some(text))
+}
+
+/// Reads a message of at most `limit` bytes from `input` into one buffer
+/// (never more than `limit + 1` bytes are read), checked as UTF-8 in place.
+fn read_message(input: impl Read, limit: usize) -> Result<String> {
+    let mut bytes = Vec::new();
+    input
+        .take(limit as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::io("cannot read the message from stdin", e))?;
+    if bytes.len() > limit {
+        return Err(Error::new(
+            Kind::BadInput,
+            format!(
+                "the message on stdin is over {} MiB, the most nemo sends",
+                limit / (1024 * 1024)
+            ),
+        )
+        .with_hint("send a shorter message; media goes through `nemo upload`"));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        Error::usage(format!(
+            "the message on stdin is not valid UTF-8 (at byte {})",
+            e.utf8_error().valid_up_to()
+        ))
+        .with_hint("convert it first, e.g. `iconv -t UTF-8 FILE | nemo chat -`")
+    })
+}
+
+/// Trims leading and trailing whitespace without a second copy.
+fn trim_in_place(text: &mut String) {
+    let end = text.trim_end().len();
+    text.truncate(end);
+    let start = text.len() - text.trim_start().len();
+    text.drain(..start);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_message_is_read_up_to_the_limit_and_no_further() {
+        assert_eq!(read_message(&b"hello"[..], 5).unwrap(), "hello");
+        let err = read_message(&b"hello!"[..], 5).unwrap_err();
+        assert!(err.is(Kind::BadInput), "{err}");
+        // An endless input is refused after limit + 1 bytes.
+        let err = read_message(std::io::repeat(b'a'), 1024).unwrap_err();
+        assert!(err.is(Kind::BadInput), "{err}");
+        let err = read_message(&b"ok \xff"[..], 64).unwrap_err();
+        assert!(
+            err.is(Kind::Usage) && err.message().contains("stdin"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn trimming_in_place() {
+        for (input, want) in [
+            (" \n hi there \t\n", "hi there"),
+            ("x", "x"),
+            ("  ", ""),
+            ("", ""),
+        ] {
+            let mut text = input.to_string();
+            trim_in_place(&mut text);
+            assert_eq!(text, want);
+        }
+    }
 }

@@ -110,6 +110,8 @@ impl<'a> Renderer<'a> {
             self.warn("skipped an event from the agent that cannot be read".into());
         }
         self.debug(message.to_string());
+        // Nothing of this event is held; what earlier ones left goes out.
+        let _ = self.sink.settle(self.printer, false);
     }
 
     fn emit_text(&mut self, text: &str) -> Result<()> {
@@ -122,8 +124,16 @@ impl<'a> Renderer<'a> {
         self.sink.text(self.printer, text)
     }
 
-    /// Renders one event.
+    /// Renders one event. Its output may be held while the stream has the
+    /// next event ready ([`crate::api::chat::stream::more_ready`]), and is
+    /// written once it has not.
     pub fn event(&mut self, event: &AgentEvent) -> Result<()> {
+        self.render(event)?;
+        self.sink
+            .settle(self.printer, crate::api::chat::stream::more_ready())
+    }
+
+    fn render(&mut self, event: &AgentEvent) -> Result<()> {
         match event {
             AgentEvent::Text {
                 text,
@@ -178,6 +188,7 @@ impl<'a> Renderer<'a> {
         self.stop_spinner();
         let (rest, dropped) = self.filter.finish();
         self.emit_text(&rest)?;
+        self.sink.settle(self.printer, false)?;
         self.sink.end_text(self.printer);
         if dropped {
             self.printer

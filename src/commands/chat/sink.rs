@@ -4,10 +4,13 @@
 //! printer chooses which ([`sink_for`]).
 //!
 //! Sinks only write what they are given; the text rules (`text_filter`),
-//! spinners and timing (`render`, `send`) are not theirs. JSON records go
-//! out through [`Printer::json_line`], the one place JSON leaves the printer.
+//! spinners and timing (`render`, `send`) are not theirs. JSON records are
+//! encoded by the printer ([`Printer::json_line_into`]) and held until
+//! [`Sink::settle`] says the stream has nothing more ready, then written
+//! with one `write` (not one per record; BENCHMARKS.md, SSE).
 
 use std::cell::Cell;
+use std::io::Write;
 
 use serde::Serialize;
 use serde_json::Value;
@@ -71,6 +74,10 @@ pub trait Sink {
     fn wants_changes(&self) -> bool;
     /// The result of the turn.
     fn done(&mut self, printer: &Printer, done: &Done<'_>) -> Result<()>;
+    /// Called after each event: writes out what the sink holds, unless
+    /// `more_ready` (another event is already at hand and will follow at
+    /// once).
+    fn settle(&mut self, printer: &Printer, more_ready: bool) -> Result<()>;
 }
 
 /// The sink for this printer's output format.
@@ -82,7 +89,7 @@ pub fn sink_for<'a>(printer: &Printer, line: &'a StdoutLine) -> Box<dyn Sink + '
                 stdout_tty: printer.stdout_is_terminal(),
             })
         },
-        || -> Box<dyn Sink + 'a> { Box::new(JsonLinesSink) },
+        || -> Box<dyn Sink + 'a> { Box::new(JsonLinesSink::default()) },
     )
 }
 
@@ -135,6 +142,11 @@ impl Sink for TerminalSink<'_> {
         false
     }
 
+    /// Text is written and flushed as it comes: nothing is held.
+    fn settle(&mut self, _: &Printer, _: bool) -> Result<()> {
+        Ok(())
+    }
+
     /// After a reply with text, nothing; without text (or after a drop),
     /// what changed.
     fn done(&mut self, printer: &Printer, done: &Done<'_>) -> Result<()> {
@@ -156,16 +168,57 @@ impl Sink for TerminalSink<'_> {
     }
 }
 
-/// A JSON Lines record per event, then `done`.
-pub struct JsonLinesSink;
+/// A JSON Lines record per event, then `done`. Records are held in `held`
+/// while more events are ready, and written together.
+#[derive(Default)]
+pub struct JsonLinesSink {
+    held: Vec<u8>,
+}
+
+/// Held records are written once they reach this size, even if more are
+/// ready.
+const HOLD_AT_MOST: usize = 64 * 1024;
+
+impl JsonLinesSink {
+    fn hold(&mut self, printer: &Printer, record: &JsonLine<'_>) -> Result<()> {
+        printer.json_line_into(&mut self.held, record)?;
+        if self.held.len() >= HOLD_AT_MOST {
+            self.flush(printer)?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self, printer: &Printer) -> Result<()> {
+        if self.held.is_empty() {
+            return Ok(());
+        }
+        let result = printer.out_bytes(&self.held);
+        self.held.clear();
+        if self.held.capacity() > 4 * HOLD_AT_MOST {
+            self.held.shrink_to(HOLD_AT_MOST);
+        }
+        result
+    }
+}
+
+/// A reply cut short (Ctrl-C drops the turn) still shows the records it
+/// had received.
+impl Drop for JsonLinesSink {
+    fn drop(&mut self) {
+        if !self.held.is_empty() {
+            let mut stdout = std::io::stdout().lock();
+            let _ = stdout.write_all(&self.held).and_then(|()| stdout.flush());
+        }
+    }
+}
 
 impl Sink for JsonLinesSink {
     fn text(&mut self, printer: &Printer, text: &str) -> Result<()> {
-        printer.json_line(&JsonLine::Text { text })
+        self.hold(printer, &JsonLine::Text { text })
     }
 
     fn record(&mut self, printer: &Printer, record: &JsonLine<'_>) -> Result<()> {
-        printer.json_line(record)
+        self.hold(printer, record)
     }
 
     fn shares_the_terminal(&self) -> bool {
@@ -183,10 +236,21 @@ impl Sink for JsonLinesSink {
     }
 
     fn done(&mut self, printer: &Printer, done: &Done<'_>) -> Result<()> {
-        printer.json_line(&JsonLine::Done {
-            text: done.text,
-            silent: done.text.trim().is_empty(),
-            changes: done.changes,
-        })
+        self.hold(
+            printer,
+            &JsonLine::Done {
+                text: done.text,
+                silent: done.text.trim().is_empty(),
+                changes: done.changes,
+            },
+        )?;
+        self.flush(printer)
+    }
+
+    fn settle(&mut self, printer: &Printer, more_ready: bool) -> Result<()> {
+        if more_ready {
+            return Ok(());
+        }
+        self.flush(printer)
     }
 }

@@ -404,4 +404,7 @@ impl Sink for Collect {
         }
         Ok(())
     }
+    fn settle(&mut self, _: &Printer, _: bool) -> Result<()> {
+        Ok(())
+    }
 }

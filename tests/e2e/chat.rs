@@ -423,7 +423,11 @@ fn thoughts_are_hidden_and_control_sequences_removed() {
         stdout(&out),
         "Here are three ideas: a sunrise, a panda, a city at night.\n"
     );
-    let out = env.nemo().args(["chat", "[[sandbox:escape]] test"]).assert().success();
+    let out = env
+        .nemo()
+        .args(["chat", "[[sandbox:escape]] test"])
+        .assert()
+        .success();
     assert_eq!(stdout(&out), "Here is red text and a title.\n");
     assert!(!out.get_output().stdout.contains(&0x1b));
 }
@@ -457,7 +461,11 @@ fn utf8_split_inside_characters_and_crlf_line_endings() {
 #[test]
 fn an_unreadable_event_is_skipped_with_a_warning() {
     let env = fast_env();
-    let out = env.nemo().args(["chat", "[[sandbox:garbled]]"]).assert().success();
+    let out = env
+        .nemo()
+        .args(["chat", "[[sandbox:garbled]]"])
+        .assert()
+        .success();
     assert_eq!(stdout(&out), "Before \nafter.\n");
     let err = stderr(&out);
     assert!(
@@ -469,7 +477,11 @@ fn an_unreadable_event_is_skipped_with_a_warning() {
 #[test]
 fn an_agent_error_exits_8_with_its_message() {
     let env = fast_env();
-    let out = env.nemo().args(["chat", "[[sandbox:error]] please"]).assert().code(8);
+    let out = env
+        .nemo()
+        .args(["chat", "[[sandbox:error]] please"])
+        .assert()
+        .code(8);
     assert_eq!(stdout(&out), "Let me look at \n");
     assert!(
         stderr(&out).ends_with(
@@ -507,7 +519,11 @@ fn an_agent_error_exits_8_with_its_message() {
 #[test]
 fn a_server_error_in_the_stream_exits_8() {
     let env = fast_env();
-    let out = env.nemo().args(["chat", "[[sandbox:crash]] it"]).assert().code(8);
+    let out = env
+        .nemo()
+        .args(["chat", "[[sandbox:crash]] it"])
+        .assert()
+        .code(8);
     assert_eq!(stdout(&out), "Working on it…\n");
     assert!(
         stderr(&out).contains("error: the agent failed: Internal server error: the agent crashed")

@@ -308,14 +308,33 @@ mod more_tests {
         apply(&mut state, &Edit::SetVolume { level: 0.2 }, 2);
         assert_eq!(state["draft"]["t"][1]["sg"][0]["m"]["volume"], 0.2);
         apply(&mut state, &Edit::RemoveTitle, 3);
-        assert!(state["draft"]["t"].as_array().unwrap().iter().all(|t| t["tt"] != 7));
-        apply(&mut state, &Edit::AddMusic { style: "Jazz".into() }, 4);
+        assert!(
+            state["draft"]["t"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|t| t["tt"] != 7)
+        );
+        apply(
+            &mut state,
+            &Edit::AddMusic {
+                style: "Jazz".into(),
+            },
+            4,
+        );
         assert_eq!(state["draft"]["t"][1]["sg"][0]["m"]["name"], "Jazz");
         apply(&mut state, &Edit::SetDuration { ms: 5000 }, 5);
         assert_eq!(state["draft"]["d"], 5000);
         assert_eq!(state["draft"]["t"][0]["sg"][0]["d"], 5000);
         assert_eq!(state["draft"]["t"][1]["sg"][0]["d"], 5000);
-        apply(&mut state, &Edit::Cut { from_ms: 0, to_ms: 2000 }, 6);
+        apply(
+            &mut state,
+            &Edit::Cut {
+                from_ms: 0,
+                to_ms: 2000,
+            },
+            6,
+        );
         assert_eq!(state["draft"]["d"], 3000);
         assert_eq!(state["draft"]["t"][0]["sg"][0]["st"], 0);
         assert_eq!(state["draft"]["t"][0]["sg"][0]["d"], 3000);
@@ -324,11 +343,31 @@ mod more_tests {
     #[test]
     fn a_cut_drops_what_it_covers() {
         let mut state = generated();
-        apply(&mut state, &Edit::Cut { from_ms: 0, to_ms: 4000 }, 2);
+        apply(
+            &mut state,
+            &Edit::Cut {
+                from_ms: 0,
+                to_ms: 4000,
+            },
+            2,
+        );
         // The 3-second title was inside the cut.
-        assert!(state["draft"]["t"].as_array().unwrap().iter().all(|t| t["tt"] != 7));
+        assert!(
+            state["draft"]["t"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|t| t["tt"] != 7)
+        );
         assert_eq!(state["draft"]["d"], 6000);
-        apply(&mut state, &Edit::Cut { from_ms: 4000, to_ms: 6000 }, 3);
+        apply(
+            &mut state,
+            &Edit::Cut {
+                from_ms: 4000,
+                to_ms: 6000,
+            },
+            3,
+        );
         assert_eq!(state["draft"]["d"], 4000);
         assert_eq!(state["draft"]["t"][0]["sg"][0]["d"], 4000);
     }

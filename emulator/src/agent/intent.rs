@@ -53,7 +53,10 @@ pub fn markers(message: &str) -> (Vec<Marker>, String) {
         let name = after[..end].trim().to_ascii_lowercase();
         let marker = match name.as_str() {
             "error" => Some(Marker::Quota),
-            _ => Marker::ALL.iter().find(|(n, _)| *n == name).map(|(_, m)| *m),
+            _ => Marker::ALL
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, m)| *m),
         };
         rest.push_str(&text[..start]);
         match marker {
@@ -101,13 +104,25 @@ pub enum Question {
 /// What a message asks for.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Intent {
-    Generate { subject: String, seconds: u32 },
+    Generate {
+        subject: String,
+        seconds: u32,
+    },
     MusicVolume(Volume),
-    AddMusic { style: String },
-    SetTitle { text: String },
+    AddMusic {
+        style: String,
+    },
+    SetTitle {
+        text: String,
+    },
     RemoveTitle,
-    SetDuration { seconds: u32 },
-    Trim { end: End, seconds: u32 },
+    SetDuration {
+        seconds: u32,
+    },
+    Trim {
+        end: End,
+        seconds: u32,
+    },
     /// Looks at the video: changes the state, nothing visible.
     Analyse,
     /// Asks to leave the video as it is.
@@ -254,7 +269,13 @@ pub fn percent_in(text: &str) -> Option<f64> {
 
 /// Text in quotes of any kind.
 pub fn quoted(message: &str) -> Option<String> {
-    for (open, close) in [('"', '"'), ('“', '”'), ('「', '」'), ('『', '』'), ('\'', '\'')] {
+    for (open, close) in [
+        ('"', '"'),
+        ('“', '”'),
+        ('「', '」'),
+        ('『', '』'),
+        ('\'', '\''),
+    ] {
         let Some(start) = message.find(open) else {
             continue;
         };
@@ -311,7 +332,9 @@ fn english_intent(message: &str) -> Intent {
             seconds: seconds_in(message).unwrap_or(10),
         };
     }
-    if has(&["analyse", "analyze", "analysis", "check", "review", "inspect"]) {
+    if has(&[
+        "analyse", "analyze", "analysis", "check", "review", "inspect",
+    ]) {
         return Intent::Analyse;
     }
     if phrase("do nothing")
@@ -324,11 +347,17 @@ fn english_intent(message: &str) -> Intent {
     if has(&["export", "download", "save", "gui", "mp4"]) {
         return Intent::Export;
     }
-    if has(&["idea", "ideas", "suggest", "suggestions", "brainstorm", "inspire"]) {
+    if has(&[
+        "idea",
+        "ideas",
+        "suggest",
+        "suggestions",
+        "brainstorm",
+        "inspire",
+    ]) {
         return Intent::Ideas;
     }
-    if phrase("what can you do") || phrase("how does this work") || has(&["help", "capabilities"])
-    {
+    if phrase("what can you do") || phrase("how does this work") || has(&["help", "capabilities"]) {
         return Intent::Help;
     }
     if has(&["chinese", "mandarin"]) || is_greeting(&w) {
@@ -338,7 +367,15 @@ fn english_intent(message: &str) -> Intent {
 }
 
 fn is_greeting(w: &[String]) -> bool {
-    let greetings = ["hello", "hi", "hey", "hiya", "howdy", "greetings", "morning"];
+    let greetings = [
+        "hello",
+        "hi",
+        "hey",
+        "hiya",
+        "howdy",
+        "greetings",
+        "morning",
+    ];
     w.first().is_some_and(|f| greetings.contains(&f.as_str())) && w.len() <= 6
 }
 
@@ -377,7 +414,9 @@ fn is_generation(w: &[String]) -> bool {
 /// or "about", else the object of the verb without the video noun.
 fn english_subject(message: &str) -> String {
     let lower = message.to_lowercase();
-    let verbs = ["generate", "create", "produce", "make", "film", "shoot", "animate"];
+    let verbs = [
+        "generate", "create", "produce", "make", "film", "shoot", "animate",
+    ];
     let from = verbs
         .iter()
         .filter_map(|v| lower.find(v).map(|i| i + v.len()))
@@ -385,7 +424,14 @@ fn english_subject(message: &str) -> String {
         .unwrap_or(0);
     let rest = &message[from..];
     let rest_lower = rest.to_lowercase();
-    let linkers = [" of ", " about ", " showing ", " featuring ", " where ", " with "];
+    let linkers = [
+        " of ",
+        " about ",
+        " showing ",
+        " featuring ",
+        " where ",
+        " with ",
+    ];
     let subject = match linkers
         .iter()
         .filter_map(|l| rest_lower.find(l).map(|i| i + l.len()))
@@ -430,8 +476,9 @@ fn english_subject(message: &str) -> String {
 fn title_intent(message: &str, w: &[String]) -> Intent {
     let has = |list: &[&str]| w.iter().any(|x| list.contains(&x.as_str()));
     let phrase = |p: &str| format!(" {} ", w.join(" ")).contains(&format!(" {p} "));
-    if has(&["remove", "delete", "drop", "clear", "erase", "without", "hide"])
-        || phrase("get rid of")
+    if has(&[
+        "remove", "delete", "drop", "clear", "erase", "without", "hide",
+    ]) || phrase("get rid of")
         || phrase("take off")
         || phrase("no title")
     {
@@ -454,7 +501,15 @@ fn title_text(message: &str) -> Option<String> {
     let after = &message[at + "title".len()..];
     let after = after.trim_start_matches(['s', 'd']);
     let after_lower = after.to_lowercase();
-    let lead = [":", "：", " to ", " as ", " saying ", " that says ", " reading "];
+    let lead = [
+        ":",
+        "：",
+        " to ",
+        " as ",
+        " saying ",
+        " that says ",
+        " reading ",
+    ];
     let start = lead
         .iter()
         .filter_map(|l| {
@@ -489,10 +544,22 @@ fn music_intent(message: &str, w: &[String]) -> Intent {
     ]) {
         return Intent::MusicVolume(Volume::Louder);
     }
-    if has(&["add", "put", "use", "include", "want", "change", "swap", "replace", "play"]) {
+    if has(&[
+        "add", "put", "use", "include", "want", "change", "swap", "replace", "play",
+    ]) {
         let styles = [
-            "lo-fi", "lofi", "jazz", "piano", "rock", "epic", "calm", "upbeat", "classical",
-            "ambient", "electronic", "acoustic",
+            "lo-fi",
+            "lofi",
+            "jazz",
+            "piano",
+            "rock",
+            "epic",
+            "calm",
+            "upbeat",
+            "classical",
+            "ambient",
+            "electronic",
+            "acoustic",
         ];
         let lower = message.to_lowercase();
         let style = styles
@@ -518,7 +585,11 @@ mod tests {
         assert_eq!(found, vec![Marker::Crash]);
         assert_eq!(rest, "hello there [[sandbox:nope]]");
         assert_eq!(markers("[[sandbox:error]]").0, vec![Marker::Quota]);
-        assert!(markers("generate waves crashing, a terror movie").0.is_empty());
+        assert!(
+            markers("generate waves crashing, a terror movie")
+                .0
+                .is_empty()
+        );
     }
 
     #[test]

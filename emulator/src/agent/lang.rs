@@ -98,10 +98,7 @@ impl Lang {
     }
 
     pub fn no_title(self) -> &'static str {
-        self.pick(
-            "There is no title to remove.",
-            "现在没有标题，不需要删除。",
-        )
+        self.pick("There is no title to remove.", "现在没有标题，不需要删除。")
     }
 
     pub fn duration(self, seconds: u32) -> String {
@@ -340,7 +337,12 @@ fn zh_subject(m: &str) -> String {
             }
         }
     };
-    strip_prefix(&mut s, &["一个", "一段", "一条", "一支", "一部", "个", "段", "条", "支", "部"]);
+    strip_prefix(
+        &mut s,
+        &[
+            "一个", "一段", "一条", "一支", "一部", "个", "段", "条", "支", "部",
+        ],
+    );
     // A duration: digits, then 秒 or 秒钟, then 的.
     let digits = s.chars().take_while(char::is_ascii_digit).count();
     if digits > 0 {
@@ -389,6 +391,9 @@ mod tests {
         assert_eq!(Lang::of("en", "生成一个熊猫视频"), Lang::Zh);
         assert_eq!(Lang::of("en", "please speak Chinese"), Lang::Zh);
         assert_eq!(Lang::of("", "hello"), Lang::En);
-        assert_eq!(title_for("a panda walking through a bamboo forest"), "Panda Walking Through");
+        assert_eq!(
+            title_for("a panda walking through a bamboo forest"),
+            "Panda Walking Through"
+        );
     }
 }

@@ -275,7 +275,13 @@ fn act(s: &mut Script, intent: Intent, lang: Lang, draft: &Draft, message: &str)
             Plan::Edit
         }
         Intent::Analyse => {
-            s.tool("analyze_video", json!({}), success(), None, Some(Edit::Analyse));
+            s.tool(
+                "analyze_video",
+                json!({}),
+                success(),
+                None,
+                Some(Edit::Analyse),
+            );
             Plan::Free
         }
         Intent::NoChange => {
@@ -448,9 +454,17 @@ mod tests {
              with lo-fi music and the title \"Panda Walking Through\"."
         );
         for (message, subject, seconds) in [
-            ("generate a video of waves crashing on rocks", "waves crashing on rocks", 10),
+            (
+                "generate a video of waves crashing on rocks",
+                "waves crashing on rocks",
+                10,
+            ),
             ("make a 5-second clip of waves", "waves", 5),
-            ("generate a terror movie about a haunted house", "a haunted house", 10),
+            (
+                "generate a terror movie about a haunted house",
+                "a haunted house",
+                10,
+            ),
             ("create a sunset timelapse", "a sunset timelapse", 10),
         ] {
             let seen = decide(message, "en", &empty());
@@ -492,7 +506,11 @@ mod tests {
         let change = decide("change the title to Lost Coast", "en", &with_video());
         assert!(matches!(&change.edits[..], [Edit::SetTitle { text }] if text == "Lost Coast"));
         let remove = decide("remove the title", "en", &with_video());
-        assert!(matches!(remove.edits[..], [Edit::RemoveTitle]), "{:?}", remove.edits);
+        assert!(
+            matches!(remove.edits[..], [Edit::RemoveTitle]),
+            "{:?}",
+            remove.edits
+        );
         assert_eq!(remove.text, "I removed the title.");
         let zh = decide("删除标题", "en", &with_video());
         assert!(matches!(zh.edits[..], [Edit::RemoveTitle]));
@@ -512,10 +530,22 @@ mod tests {
         let dur = decide("make it 5 seconds", "en", &with_video());
         assert!(matches!(dur.edits[..], [Edit::SetDuration { ms: 5000 }]));
         let trim = decide("trim the first 2 seconds", "en", &with_video());
-        assert!(matches!(trim.edits[..], [Edit::Cut { from_ms: 0, to_ms: 2000 }]));
+        assert!(matches!(
+            trim.edits[..],
+            [Edit::Cut {
+                from_ms: 0,
+                to_ms: 2000
+            }]
+        ));
         assert_eq!(trim.text, "I trimmed the first 2 seconds.");
         let end = decide("cut the last 3 seconds", "en", &with_video());
-        assert!(matches!(end.edits[..], [Edit::Cut { from_ms: 7000, to_ms: 10000 }]));
+        assert!(matches!(
+            end.edits[..],
+            [Edit::Cut {
+                from_ms: 7000,
+                to_ms: 10000
+            }]
+        ));
         let ask = decide("trim it a bit", "en", &with_video());
         assert_eq!(ask.plan, Plan::Free);
         assert!(ask.text.starts_with("How many seconds"), "{}", ask.text);
@@ -548,10 +578,19 @@ mod tests {
         }
         assert!(decide("[[sandbox:crash]]", "en", &empty()).failed);
         assert!(decide("hello [[sandbox:quota]]", "en", &empty()).failed);
-        let silent = decide("make the music quieter [[sandbox:silent]]", "en", &with_video());
+        let silent = decide(
+            "make the music quieter [[sandbox:silent]]",
+            "en",
+            &with_video(),
+        );
         assert_eq!(silent.text, "");
         assert_eq!(silent.edits.len(), 1);
-        let drop = script_for("[[sandbox:drop]] hello", "en", &empty(), &ChatFaults::default());
+        let drop = script_for(
+            "[[sandbox:drop]] hello",
+            "en",
+            &empty(),
+            &ChatFaults::default(),
+        );
         assert!(drop.drop);
     }
 }

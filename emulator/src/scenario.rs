@@ -191,12 +191,13 @@ const DOCS: &[(&str, &str)] = &[
 /// chat markers, for `nemo sandbox --help`.
 pub fn fault_help() -> String {
     let defaults = serde_json::to_value(Faults::default()).unwrap_or_default();
-    let mut lines = vec![
-        "Faults (--fault NAME for true, or NAME=VALUE; --faults FILE.json or NEMO_SANDBOX_FAULTS=FILE.json \
-         for --sandbox: a JSON object of the same names, e.g. {\"render_fail_on\": [3], \"chat_drop_on\": [2]}; \
-         also POST /_sandbox/faults). NAME=default: what it does → what nemo does:"
-            .to_string(),
-    ];
+    let mut lines = wrap(
+        "Faults: --fault NAME for true, or NAME=VALUE; --faults FILE.json (NEMO_SANDBOX_FAULTS=FILE.json \
+         for --sandbox) with a JSON object of the same names, e.g. {\"render_fail_on\": [3], \
+         \"chat_drop_on\": [2]}; also POST /_sandbox/faults. Each switch with its default, what it \
+         does → what nemo does:",
+        "",
+    );
     let mut names: Vec<(String, String)> = defaults
         .as_object()
         .map(|o| o.iter().map(|(k, v)| (k.clone(), v.to_string())).collect())
@@ -205,16 +206,36 @@ pub fn fault_help() -> String {
     names.sort();
     for (name, default) in names {
         let doc = DOCS.iter().find(|(n, _)| *n == name).map_or("", |(_, d)| d);
-        lines.push(format!("  {name}={default}: {doc}"));
+        lines.push(format!("  {name}={default}"));
+        lines.extend(wrap(doc, "      "));
     }
     lines.push(String::new());
-    lines.push(
+    lines.extend(wrap(
         "Chat markers, for one message (never ordinary words): [[sandbox:crash]] [[sandbox:quota]] \
          [[sandbox:drop]] [[sandbox:silent]] [[sandbox:garbled]] [[sandbox:escape]] \
-         [[sandbox:temporary]] [[sandbox:heartbeats]], e.g. nemo --sandbox chat \"hello [[sandbox:crash]]\""
-            .into(),
-    );
+         [[sandbox:temporary]] [[sandbox:heartbeats]], e.g. nemo --sandbox chat \"hello [[sandbox:crash]]\"",
+        "",
+    ));
     lines.join("\n")
+}
+
+/// `text` in lines of at most 80 columns, each starting with `indent`.
+fn wrap(text: &str, indent: &str) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::from(indent);
+    for word in text.split_whitespace() {
+        if line.len() > indent.len() && line.chars().count() + 1 + word.chars().count() > 80 {
+            lines.push(std::mem::replace(&mut line, String::from(indent)));
+        }
+        if line.len() > indent.len() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if line.len() > indent.len() {
+        lines.push(line);
+    }
+    lines
 }
 
 #[cfg(test)]
@@ -228,7 +249,12 @@ mod tests {
         for name in defaults.as_object().unwrap().keys() {
             assert!(DOCS.iter().any(|(n, _)| n == name), "{name} has no help");
         }
-        assert!(fault_help().contains("render_fail_on=[]: scenario"));
+        let help = fault_help();
+        assert!(
+            help.contains("  render_fail_on=[]\n      scenario: these renders"),
+            "{help}"
+        );
+        assert!(help.lines().all(|l| l.chars().count() <= 80), "{help}");
     }
 
     #[test]

@@ -12,6 +12,7 @@ mod credits;
 mod export;
 mod help;
 mod output;
+mod sandbox_agent;
 mod session;
 mod snapshots;
 mod state;

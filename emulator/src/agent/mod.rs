@@ -49,6 +49,7 @@
 //! `wire` writes the SSE stream.
 
 mod edits;
+mod english;
 pub mod intent;
 pub mod lang;
 mod script;

@@ -1,0 +1,316 @@
+//! Reading an English request: a verb and its object ("generate a video
+//! of …", "make the music quieter", "remove the title", "trim the first 2
+//! seconds"), the subject of a generation, the text of a title. Word by
+//! word, never a substring of the whole message ("crashing" is not
+//! "crash"). Nothing about what to answer.
+
+use super::intent::{End, Intent, Question, Volume, percent_in, quoted, seconds_in, words};
+
+const VIDEO_NOUNS: [&str; 10] = [
+    "video",
+    "videos",
+    "clip",
+    "clips",
+    "movie",
+    "film",
+    "animation",
+    "timelapse",
+    "short",
+    "scene",
+];
+const MUSIC_NOUNS: [&str; 7] = [
+    "music",
+    "bgm",
+    "soundtrack",
+    "song",
+    "audio",
+    "volume",
+    "tune",
+];
+
+/// The intent of a request in English (or anything not recognised as
+/// Chinese).
+pub(super) fn english_intent(message: &str) -> Intent {
+    let w = words(message);
+    let has = |list: &[&str]| w.iter().any(|x| list.contains(&x.as_str()));
+    let phrase = |p: &str| format!(" {} ", w.join(" ")).contains(&format!(" {p} "));
+    if has(&["title", "titles", "caption", "heading"]) {
+        return title_intent(message, &w);
+    }
+    if has(&MUSIC_NOUNS) && !generation_phrase(&w) {
+        return music_intent(message, &w);
+    }
+    let cutting = has(&["trim", "cut", "remove", "drop", "chop", "delete", "shave"]);
+    let which_end = if has(&["first", "start", "beginning", "opening", "intro"]) {
+        Some(End::Start)
+    } else if has(&["last", "end", "ending", "outro", "final"]) {
+        Some(End::End)
+    } else {
+        None
+    };
+    if cutting && !generation_phrase(&w) && (which_end.is_some() || has(&["trim"])) {
+        return match (which_end, seconds_in(message)) {
+            (Some(end), Some(seconds)) => Intent::Trim { end, seconds },
+            _ => Intent::Ask(Question::TrimHowMuch),
+        };
+    }
+    let about_length = has(&[
+        "duration", "length", "long", "longer", "shorter", "shorten", "extend",
+    ]) || phrase("make it")
+        || phrase("make the video")
+        || phrase("make the clip")
+        || phrase("change it to");
+    if about_length && !generation_phrase(&w) {
+        return match seconds_in(message) {
+            Some(seconds) => Intent::SetDuration { seconds },
+            None => Intent::Ask(Question::HowLong),
+        };
+    }
+    if is_generation(&w) {
+        return Intent::Generate {
+            subject: english_subject(message),
+            seconds: seconds_in(message).unwrap_or(10),
+        };
+    }
+    if has(&[
+        "analyse", "analyze", "analysis", "check", "review", "inspect",
+    ]) {
+        return Intent::Analyse;
+    }
+    if phrase("do nothing")
+        || phrase("leave it")
+        || phrase("keep it as it is")
+        || phrase("don't change anything")
+    {
+        return Intent::NoChange;
+    }
+    if has(&["export", "download", "save", "gui", "mp4"]) {
+        return Intent::Export;
+    }
+    if has(&[
+        "idea",
+        "ideas",
+        "suggest",
+        "suggestions",
+        "brainstorm",
+        "inspire",
+    ]) {
+        return Intent::Ideas;
+    }
+    if phrase("what can you do") || phrase("how does this work") || has(&["help", "capabilities"]) {
+        return Intent::Help;
+    }
+    if has(&["chinese", "mandarin"]) || is_greeting(&w) {
+        return Intent::Greeting;
+    }
+    Intent::Ask(Question::Unclear)
+}
+
+fn is_greeting(w: &[String]) -> bool {
+    let greetings = [
+        "hello",
+        "hi",
+        "hey",
+        "hiya",
+        "howdy",
+        "greetings",
+        "morning",
+    ];
+    w.first().is_some_and(|f| greetings.contains(&f.as_str())) && w.len() <= 6
+}
+
+/// "a video", "an 8-second clip", "another short": a new video asked for.
+fn generation_phrase(w: &[String]) -> bool {
+    w.iter().enumerate().any(|(i, word)| {
+        matches!(word.as_str(), "a" | "an" | "another" | "one" | "new")
+            && w[i + 1..]
+                .iter()
+                .take(4)
+                .any(|x| VIDEO_NOUNS.contains(&x.as_str()))
+    }) || w
+        .windows(2)
+        .any(|p| VIDEO_NOUNS.contains(&p[0].as_str()) && matches!(p[1].as_str(), "of" | "about"))
+}
+
+/// A generation: "generate/create/produce …" (not of "it"), or "make/film/
+/// shoot …" of a new video.
+fn is_generation(w: &[String]) -> bool {
+    let Some(i) = w.iter().position(|x| {
+        matches!(
+            x.as_str(),
+            "generate" | "create" | "produce" | "make" | "film" | "shoot" | "animate"
+        )
+    }) else {
+        return false;
+    };
+    let object = w.get(i + 1).map(String::as_str).unwrap_or("");
+    if matches!(object, "it" | "this" | "that" | "the" | "") {
+        return generation_phrase(w);
+    }
+    matches!(w[i].as_str(), "generate" | "create" | "produce" | "animate") || generation_phrase(w)
+}
+
+/// The subject of an English generation request: what the video is "of"
+/// or "about", else the object of the verb without the video noun.
+fn english_subject(message: &str) -> String {
+    let lower = message.to_lowercase();
+    let verbs = [
+        "generate", "create", "produce", "make", "film", "shoot", "animate",
+    ];
+    let from = verbs
+        .iter()
+        .filter_map(|v| lower.find(v).map(|i| i + v.len()))
+        .min()
+        .unwrap_or(0);
+    let rest = &message[from..];
+    let rest_lower = rest.to_lowercase();
+    let linkers = [
+        " of ",
+        " about ",
+        " showing ",
+        " featuring ",
+        " where ",
+        " with ",
+    ];
+    let subject = match linkers
+        .iter()
+        .filter_map(|l| rest_lower.find(l).map(|i| i + l.len()))
+        .min()
+    {
+        Some(i) => rest[i..].to_string(),
+        None => {
+            // "generate a panda video" → "a panda"; "create a sunset
+            // timelapse" keeps its noun when nothing else is left.
+            let kept: Vec<&str> = rest
+                .split_whitespace()
+                .filter(|x| {
+                    let x = x.to_lowercase();
+                    let x = x.trim_matches(|c: char| !c.is_alphanumeric());
+                    seconds_in(x).is_none()
+                        && !x.ends_with("-second")
+                        && !matches!(x, "me" | "us" | "video" | "clip" | "movie" | "short")
+                })
+                .collect();
+            kept.join(" ")
+        }
+    };
+    let subject = subject
+        .trim()
+        .trim_end_matches(['.', '!', '?', '。', '！', '？'])
+        .trim();
+    let mut words: Vec<&str> = subject.split_whitespace().collect();
+    while words
+        .last()
+        .is_some_and(|w| matches!(w.to_lowercase().as_str(), "a" | "an" | "the"))
+    {
+        words.pop();
+    }
+    let subject: String = words.join(" ").chars().take(80).collect();
+    if subject.is_empty() {
+        "a short scene".into()
+    } else {
+        subject
+    }
+}
+
+fn title_intent(message: &str, w: &[String]) -> Intent {
+    let has = |list: &[&str]| w.iter().any(|x| list.contains(&x.as_str()));
+    let phrase = |p: &str| format!(" {} ", w.join(" ")).contains(&format!(" {p} "));
+    if has(&[
+        "remove", "delete", "drop", "clear", "erase", "without", "hide",
+    ]) || phrase("get rid of")
+        || phrase("take off")
+        || phrase("no title")
+    {
+        return Intent::RemoveTitle;
+    }
+    match title_text(message) {
+        Some(text) => Intent::SetTitle { text },
+        None => Intent::Ask(Question::TitleText),
+    }
+}
+
+/// The new text of a title: quoted, else after `title:`, `title to`,
+/// `title saying`… ("fix the typo in the title" has none).
+fn title_text(message: &str) -> Option<String> {
+    if let Some(text) = quoted(message) {
+        return Some(text);
+    }
+    let lower = message.to_lowercase();
+    let at = lower.rfind("title")?;
+    let after = &message[at + "title".len()..];
+    let after = after.trim_start_matches(['s', 'd']);
+    let after_lower = after.to_lowercase();
+    let lead = [
+        ":",
+        "：",
+        " to ",
+        " as ",
+        " saying ",
+        " that says ",
+        " reading ",
+    ];
+    let start = lead
+        .iter()
+        .filter_map(|l| {
+            after_lower
+                .find(l)
+                .filter(|i| after_lower[..*i].trim().is_empty())
+                .map(|i| i + l.len())
+        })
+        .min()?;
+    let text = after[start..]
+        .trim()
+        .trim_end_matches(['.', '!', '?', '。'])
+        .trim();
+    (!text.is_empty()).then(|| text.chars().take(60).collect())
+}
+
+fn music_intent(message: &str, w: &[String]) -> Intent {
+    let has = |list: &[&str]| w.iter().any(|x| list.contains(&x.as_str()));
+    if let Some(level) = percent_in(message) {
+        return Intent::MusicVolume(Volume::Set(level));
+    }
+    if has(&["mute", "silence", "off", "remove", "delete", "stop"]) {
+        return Intent::MusicVolume(Volume::Mute);
+    }
+    if has(&[
+        "quieter", "softer", "lower", "down", "reduce", "decrease", "quiet", "soft", "less",
+    ]) {
+        return Intent::MusicVolume(Volume::Quieter);
+    }
+    if has(&[
+        "louder", "higher", "up", "raise", "increase", "boost", "loud", "more",
+    ]) {
+        return Intent::MusicVolume(Volume::Louder);
+    }
+    if has(&[
+        "add", "put", "use", "include", "want", "change", "swap", "replace", "play",
+    ]) {
+        let styles = [
+            "lo-fi",
+            "lofi",
+            "jazz",
+            "piano",
+            "rock",
+            "epic",
+            "calm",
+            "upbeat",
+            "classical",
+            "ambient",
+            "electronic",
+            "acoustic",
+        ];
+        let lower = message.to_lowercase();
+        let style = styles
+            .iter()
+            .find(|s| lower.contains(*s))
+            .map_or("Lo-fi", |s| s);
+        let style = match style {
+            "lofi" | "lo-fi" => "Lo-fi".to_string(),
+            other => super::lang::capitalise(other),
+        };
+        return Intent::AddMusic { style };
+    }
+    Intent::Ask(Question::Unclear)
+}

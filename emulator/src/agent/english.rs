@@ -48,6 +48,15 @@ pub(super) fn english_intent(message: &str) -> Intent {
     } else {
         None
     };
+    // "trim it to 6 seconds" is a length, not a cut.
+    let lower = message.to_lowercase();
+    let to_length = lower
+        .find(" to ")
+        .and_then(|i| seconds_in(&lower[i..]))
+        .filter(|_| which_end.is_none());
+    if let (true, Some(seconds)) = (cutting && !generation_phrase(&w), to_length) {
+        return Intent::SetDuration { seconds };
+    }
     if cutting && !generation_phrase(&w) && (which_end.is_some() || has(&["trim"])) {
         return match (which_end, seconds_in(message)) {
             (Some(end), Some(seconds)) => Intent::Trim { end, seconds },
@@ -141,7 +150,9 @@ fn is_generation(w: &[String]) -> bool {
             "generate" | "create" | "produce" | "make" | "film" | "shoot" | "animate"
         )
     }) else {
-        return false;
+        // "I want a video of …", "show me a clip of …".
+        let asking = ["want", "need", "like", "show", "give", "get", "see"];
+        return generation_phrase(w) && w.iter().any(|x| asking.contains(&x.as_str()));
     };
     let object = w.get(i + 1).map(String::as_str).unwrap_or("");
     if matches!(object, "it" | "this" | "that" | "the" | "") {
@@ -313,4 +324,109 @@ fn music_intent(message: &str, w: &[String]) -> Intent {
         return Intent::AddMusic { style };
     }
     Intent::Ask(Question::Unclear)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_by_intent() {
+        let cases: &[(&str, Intent)] = &[
+            ("turn down the music", Intent::MusicVolume(Volume::Quieter)),
+            (
+                "turn the music up a bit",
+                Intent::MusicVolume(Volume::Louder),
+            ),
+            ("mute the music", Intent::MusicVolume(Volume::Mute)),
+            (
+                "set the music to 20%",
+                Intent::MusicVolume(Volume::Set(0.2)),
+            ),
+            (
+                "add background music",
+                Intent::AddMusic {
+                    style: "Lo-fi".into(),
+                },
+            ),
+            (
+                "put a title saying Hello World",
+                Intent::SetTitle {
+                    text: "Hello World".into(),
+                },
+            ),
+            (
+                "rename the title to Sunrise",
+                Intent::SetTitle {
+                    text: "Sunrise".into(),
+                },
+            ),
+            (
+                "don't forget a title 'Dawn'",
+                Intent::SetTitle {
+                    text: "Dawn".into(),
+                },
+            ),
+            ("delete the title", Intent::RemoveTitle),
+            (
+                "fix the typo in the title",
+                Intent::Ask(Question::TitleText),
+            ),
+            (
+                "make the video 5 seconds long",
+                Intent::SetDuration { seconds: 5 },
+            ),
+            ("trim it to 6 seconds", Intent::SetDuration { seconds: 6 }),
+            (
+                "shorten it to 4 seconds",
+                Intent::SetDuration { seconds: 4 },
+            ),
+            (
+                "cut the intro by 2 seconds",
+                Intent::Trim {
+                    end: End::Start,
+                    seconds: 2,
+                },
+            ),
+            (
+                "trim the last 3 seconds",
+                Intent::Trim {
+                    end: End::End,
+                    seconds: 3,
+                },
+            ),
+            ("make it longer", Intent::Ask(Question::HowLong)),
+            ("what can you do?", Intent::Help),
+            ("how do I download it?", Intent::Export),
+            ("tell me a joke", Intent::Ask(Question::Unclear)),
+        ];
+        for (message, want) in cases {
+            assert_eq!(&english_intent(message), want, "{message}");
+        }
+    }
+
+    #[test]
+    fn generations_and_their_subjects() {
+        let cases = [
+            ("can you make a video about cats?", "cats", 10),
+            ("I want a 15 second video of the ocean", "the ocean", 15),
+            (
+                "make me a video of a fox in the snow",
+                "a fox in the snow",
+                10,
+            ),
+            ("generate a panda video", "a panda", 10),
+            ("generate a video", "a short scene", 10),
+        ];
+        for (message, subject, seconds) in cases {
+            assert_eq!(
+                english_intent(message),
+                Intent::Generate {
+                    subject: subject.into(),
+                    seconds
+                },
+                "{message}"
+            );
+        }
+    }
 }

@@ -247,18 +247,32 @@ pub fn percent_in(text: &str) -> Option<f64> {
 
 /// Text in quotes of any kind.
 pub fn quoted(message: &str) -> Option<String> {
-    for (open, close) in [
-        ('"', '"'),
-        ('“', '”'),
-        ('「', '」'),
-        ('『', '』'),
-        ('\'', '\''),
-    ] {
+    for (open, close) in [('"', '"'), ('“', '”'), ('「', '」'), ('『', '』')] {
         let Some(start) = message.find(open) else {
             continue;
         };
         let rest = &message[start + open.len_utf8()..];
         if let Some(end) = rest.find(close) {
+            let text = rest[..end].trim();
+            if !text.is_empty() {
+                return Some(text.to_string());
+            }
+        }
+    }
+    // Single quotes only around words: not the apostrophe of "don't".
+    let starts = message
+        .char_indices()
+        .filter(|(i, c)| *c == '\'' && (*i == 0 || message[..*i].ends_with(char::is_whitespace)));
+    for (start, _) in starts {
+        let rest = &message[start + 1..];
+        let end = rest.char_indices().find(|(i, c)| {
+            *c == '\''
+                && rest[i + 1..]
+                    .chars()
+                    .next()
+                    .is_none_or(|n| !n.is_alphanumeric())
+        });
+        if let Some((end, _)) = end {
             let text = rest[..end].trim();
             if !text.is_empty() {
                 return Some(text.to_string());

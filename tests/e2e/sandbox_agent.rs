@@ -152,3 +152,40 @@ fn nemo_sandbox_refuses_a_faults_file_that_is_not_json() {
     assert!(err.starts_with("error: --faults "), "{err}");
     assert!(err.contains("broken.json: not JSON"), "{err}");
 }
+
+#[test]
+fn nemo_sandbox_serves_with_the_faults_of_its_file() {
+    let env = Env::new();
+    let file = env.tmp.path().join("faults.json");
+    std::fs::write(&file, r#"{"no_credits": true}"#).unwrap();
+    let mut child = env
+        .nemo_process()
+        .args(["sandbox", "--faults"])
+        .arg(&file)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    {
+        use std::io::BufRead;
+        let stdout = child.stdout.as_mut().unwrap();
+        let _ = std::io::BufReader::new(stdout).read_line(&mut line);
+    }
+    let url = line
+        .trim()
+        .strip_prefix("NEMO_API_URL=")
+        .map(str::to_string);
+    let out = url.as_ref().map(|url| {
+        env.nemo()
+            .env("NEMO_API_URL", url)
+            .args(["credits", "--json"])
+            .output()
+            .unwrap()
+    });
+    child.kill().unwrap();
+    let _ = child.wait();
+    let out = out.expect("the first line names the URL");
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(doc["available"], 0, "no_credits from the file: {doc}");
+}

@@ -72,7 +72,23 @@ struct Inner {
 pub fn http_client() -> Result<reqwest::Client> {
     // reqwest is built with `rustls-no-provider`: install ring once.
     let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::builder()
+    let mut builder = reqwest::Client::builder();
+    // SSL_CERT_FILE: roots to trust besides the system's on every platform
+    // (on Linux the system verifier also reads it, instead of its own).
+    if let Some(file) = std::env::var_os(crate::env::SSL_CERT_FILE).filter(|f| !f.is_empty()) {
+        let shown = std::path::Path::new(&file).display().to_string();
+        let certs = std::fs::read(&file)
+            .map_err(|e| e.to_string())
+            .and_then(|pem| reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| e.to_string()))
+            .map_err(|e| {
+                Error::usage(format!(
+                    "cannot read the certificates in SSL_CERT_FILE {shown}: {e}"
+                ))
+                .with_hint("point SSL_CERT_FILE at a PEM file of CA certificates, or unset it")
+            })?;
+        builder = builder.tls_certs_merge(certs);
+    }
+    builder
         .user_agent(concat!("nemo-cli/", env!("CARGO_PKG_VERSION")))
         .connect_timeout(CONNECT_TIMEOUT)
         // Redirects are followed by hand where they are expected, so that

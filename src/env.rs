@@ -12,6 +12,8 @@ pub const SKILL_VERSION: &str = "NEMO_SKILL_VERSION";
 pub const TOKEN: &str = "NEMO_TOKEN";
 pub const CLIENT_ID: &str = "NEMO_CLIENT_ID";
 pub const RATE_LIMIT_WAIT: &str = "NEMO_RATE_LIMIT_WAIT";
+/// A faults file (JSON) for the in-process emulator of `--sandbox`.
+pub const SANDBOX_FAULTS: &str = "NEMO_SANDBOX_FAULTS";
 pub const SKILL_SOURCE: &str = "SKILL_SOURCE";
 pub const NO_COLOR: &str = "NO_COLOR";
 /// Set and not `0`: colour even when stderr is not a terminal.

@@ -44,6 +44,8 @@ pub struct Settings {
     pub rate_limit_wait: Duration,
     pub output: OutputSettings,
     pub sandbox: bool,
+    /// `NEMO_SANDBOX_FAULTS`: a faults file for the `--sandbox` emulator.
+    pub sandbox_faults: Option<PathBuf>,
     /// Multiplies chat's waiting schedules (hidden `NEMO_CHAT_TIME_SCALE`,
     /// for tests); 1 otherwise.
     pub chat_time_scale: f64,
@@ -238,6 +240,7 @@ impl Settings {
             rate_limit_wait,
             output: output_settings(args)?,
             sandbox: args.sandbox,
+            sandbox_faults: var(env::SANDBOX_FAULTS)?.map(PathBuf::from),
             chat_time_scale,
         })
     }

@@ -1,5 +1,6 @@
 //! The fault switches ([`Faults`]): what they are, their defaults, how a
-//! patch of them is merged (`--fault`, `POST /_sandbox/faults`), and the
+//! patch of them is merged (`--fault`, `POST /_sandbox/faults`, a faults
+//! file: [`crate::scenario`]), and the
 //! counting faults (429, 502) that answer before any handler runs. The
 //! switches of one part (agent, upload, render) live beside that part and
 //! are flattened in here; each handler reads its own.
@@ -62,21 +63,6 @@ impl Default for Faults {
     }
 }
 
-/// The fault switches and their defaults, one `name=default` per line, for
-/// `nemo sandbox --help`.
-pub fn fault_help() -> String {
-    let defaults = serde_json::to_value(Faults::default()).unwrap_or_default();
-    let mut lines = vec![
-        "Faults (--fault NAME for true, or NAME=VALUE; also POST /_sandbox/faults with a JSON object):".to_string(),
-    ];
-    if let Some(fields) = defaults.as_object() {
-        for (name, value) in fields {
-            lines.push(format!("  {name}={value}"));
-        }
-    }
-    lines.join("\n")
-}
-
 /// `faults` with the fields of `patch` replaced.
 pub fn merge_faults(faults: &Faults, patch: &Value) -> Result<Faults, String> {
     let mut current = serde_json::to_value(faults).map_err(|e| e.to_string())?;
@@ -85,6 +71,15 @@ pub fn merge_faults(faults: &Faults, patch: &Value) -> Result<Faults, String> {
     };
     for (key, value) in patch {
         let key = key.replace('-', "_");
+        if key == "render_seconds" {
+            // The render time in seconds, for people.
+            let secs = value
+                .as_f64()
+                .filter(|s| s.is_finite() && *s >= 0.0)
+                .ok_or("render_seconds must be a number of seconds")?;
+            target.insert("render_ms".into(), json!((secs * 1000.0).round() as u64));
+            continue;
+        }
         if !target.contains_key(&key) {
             return Err(format!("unknown fault {key:?}"));
         }

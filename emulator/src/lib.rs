@@ -16,6 +16,7 @@
 //! | [`model`] | the state as data, the clock |
 //! | [`server`] | listeners, routes, request recording, the running emulator |
 //! | [`faults`] | fault switches, merging them, the counting 429/502 faults |
+//! | [`scenario`] | faults files, scenario steps, the switches' help |
 //! | [`control`] | the `/_sandbox/` control endpoints |
 //! | [`spec`] | protocol facts from `api.md` |
 //! | `answer` | envelopes, token and session checks shared by handlers |
@@ -23,6 +24,7 @@
 //! | [`agent`] | `/run_sse`: the scripted agent |
 //! | [`upload`] | the upload endpoint |
 //! | [`render`], [`cdn`] | render jobs; serving the rendered file (Range) |
+//! | [`pages`] | the web pages of the claim and registration links |
 
 // Handlers return `Result<_, Response>` so an early answer is one `?`-like
 // match away; the size of `Response` does not matter on these paths.
@@ -35,16 +37,19 @@ pub mod cdn;
 pub mod control;
 pub mod faults;
 pub mod model;
+pub mod pages;
 pub mod render;
+pub mod scenario;
 pub mod server;
 pub mod spec;
 mod state;
 pub mod upload;
 
 pub use cdn::RENDERED_MP4;
-pub use faults::{Faults, fault_help, merge_faults};
+pub use faults::{Faults, merge_faults};
 pub use model::{
     Claim, ClientRecord, EmuState, FREE_CREDITS, RecordedRequest, Session, TOKEN_LIFETIME_SECS,
     TokenRecord, User,
 };
+pub use scenario::{fault_help, read_scenario};
 pub use server::{App, BackgroundEmulator, Emulator, Handle, Ports};

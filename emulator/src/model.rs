@@ -39,6 +39,10 @@ pub struct EmuState {
     /// Messages the agent received and edits it has under way.
     pub chat: agent::ChatState,
     pub faults: Faults,
+    /// The faults file in force (`crate::scenario`), to tell a new one.
+    pub scenario: Option<Value>,
+    /// Renders accepted since the scenario started (`render_fail_on`).
+    pub render_submits: u64,
     /// Requests received, oldest first (not persisted).
     #[serde(skip)]
     pub requests: Vec<RecordedRequest>,

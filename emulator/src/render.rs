@@ -42,6 +42,9 @@ pub struct RenderFaults {
     pub render_fail_nth: u32,
     /// The `error` text of failed renders.
     pub render_fail_error: String,
+    /// Scenario: these renders (1 = the first accepted since the scenario
+    /// started) end `failed` with `render_fail_error`.
+    pub render_fail_on: Vec<u64>,
     /// Submits answer HTTP 402 (the free plan may not export).
     pub render_plan_required: bool,
     /// The next N submits answer `{"success":false,"error":…}`.
@@ -70,6 +73,7 @@ impl Default for RenderFaults {
             render_fail: false,
             render_fail_nth: 0,
             render_fail_error: "Lambda render failed: the composition could not be encoded".into(),
+            render_fail_on: Vec::new(),
             render_plan_required: false,
             render_submit_fail_next: 0,
             render_no_output_url: false,
@@ -270,6 +274,10 @@ async fn submit(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Resp
     let nth = &mut st.faults.render.render_fail_nth;
     let fails_now = *nth == 1;
     *nth = nth.saturating_sub(1);
+    st.render_submits += 1;
+    let fails = st.faults.render.render_fail
+        || fails_now
+        || st.faults.render.render_fail_on.contains(&st.render_submits);
     let render = Render {
         id: body.id.clone(),
         user_id,
@@ -278,8 +286,7 @@ async fn submit(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Resp
         quality: body.output.quality.unwrap_or_else(|| "high".into()),
         created_ms: now_millis(),
         render_ms: st.faults.render.render_ms,
-        fails_with: (st.faults.render.render_fail || fails_now)
-            .then(|| st.faults.render.render_fail_error.clone()),
+        fails_with: fails.then(|| st.faults.render.render_fail_error.clone()),
         cancelled_ms: None,
     };
     st.renders.insert(render.id.clone(), render);
@@ -413,6 +420,27 @@ mod tests {
             ..render
         };
         assert_eq!(cancelled.at(9_000).0, Phase::Cancelled);
+    }
+
+    #[test]
+    fn a_default_render_takes_seconds_and_the_poll_at_2_s_sees_progress() {
+        let render = Render {
+            id: "render_1".into(),
+            user_id: "u".into(),
+            session_id: "s".into(),
+            format: "mp4".into(),
+            quality: "high".into(),
+            created_ms: 0,
+            render_ms: RenderFaults::default().render_ms,
+            fails_with: None,
+            cancelled_ms: None,
+        };
+        assert!(render.render_ms <= 3_000);
+        assert_eq!(render.at(0), (Phase::Pending, 5));
+        let (phase, progress) = render.at(2_000);
+        assert_eq!(phase, Phase::Processing);
+        assert!(progress > 50, "{progress}");
+        assert_eq!(render.at(3_000), (Phase::Completed, 100));
     }
 
     #[test]

@@ -21,7 +21,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
 use crate::model::{EmuState, RecordedRequest};
-use crate::{accounts, agent, cdn, control, faults, render, state, upload};
+use crate::{accounts, agent, cdn, control, faults, pages, render, state, upload};
 
 /// What the handlers share.
 #[derive(Clone)]
@@ -235,6 +235,7 @@ fn api_router(app: App) -> Router {
         )
         .route("/api/state/{agent}/me/{sid}/latest", get(state::latest))
         .merge(control::routes())
+        .merge(pages::routes())
         .merge(agent::routes())
         .merge(upload::routes())
         .merge(render::routes())

@@ -69,6 +69,7 @@ An empty variable counts as unset; one that is not UTF-8 is a usage error (exit 
   NEMO_SKILL_VERSION    sent as X-Skill-Version (--skill-version) [nemo's version]
   SKILL_SOURCE          sent as X-Skill-Platform [detected from the install path, else unknown]
   NEMO_RATE_LIMIT_WAIT  seconds to wait after an HTTP 429 without Retry-After [30]
+  NEMO_SANDBOX_FAULTS   a faults file (JSON) for --sandbox, as `nemo sandbox --faults`
   NEMO_NO_INPUT         set and not 0/false: never prompt (--no-input)
   CI                    set and not empty, 0 or false: never prompt, as --no-input;
                         a stdin that is not a terminal does the same

@@ -14,7 +14,7 @@ pub use linked::{InProcess, run};
 #[cfg(not(feature = "sandbox"))]
 pub use missing::{InProcess, run};
 
-const EXAMPLES: &str = "Examples:\n  nemo sandbox --port 8787 &\n  NEMO_API_URL=http://127.0.0.1:8787 nemo chat \"make a 5-second clip of waves\"\n  nemo sandbox --fault no_credits --fault rate_limit_next=2";
+const EXAMPLES: &str = "Examples:\n  nemo sandbox --port 8787 &\n  NEMO_API_URL=http://127.0.0.1:8787 nemo chat \"make a 5-second clip of waves\"\n  nemo sandbox --fault no_credits --fault rate_limit_next=2\n  echo '{\"render_fail_on\": [3]}' > faults.json; nemo sandbox --faults faults.json\n  NEMO_SANDBOX_FAULTS=faults.json nemo --sandbox export   # the same, for --sandbox";
 
 #[derive(Debug, clap::Args)]
 #[command(
@@ -34,6 +34,9 @@ pub struct Args {
     /// Switch a fault on: NAME, or NAME=VALUE (repeatable)
     #[arg(long = "fault", value_name = "NAME[=VALUE]")]
     pub faults: Vec<String>,
+    /// Faults from a JSON file (the same names; scenario steps such as {"render_fail_on": [3]})
+    #[arg(long = "faults", value_name = "FILE.json")]
+    pub faults_file: Option<PathBuf>,
 }
 
 /// The fault switches for `--help`, when there is an emulator.
@@ -48,7 +51,9 @@ fn fault_help() -> String {
 mod linked {
     use std::path::PathBuf;
 
-    use nemo_emulator::{EmuState, Emulator, Ports, merge_faults};
+    use std::path::Path;
+
+    use nemo_emulator::{EmuState, Emulator, Ports, merge_faults, read_scenario};
 
     use super::Args;
     use crate::config::{ConfigLock, Store};
@@ -76,12 +81,29 @@ mod linked {
         Ok(serde_json::Value::Object(patch))
     }
 
+    /// Puts the faults file at `path` (or none) in force; a bad file is a
+    /// usage error naming it.
+    fn use_faults_file(state: &mut EmuState, path: Option<&Path>, what: &str) -> Result<()> {
+        let patch = path
+            .map(|p| {
+                read_scenario(p).map_err(|e| {
+                    Error::usage(format!("{what} {}: {e}", p.display()))
+                        .with_hint("see `nemo sandbox --help` for the fault names")
+                })
+            })
+            .transpose()?;
+        state
+            .use_scenario(patch.as_ref())
+            .map_err(|e| Error::usage(format!("{what}: {e}")))
+    }
+
     pub async fn run(args: &Args, _settings: &Settings, printer: &Printer) -> Result<()> {
         let mut state = match &args.state {
             Some(path) => EmuState::load(path)
                 .map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?,
             None => EmuState::default(),
         };
+        use_faults_file(&mut state, args.faults_file.as_deref(), "--faults")?;
         state.faults = merge_faults(&state.faults, &fault_patch(&args.faults)?)
             .map_err(|e| Error::usage(format!("--fault: {e}")))?;
         let emulator = Emulator::start(
@@ -124,10 +146,15 @@ mod linked {
             let store = Store::new(&dir);
             let lock = store.bootstrap_lock("emulator.lock").await?;
             let path = dir.join(STATE_FILE);
-            let state = EmuState::load(&path).map_err(|e| {
+            let mut state = EmuState::load(&path).map_err(|e| {
                 Error::new(Kind::Config, format!("{} is damaged: {e}", path.display()))
                     .with_hint("remove it to start the sandbox afresh")
             })?;
+            use_faults_file(
+                &mut state,
+                settings.sandbox_faults.as_deref(),
+                crate::env::SANDBOX_FAULTS,
+            )?;
             let emulator = Emulator::start(state, Ports::default())
                 .await
                 .map_err(|e| Error::io("cannot start the sandbox on 127.0.0.1", e))?;

@@ -423,20 +423,17 @@ fn a_trailing_temporary_issue_line_is_dropped() {
     let env = fast_env();
     let out = env
         .nemo()
-        .args(["chat", "temporary glitch test"])
+        .args(["chat", "hello [[sandbox:temporary]]"])
         .assert()
         .success();
-    assert_eq!(stdout(&out), "Done! I trimmed the intro to 3 seconds.\n");
+    assert_eq!(stdout(&out), GREETING);
     let out = env
         .nemo()
-        .args(["--json", "chat", "temporary glitch test"])
+        .args(["--json", "chat", "hello [[sandbox:temporary]]"])
         .assert()
         .success();
     let records = lines(&out);
-    assert_eq!(
-        records.last().unwrap()["text"],
-        "Done! I trimmed the intro to 3 seconds.\n"
-    );
+    assert_eq!(records.last().unwrap()["text"], GREETING);
     assert!(!stdout(&out).contains("temporary issue"));
 }
 
@@ -452,7 +449,11 @@ fn thoughts_are_hidden_and_control_sequences_removed() {
         stdout(&out),
         "Here are three ideas: a sunrise, a panda, a city at night.\n"
     );
-    let out = env.nemo().args(["chat", "escape test"]).assert().success();
+    let out = env
+        .nemo()
+        .args(["chat", "[[sandbox:escape]] test"])
+        .assert()
+        .success();
     assert_eq!(stdout(&out), "Here is red text and a title.\n");
     assert!(!out.get_output().stdout.contains(&0x1b));
 }
@@ -486,7 +487,11 @@ fn utf8_split_inside_characters_and_crlf_line_endings() {
 #[test]
 fn an_unreadable_event_is_skipped_with_a_warning() {
     let env = fast_env();
-    let out = env.nemo().args(["chat", "garbled"]).assert().success();
+    let out = env
+        .nemo()
+        .args(["chat", "[[sandbox:garbled]]"])
+        .assert()
+        .success();
     assert_eq!(stdout(&out), "Before \nafter.\n");
     let err = stderr(&out);
     assert!(
@@ -498,7 +503,11 @@ fn an_unreadable_event_is_skipped_with_a_warning() {
 #[test]
 fn an_agent_error_exits_8_with_its_message() {
     let env = fast_env();
-    let out = env.nemo().args(["chat", "error please"]).assert().code(8);
+    let out = env
+        .nemo()
+        .args(["chat", "[[sandbox:error]] please"])
+        .assert()
+        .code(8);
     assert_eq!(stdout(&out), "Let me look at \n");
     assert!(
         stderr(&out).ends_with(
@@ -517,7 +526,7 @@ fn an_agent_error_exits_8_with_its_message() {
     );
     let out = env
         .nemo()
-        .args(["--json", "chat", "error please"])
+        .args(["--json", "chat", "[[sandbox:error]] please"])
         .assert()
         .code(8);
     let records = lines(&out);
@@ -536,7 +545,11 @@ fn an_agent_error_exits_8_with_its_message() {
 #[test]
 fn a_server_error_in_the_stream_exits_8() {
     let env = fast_env();
-    let out = env.nemo().args(["chat", "crash it"]).assert().code(8);
+    let out = env
+        .nemo()
+        .args(["chat", "[[sandbox:crash]] it"])
+        .assert()
+        .code(8);
     assert_eq!(stdout(&out), "Working on it…\n");
     assert!(
         stderr(&out).contains("error: the agent failed: Internal server error: the agent crashed")

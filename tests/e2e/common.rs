@@ -10,7 +10,7 @@ use tempfile::TempDir;
 
 /// Every variable nemo reads, removed so the developer's own setup never
 /// leaks into a test.
-const SCRUBBED: [&str; 29] = [
+const SCRUBBED: [&str; 30] = [
     "NEMO_API_URL",
     "NEMO_WEB_URL",
     "NEMO_CONFIG_DIR",
@@ -20,6 +20,7 @@ const SCRUBBED: [&str; 29] = [
     "NEMO_TOKEN",
     "NEMO_CLIENT_ID",
     "NEMO_RATE_LIMIT_WAIT",
+    "NEMO_SANDBOX_FAULTS",
     "NEMO_CHAT_TIME_SCALE",
     "SKILL_SOURCE",
     "NO_COLOR",

@@ -235,6 +235,7 @@ fn help_topics_exit_codes_and_environment() {
         "NEMO_TOKEN",
         "NEMO_CLIENT_ID",
         "NEMO_RATE_LIMIT_WAIT",
+        "NEMO_SANDBOX_FAULTS",
         "SKILL_SOURCE",
         "NO_COLOR",
         "LC_ALL",

@@ -25,6 +25,7 @@ mod help;
 mod jq;
 mod network;
 mod output;
+mod sandbox_agent;
 mod session;
 mod session_new;
 mod shell;

@@ -3,23 +3,39 @@
 //! ignore), edits the session's draft through tool calls, and misbehaves
 //! the ways the real service does.
 //!
-//! The script is picked by keywords in the message:
+//! The script follows the message's intent, in English or Chinese, read
+//! from the shape of the request and never from a word anywhere in it
+//! ([`intent`]); it answers in the session's language ([`lang`]):
 //!
-//! | message contains | the agent |
-//! |---|---|
-//! | `generate`, `create`, `make`, 生成 | streams a short plan, calls `generate_video` (slow, keep-alives meanwhile), adds video, BGM and title tracks, costs `chat_generate_cost` credits (2001 before the run when there are too few) |
-//! | `title`, 标题 | adds or renames the title silently: tool calls, no text |
-//! | `nothing` | runs a tool that changes nothing, no text |
-//! | `silent` | runs a tool that changes the state but nothing visible, no text |
-//! | `export`, `download`, `gui`, 导出 | talks as if there were a GUI ("click the Export button"), in Chinese when asked in Chinese |
-//! | `temporary` | a normal reply, then "I encountered a temporary issue…" |
-//! | `think` | thought parts (hidden), then a reply |
-//! | `escape` | text with terminal control sequences |
-//! | `chinese`, `中文` | Chinese text, with events split inside UTF-8 characters |
-//! | `error` | a partial reply, then an `errorCode`/`errorMessage` event |
-//! | `crash` | a partial reply, then `data: {"error": …}` and the end |
-//! | `garbled` | a reply with an event that is not JSON in the middle |
-//! | anything else | a greeting, streamed as partial pieces then the final event |
+//! | the message asks to | the agent | costs |
+//! |---|---|---|
+//! | generate ("generate a 10-second video of a panda…", 生成一个10秒的熊猫视频) | streams a plan, calls `generate_video` (slow, keep-alives meanwhile), adds video, BGM and title tracks, reports | `chat_generate_cost` |
+//! | change the music ("make the music quieter", louder, "set the music to 20%", mute, 音量) | sets the BGM volume, says so | `chat_edit_cost` |
+//! | add music ("add background music") | adds (or restyles) the BGM track, says so | `chat_edit_cost` |
+//! | add or change the title ("add a title: Paradise Found", "change the title to …") | edits the title track **silently**: tool calls, no text | `chat_edit_cost` |
+//! | remove the title | deletes the title track, says so | `chat_edit_cost` |
+//! | change the duration ("make it 5 seconds") | stretches or shrinks the timeline, says so | `chat_edit_cost` |
+//! | trim ("trim the first 2 seconds") | cuts the timeline, says so | `chat_edit_cost` |
+//! | check or analyse the video | changes the state, nothing visible, **silently** | free |
+//! | do nothing | runs a tool that changes nothing, silently | free |
+//! | export or download | talks as if there were a GUI ("click the Export button") | free |
+//! | ideas | thought parts (hidden), then ideas | free |
+//! | what it can do, hello, speak Chinese | a plain answer (Chinese greetings cut inside UTF-8 characters) | free |
+//! | an edit it cannot place ("fix the typo in the title", trim without a number), or anything else | a clarifying question | free |
+//!
+//! An edit of a session without video says there is nothing to edit yet and
+//! suggests a generation (free). Too few credits for the run's cost: 2001
+//! before the run.
+//!
+//! Simulated failures are switched by fault switches or by a marker in the
+//! message that cannot occur in ordinary text: `[[sandbox:crash]]` (a
+//! partial reply, then `data: {"error": …}`), `[[sandbox:quota]]` (alias
+//! `error`: an `errorCode` event), `[[sandbox:drop]]` (the connection drops
+//! after the first event, the work goes on), `[[sandbox:silent]]` (the text
+//! goes), `[[sandbox:garbled]]` (an event that is not JSON),
+//! `[[sandbox:escape]]` (terminal control sequences),
+//! `[[sandbox:temporary]]` ("I encountered a temporary issue…" at the end),
+//! `[[sandbox:heartbeats]]` (only keep-alives, a lost run).
 //!
 //! The switches of [`ChatFaults`] change every reply: pacing, dropped
 //! connections (the agent's work still lands in the state later), only
@@ -33,6 +49,9 @@
 //! `wire` writes the SSE stream.
 
 mod edits;
+mod english;
+pub mod intent;
+pub mod lang;
 mod script;
 mod wire;
 
@@ -48,7 +67,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 pub use edits::Edit;
-use script::{Plan, script_for};
+pub use script::Plan;
+use script::script_for;
 use wire::{Step, reply_body, shape};
 
 use crate::answer::{authorize, code, session_of};
@@ -84,6 +104,12 @@ pub struct ChatFaults {
     pub chat_session_lost_next: u32,
     /// Credits one generation costs.
     pub chat_generate_cost: i64,
+    /// Credits one edit costs (music, title, duration, trim).
+    pub chat_edit_cost: i64,
+    /// Scenario: the replies to these messages (1 = the first message the
+    /// agent answers, counted from the scenario's start) drop their stream
+    /// after the first event, as `chat_drop_stream` does.
+    pub chat_drop_on: Vec<u64>,
     /// Milliseconds the agent takes before it starts answering at all (no
     /// headers, no keep-alives).
     pub chat_headers_delay_ms: u64,
@@ -103,6 +129,8 @@ impl Default for ChatFaults {
             chat_token_expired_next: 0,
             chat_session_lost_next: 0,
             chat_generate_cost: 100,
+            chat_edit_cost: 50,
+            chat_drop_on: Vec::new(),
             chat_headers_delay_ms: 0,
         }
     }
@@ -117,6 +145,9 @@ pub struct ChatState {
     pub runs: Vec<RunRecord>,
     /// Edits under way, applied to their session when due.
     pub pending: Vec<PendingEdit>,
+    /// Messages answered (past the checks before the run) since the
+    /// scenario started: what `chat_drop_on` counts.
+    pub answered: u64,
 }
 
 /// One `/run_sse` request as received.
@@ -267,19 +298,33 @@ fn start_run(
         st.faults.chat.chat_session_lost_next -= 1;
         st.sessions.remove(&session_id);
     }
-    session_of(&mut st, &user_id, &session_id)?;
-    let faults = st.faults.chat.clone();
-    let (script, plan) = script_for(&message, &faults);
-    if matches!(plan, Plan::Generate) {
+    let session = session_of(&mut st, &user_id, &session_id)?;
+    let (language, state) = (session.language.clone(), session.state.clone());
+    let mut faults = st.faults.chat.clone();
+    let decision = script_for(&message, &language, &state, &faults);
+    let cost = match decision.plan {
+        Plan::Generate => faults.chat_generate_cost,
+        Plan::Edit => faults.chat_edit_cost,
+        Plan::Free => 0,
+    };
+    if cost > 0 {
         let no_credits = st.faults.no_credits;
         let Some(user) = st.users.get_mut(&user_id) else {
             return Err(code(1001, "Invalid token"));
         };
-        if no_credits || user.available < faults.chat_generate_cost {
+        if no_credits || user.available < cost {
             return Err(code(2001, "Insufficient credits"));
         }
-        user.available -= faults.chat_generate_cost;
+        user.available -= cost;
     }
+    st.chat.answered += 1;
+    if faults.chat_drop_on.contains(&st.chat.answered) || decision.drop {
+        faults.chat_drop_stream = true;
+    }
+    if decision.heartbeats {
+        faults.chat_heartbeats_only = true;
+    }
+    let script = decision.script;
     let steps = schedule(&mut st, &session_id, shape(script, &faults));
     Ok((steps, faults))
 }

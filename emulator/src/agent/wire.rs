@@ -40,6 +40,8 @@ pub(super) struct Script {
     pub(super) pace: u64,
     keepalive: u64,
     pub(super) crlf: bool,
+    /// How long a slow tool (a generation) runs.
+    pub(super) tool_ms: u64,
     seq: u32,
 }
 
@@ -51,6 +53,7 @@ impl Script {
             pace: faults.chat_pace_ms,
             keepalive: faults.chat_keepalive_ms.max(1),
             crlf: faults.chat_crlf,
+            tool_ms: faults.chat_tool_ms,
             seq: 0,
         }
     }

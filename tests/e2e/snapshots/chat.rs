@@ -79,7 +79,7 @@ fn chat_agent_error_and_usage_errors() {
     env.session();
     snap!(
         "chat_agent_error",
-        Shot::of(&env, env.nemo().args(["chat", "error please"]))
+        Shot::of(&env, env.nemo().args(["chat", "[[sandbox:error]] please"]))
     );
     snap!(
         "chat_no_message_no_terminal",

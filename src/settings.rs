@@ -65,6 +65,7 @@ pub fn output_settings(args: &GlobalArgs) -> OutputSettings {
             .flatten()
             .map(|list| crate::printer::Terminals::parse(&list))
             .unwrap_or_default(),
+        sandbox: args.sandbox,
     }
 }
 

@@ -12,6 +12,7 @@ mod credits;
 mod export;
 mod help;
 mod output;
+mod sandbox_truth;
 mod session;
 mod snapshots;
 mod state;

@@ -9,6 +9,7 @@ mod chat;
 mod chat_stream;
 mod config;
 mod credits;
+mod examples;
 mod export;
 mod help;
 mod output;

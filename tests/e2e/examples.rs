@@ -36,7 +36,11 @@ const CANNOT_RUN: [(&str, &str); 6] = [
 
 /// Examples that demonstrate a failure: (part of the line, a sandbox
 /// balance to set first, the exit code they show).
-const FAILURES: [(&str, Option<u32>, i32); 1] = [("nemo credits --min 500 --json", Some(100), 4)];
+const FAILURES: [(&str, Option<u32>, i32); 3] = [
+    ("nemo credits --min 500 --json", Some(100), 4),
+    ("NEMO_SANDBOX_FAULTS=faults.json", None, 8),
+    ("nemo sandbox credits 0 &&", None, 4),
+];
 
 /// Placeholders in the examples and what stands for them here.
 struct Prepared {

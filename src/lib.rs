@@ -39,7 +39,11 @@ pub fn main_entry() -> ExitCode {
         Ok(cli) => cli,
         Err(err) => return report_clap_error(err),
     };
-    let printer = Printer::new(settings::output_settings(&cli.global));
+    let mut output = settings::output_settings(&cli.global);
+    // `nemo sandbox reset|credits` look after the sandbox: their advice is
+    // for it too.
+    output.sandbox |= matches!(&cli.command, Command::Sandbox(args) if args.action.is_some());
+    let printer = Printer::new(output);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

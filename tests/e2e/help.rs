@@ -61,6 +61,8 @@ fn the_walk_finds_every_command() {
         "help",
         "man",
         "sandbox",
+        "sandbox credits",
+        "sandbox reset",
         "session",
         "session list",
         "session new",

@@ -112,6 +112,8 @@ fn under_sandbox_no_suggestion_leads_out_and_no_link_leaves_loopback() {
         0,
     );
     run(&["state"], 0);
+    // The agent talks as if there were a GUI: nemo's translation of it.
+    run(&["chat", "export it for me, please"], 0);
     let no_wait = run(&["export", "--no-wait"], 0);
     let id = render_id(&no_wait);
     run(
@@ -302,4 +304,35 @@ fn the_readme_s_main_job_runs_twice_in_a_row_on_one_checkout() {
         let mp4 = std::fs::read(checkout.join("panda.mp4")).unwrap();
         assert_eq!(&mp4[4..8], b"ftyp", "round {round}: an MP4");
     }
+}
+
+/// The interactive prompt's advice (`/help`) under `--sandbox`, on a
+/// terminal that util-linux `script` gives it (Linux only; a missing
+/// `script` fails the test rather than pass without a terminal).
+#[cfg(target_os = "linux")]
+#[test]
+fn the_prompt_s_advice_carries_sandbox() {
+    let env = Env::new();
+    let commands = command_names(&env);
+    let script = ["/usr/bin/script", "/bin/script"]
+        .into_iter()
+        .map(std::path::PathBuf::from)
+        .find(|p| p.exists())
+        .expect("util-linux `script` is needed to give nemo a terminal");
+    let line = format!("'{}' --sandbox chat", env!("CARGO_BIN_EXE_nemo"));
+    let out = assert_cmd::Command::new(script)
+        .args(["-qec", &line, "/dev/null"])
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("TERM", "dumb")
+        .env("HOME", env.home())
+        .env("NEMO_CONFIG_DIR", env.config_dir())
+        .write_stdin("/help\n/quit\n")
+        .timeout(std::time::Duration::from_secs(60))
+        .assert()
+        .success();
+    let screen = stdout(&out).replace('\r', "");
+    assert!(screen.contains("nemo --sandbox export"), "{screen}");
+    assert!(screen.contains("nemo --sandbox upload PATH"), "{screen}");
+    assert_eq!(untruths(&screen, &commands), Vec::<String>::new());
 }

@@ -5,7 +5,8 @@
 //! holding a prepared sandbox (a generated video, a recorded render, 1000
 //! credits), with its placeholders (ids, files) made real. Each must exit
 //! 0, or the code it demonstrates. A short allow-list names the few that
-//! cannot run here, and why.
+//! cannot run here, and why. Unix only: the examples are shell lines.
+#![cfg(unix)]
 
 use std::path::{Path, PathBuf};
 
@@ -220,7 +221,19 @@ fn stage(env: &Env, n: usize, prepared: &Prepared) -> (PathBuf, PathBuf, PathBuf
         bin.join("xdg-open"),
         b"#!/bin/sh\ncase \"$1\" in http://127.0.0.1:*) exit 0;; esac\necho \"not a loopback link: $1\" >&2\nexit 1\n",
     );
-    for name in ["nemo", "xdg-open"] {
+    // Tools the examples pipe into: the real one where installed, else a
+    // stand-in that reads its input (nemo's own exit code is what counts).
+    let mut made = vec!["nemo", "xdg-open"];
+    for tool in ["jq", "man"] {
+        let installed = ["/usr/local/bin", "/usr/bin", "/bin"]
+            .iter()
+            .any(|dir| Path::new(dir).join(tool).exists());
+        if !installed {
+            write(bin.join(tool), b"#!/bin/sh\ncat >/dev/null\n");
+            made.push(tool);
+        }
+    }
+    for name in made {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(bin.join(name), std::fs::Permissions::from_mode(0o755)).unwrap();
     }

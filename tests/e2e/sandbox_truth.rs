@@ -258,6 +258,7 @@ fn sandbox_credits_sets_the_balance_and_creates_the_state_if_needed() {
 }
 
 /// The first command of README.md's quick start, as a shell line.
+#[cfg(unix)]
 fn readme_main_job() -> String {
     let readme = include_str!("../../README.md");
     let start = readme
@@ -270,6 +271,8 @@ fn readme_main_job() -> String {
         .to_string()
 }
 
+/// Unix only: the README's line is a POSIX shell line.
+#[cfg(unix)]
 #[test]
 fn the_readme_s_main_job_runs_twice_in_a_row_on_one_checkout() {
     let env = Env::new();

@@ -20,6 +20,10 @@ cargo test --release --lib api::chat::stream::props -- \
     --skip a_huge_line_or_an_endless_event_is_refused_after_the_cap
 PROPTEST_CASES=$((PROPTEST_CASES / 100 + 1)) \
     cargo test --release --lib api::chat::stream::props::a_huge_line_or_an_endless_event_is_refused_after_the_cap
+# The request layer: the envelope decoder (arbitrary JSON and bytes under
+# any status), the render-status reader (both shapes, arbitrary fields),
+# Content-Range parsing (arbitrary strings, round trips).
+cargo test --release --lib -- api::envelope::props api::render::props api::download::headers
 # The ignored long checks beside them (100 MB of keep-alives).
 cargo test --release --lib api::chat::stream::lines -- --ignored
 echo "fuzz/long.sh: done in $(( $(date +%s) - start )) s"

@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+use clap_complete::engine::ArgValueCandidates;
 
 use crate::commands;
 use crate::env;
@@ -46,7 +47,8 @@ pub struct GlobalArgs {
     pub config_dir: Option<PathBuf>,
 
     /// Session to work in [default: the current session]
-    #[arg(long, global = true, env = env::SESSION, hide_env_values = true, value_name = "ID")]
+    #[arg(long, global = true, env = env::SESSION, hide_env_values = true, value_name = "ID",
+          add = ArgValueCandidates::new(commands::completions::session_ids))]
     pub session: Option<String>,
 
     /// Client name sent as X-Skill-Source [default: nemo-cli]
@@ -73,9 +75,38 @@ pub struct GlobalArgs {
     #[arg(long, global = true)]
     pub sandbox: bool,
 
-    /// No colours (also: NO_COLOR)
+    /// Filter the JSON output with a jq expression (implies --json); strings print raw
+    #[arg(long, global = true, value_name = "EXPR")]
+    pub jq: Option<String>,
+
+    /// When to use colours: auto (on terminals), always, never [also: NO_COLOR, CLICOLOR_FORCE]
+    #[arg(
+        long,
+        global = true,
+        value_name = "WHEN",
+        value_enum,
+        hide_possible_values = true
+    )]
+    pub color: Option<ColorWhen>,
+
+    /// The same as --color never
     #[arg(long, global = true)]
     pub no_color: bool,
+
+    /// Never prompt; fail instead (implied by CI and by a stdin that is not a terminal)
+    #[arg(long, global = true, env = env::NO_INPUT, hide_env_values = true, value_parser = clap::builder::FalseyValueParser::new())]
+    pub no_input: bool,
+}
+
+/// `--color WHEN`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorWhen {
+    /// Colour on terminals only
+    Auto,
+    /// Always colour
+    Always,
+    /// Never colour
+    Never,
 }
 
 #[derive(Debug, Subcommand)]
@@ -96,6 +127,8 @@ pub enum Command {
     Credits(commands::credits::Args),
     /// Run the built-in emulator of the API on loopback
     Sandbox(commands::sandbox::Args),
+    /// Show what nemo will use and whether it works (for bug reports)
+    Doctor(commands::doctor::Args),
     /// Print a shell completion script
     Completions(commands::completions::Args),
     /// Print man pages, or write one per command into a folder

@@ -14,6 +14,30 @@ pub const CLIENT_ID: &str = "NEMO_CLIENT_ID";
 pub const RATE_LIMIT_WAIT: &str = "NEMO_RATE_LIMIT_WAIT";
 pub const SKILL_SOURCE: &str = "SKILL_SOURCE";
 pub const NO_COLOR: &str = "NO_COLOR";
+/// Set and not `0`: colour even when stderr is not a terminal.
+pub const CLICOLOR_FORCE: &str = "CLICOLOR_FORCE";
+/// `--no-input`.
+pub const NO_INPUT: &str = "NEMO_NO_INPUT";
+/// Set by CI services; set and not empty, `false` or `0`: never prompt.
+pub const CI: &str = "CI";
+/// Proxies, read by the HTTP client (reqwest) itself; listed here so that
+/// `nemo doctor` and the help name the same ones.
+pub const PROXIES: [&str; 6] = [
+    "HTTPS_PROXY",
+    "https_proxy",
+    "HTTP_PROXY",
+    "http_proxy",
+    "ALL_PROXY",
+    "all_proxy",
+];
+pub const NO_PROXY: [&str; 2] = ["NO_PROXY", "no_proxy"];
+/// A PEM file of extra root certificates to trust.
+pub const SSL_CERT_FILE: &str = "SSL_CERT_FILE";
+/// Set to a shell's name by the completion scripts: print completions for
+/// the command line that follows, and exit.
+pub const COMPLETE: &str = "NEMO_COMPLETE";
+/// The terminal's width, for drawings.
+pub const COLUMNS: &str = "COLUMNS";
 /// Hidden, for tests: multiplies the waiting schedules of `nemo chat` (the
 /// state watch after a dropped reply, the `Still working…` interval), e.g.
 /// `0.01` to run five minutes of watching in three seconds.

@@ -5,6 +5,7 @@
 //! one place ([`main_entry`]).
 
 pub mod api;
+mod argv;
 pub mod cli;
 pub mod commands;
 pub mod config;
@@ -12,19 +13,19 @@ pub mod context;
 pub mod env;
 pub mod error;
 pub mod interrupt;
+pub mod jq;
 pub mod printer;
 pub mod report;
 pub mod sanitize;
 pub mod secret;
 pub mod settings;
+pub mod size;
 pub mod suggest;
 pub mod time;
 pub mod timeline;
 
 use std::process::ExitCode;
 use std::sync::Arc;
-
-use clap::Parser;
 
 use crate::api::ApiClient;
 use crate::cli::{Cli, Command};
@@ -35,15 +36,34 @@ use crate::settings::Settings;
 
 /// Parses, runs, reports. The binary's whole `main`.
 pub fn main_entry() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    // `NEMO_COMPLETE=bash nemo …`: the shell asks for completions; answer, exit.
+    // (A name of our own: a stray COMPLETE=1 must not break every command.)
+    clap_complete::CompleteEnv::with_factory(<Cli as clap::CommandFactory>::command)
+        .var(env::COMPLETE)
+        .complete();
+    let cli = match parse() {
         Ok(cli) => cli,
         Err(err) => return report_clap_error(err),
     };
-    let mut output = settings::output_settings(&cli.global);
-    // `nemo sandbox reset|credits` look after the sandbox: their advice is
-    // for it too.
-    output.sandbox |= matches!(&cli.command, Command::Sandbox(args) if args.action.is_some());
-    let printer = Printer::new(output);
+    let printer = match settings::output_settings(&cli.global) {
+        Ok(mut output) => {
+            // `nemo sandbox reset|credits` look after the sandbox: their
+            // advice is for it too.
+            output.sandbox |=
+                matches!(&cli.command, Command::Sandbox(args) if args.action.is_some());
+            Printer::new(output)
+        }
+        Err(err) => {
+            // A bad --jq: nothing on stdout, where the filter's output was asked for.
+            let color = settings::color_choice(cli.global.color, cli.global.no_color);
+            Printer::new(printer::Options {
+                color,
+                ..printer::Options::default()
+            })
+            .error(&err);
+            return ExitCode::from(err.exit_code());
+        }
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -65,6 +85,21 @@ pub fn main_entry() -> ExitCode {
             ExitCode::from(err.exit_code())
         }
     }
+}
+
+/// The command line, parsed with clap's colours set from `--color` and
+/// `--no-color` (clap itself already follows `NO_COLOR` and
+/// `CLICOLOR_FORCE`), so its own errors obey them too.
+fn parse() -> std::result::Result<Cli, clap::Error> {
+    use clap::{CommandFactory, FromArgMatches};
+    let color = match settings::color_choice(argv::color(), argv::has("--no-color")) {
+        printer::Color::Always => clap::ColorChoice::Always,
+        printer::Color::Never => clap::ColorChoice::Never,
+        printer::Color::Auto => clap::ColorChoice::Auto,
+    };
+    let mut command = Cli::command().color(color);
+    let matches = command.try_get_matches_from_mut(std::env::args_os())?;
+    Cli::from_arg_matches(&matches).map_err(|e| e.format(&mut command))
 }
 
 /// clap's own errors: help and version go to stdout with exit 0; usage
@@ -103,20 +138,15 @@ fn report_clap_error(err: clap::Error) -> ExitCode {
                 .unwrap_or_default();
             let err = Error::usage(format!("the argument {bad} is not valid UTF-8"))
                 .with_hint("only file paths may hold bytes that are not UTF-8");
-            let json = std::env::args_os().any(|a| a == "--json");
-            Printer::new(printer::Options {
-                json,
-                ..printer::Options::default()
-            })
-            .error(&err);
+            argv::printer().error(&err);
             ExitCode::from(2)
         }
         _ => {
             let _ = err.print();
-            if std::env::args_os().any(|a| a == "--json") {
+            let printer = argv::printer();
+            if printer.wants_json() {
                 let text = err.kind().as_str().unwrap_or("invalid usage").to_string();
-                let doc = printer::error_document(&Error::usage(text));
-                println!("{doc}");
+                let _ = printer.json_line(&printer::error_document(&Error::usage(text)));
             }
             ExitCode::from(2)
         }
@@ -151,6 +181,7 @@ async fn run_command(command: Command, settings: Settings, printer: &Printer) ->
         Command::Upload(args) => commands::upload::run(args, &ctx).await,
         Command::State(args) => commands::state::run(args, &ctx).await,
         Command::Export(args) => commands::export::run(args, &ctx).await,
+        Command::Doctor(args) => commands::doctor::run(args, &ctx).await,
         Command::Sandbox(_) | Command::Completions(_) | Command::Man(_) | Command::Help(_) => {
             Ok(())
         }

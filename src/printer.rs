@@ -11,24 +11,33 @@
 use std::io::{IsTerminal, Write};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle, TermLike};
 use serde::Serialize;
 
 use crate::error::{Error, Kind, Result};
+use crate::jq::Jq;
 use crate::report::{Note, Report, Text};
+
+mod progress;
+
+pub use progress::Ticker;
 
 /// How output is shaped: the printer's own options, filled in from the
 /// flags and the environment by the settings.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Options {
-    /// `--json`: results as JSON on stdout (chat: JSON Lines).
+    /// `--json` (or `--jq`): results as JSON on stdout (chat: JSON Lines).
     pub json: bool,
+    /// `--jq EXPR`: every JSON value goes through this filter.
+    pub jq: Option<Jq>,
     pub quiet: bool,
     pub verbose: bool,
-    /// `--no-color` or a non-empty `NO_COLOR`.
-    pub no_color: bool,
+    /// `--color`, `--no-color`, `NO_COLOR`, `CLICOLOR_FORCE`, resolved.
+    pub color: Color,
+    /// `--no-input`, `NEMO_NO_INPUT` or `CI`: never prompt.
+    pub no_input: bool,
+    /// `COLUMNS`: the terminal's width, when set.
+    pub columns: Option<usize>,
     /// Streams to treat as terminals whatever they are (a hidden switch for
     /// tests).
     pub pretend: Terminals,
@@ -36,9 +45,20 @@ pub struct Options {
     pub sandbox: bool,
 }
 
-/// Which of stdout and stderr are (or are taken for) terminals.
+/// When to colour stderr.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Color {
+    /// On a terminal only.
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+/// Which of stdin, stdout and stderr are (or are taken for) terminals.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Terminals {
+    pub stdin: bool,
     pub stdout: bool,
     pub stderr: bool,
 }
@@ -49,6 +69,7 @@ impl Terminals {
         let mut terminals = Terminals::default();
         for word in list.split([',', ' ']).map(str::trim) {
             match word {
+                "stdin" => terminals.stdin = true,
                 "stdout" => terminals.stdout = true,
                 "stderr" => terminals.stderr = true,
                 _ => {}
@@ -61,11 +82,15 @@ impl Terminals {
 #[derive(Debug, Clone)]
 pub struct Printer {
     json: bool,
+    jq: Option<Jq>,
     pub quiet: bool,
     pub verbose: bool,
+    stdin_tty: bool,
     stdout_tty: bool,
     stderr_tty: bool,
     color: bool,
+    no_input: bool,
+    columns: Option<usize>,
     sandbox: bool,
     /// Set once the command's JSON document is out, so a later failure does
     /// not add a second document to stdout.
@@ -74,18 +99,63 @@ pub struct Printer {
 
 impl Printer {
     pub fn new(output: Options) -> Self {
+        let stdin_tty = output.pretend.stdin || std::io::stdin().is_terminal();
         let stdout_tty = output.pretend.stdout || std::io::stdout().is_terminal();
         let stderr_tty = output.pretend.stderr || std::io::stderr().is_terminal();
+        let color = match output.color {
+            Color::Always => true,
+            Color::Never => false,
+            Color::Auto => stderr_tty,
+        };
         Printer {
-            json: output.json,
+            json: output.json || output.jq.is_some(),
+            jq: output.jq,
             quiet: output.quiet,
             verbose: output.verbose,
+            stdin_tty,
             stdout_tty,
             stderr_tty,
-            color: stderr_tty && !output.no_color,
+            color,
+            no_input: output.no_input,
+            columns: output.columns,
             sandbox: output.sandbox,
             json_done: Arc::new(AtomicBool::new(false)),
         }
+    }
+
+    /// Whether someone can answer a prompt: stdin is a terminal and neither
+    /// `--no-input`, `NEMO_NO_INPUT` nor `CI` says otherwise.
+    pub fn can_prompt(&self) -> bool {
+        self.stdin_tty && !self.no_input
+    }
+
+    /// Whether stdin is a terminal (else a message may be read from it).
+    pub fn stdin_is_terminal(&self) -> bool {
+        self.stdin_tty
+    }
+
+    /// The width to draw in when stdout is a terminal (`COLUMNS`, else the
+    /// terminal's, else 80); `None` when it is not.
+    pub fn stdout_width(&self) -> Option<usize> {
+        if !self.stdout_tty {
+            return None;
+        }
+        let terminal = || {
+            console::Term::stdout()
+                .size_checked()
+                .map(|(_, cols)| usize::from(cols))
+        };
+        Some(self.columns.or_else(terminal).unwrap_or(80))
+    }
+
+    /// Whether results are JSON (`--json` or `--jq`).
+    pub fn wants_json(&self) -> bool {
+        self.json
+    }
+
+    /// Whether stderr lines are coloured.
+    pub fn colors(&self) -> bool {
+        self.color
     }
 
     /// Whether spinners and progress bars are drawn (stderr is a terminal and
@@ -169,14 +239,22 @@ impl Printer {
     }
 
     /// The one place JSON leaves the printer: documents, JSON Lines records
-    /// and the error document alike. A `--jq` filter hooks in here: it would
-    /// turn `value` into a `serde_json::Value` (`serde_json::to_value`), run
-    /// on it, and print each result on a line of its own. Without a filter
-    /// the value is written as it serialises (key order kept).
+    /// and the error document alike. Without `--jq` the value is written as
+    /// it serialises (key order kept); with it, each result of the filter
+    /// on a line of its own (strings raw).
     fn emit_json<T: Serialize + ?Sized>(&self, value: &T) -> Result<()> {
         let text = serde_json::to_string(value)
             .map_err(|e| Error::new(Kind::Io, format!("cannot encode JSON output: {e}")))?;
-        self.out(text)
+        match &self.jq {
+            None => self.out(text),
+            Some(jq) => {
+                let lines = jq.lines(&text)?;
+                if lines.is_empty() {
+                    return Ok(());
+                }
+                self.out(lines.join("\n"))
+            }
+        }
     }
 
     /// A plain status line such as `Connecting…` (hidden by `--quiet`).
@@ -253,94 +331,6 @@ impl Printer {
             text.to_string()
         }
     }
-
-    fn target(&self) -> ProgressDrawTarget {
-        if self.shows_progress() {
-            ProgressDrawTarget::term_like_with_hz(
-                Box::new(NarrowStderr(console::Term::buffered_stderr())),
-                20,
-            )
-        } else {
-            ProgressDrawTarget::hidden()
-        }
-    }
-
-    /// A spinner with elapsed time; hidden unless progress is shown.
-    pub fn spinner(&self, message: impl Into<String>) -> ProgressBar {
-        let bar = ProgressBar::with_draw_target(None, self.target());
-        if let Ok(style) = ProgressStyle::with_template("{spinner} {msg} ({elapsed})") {
-            bar.set_style(style);
-        }
-        bar.set_message(message.into());
-        bar.enable_steady_tick(Duration::from_millis(120));
-        bar
-    }
-
-    /// A byte progress bar (bytes, rate, ETA); hidden unless progress is shown.
-    pub fn bytes_bar(&self, total: Option<u64>, message: impl Into<String>) -> ProgressBar {
-        let bar = ProgressBar::with_draw_target(total, self.target());
-        let template = if total.is_some() {
-            "{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}"
-        } else {
-            "{spinner} {msg} {bytes} {bytes_per_sec}"
-        };
-        if let Ok(style) = ProgressStyle::with_template(template) {
-            bar.set_style(style.progress_chars("=> "));
-        }
-        bar.set_message(message.into());
-        bar
-    }
-
-    /// A percent bar (0–100); hidden unless progress is shown.
-    pub fn percent_bar(&self, message: impl Into<String>) -> ProgressBar {
-        let bar = ProgressBar::with_draw_target(Some(100), self.target());
-        if let Ok(style) = ProgressStyle::with_template("{msg} [{bar:30}] {pos}% ({elapsed})") {
-            bar.set_style(style.progress_chars("=> "));
-        }
-        bar.set_message(message.into());
-        bar
-    }
-}
-
-/// stderr for indicatif, two columns narrower than the terminal. indicatif
-/// pads a bar's line to the full width, which leaves the cursor in the last
-/// column; the `^C` a terminal echoes on Ctrl-C then wraps onto a new line,
-/// and clearing the bar afterwards would clear that line instead, leaving
-/// the bar on screen.
-#[derive(Debug)]
-struct NarrowStderr(console::Term);
-
-impl TermLike for NarrowStderr {
-    fn width(&self) -> u16 {
-        self.0.size().1.saturating_sub(2).max(1)
-    }
-    fn height(&self) -> u16 {
-        self.0.size().0
-    }
-    fn move_cursor_up(&self, n: usize) -> std::io::Result<()> {
-        self.0.move_cursor_up(n)
-    }
-    fn move_cursor_down(&self, n: usize) -> std::io::Result<()> {
-        self.0.move_cursor_down(n)
-    }
-    fn move_cursor_right(&self, n: usize) -> std::io::Result<()> {
-        self.0.move_cursor_right(n)
-    }
-    fn move_cursor_left(&self, n: usize) -> std::io::Result<()> {
-        self.0.move_cursor_left(n)
-    }
-    fn write_line(&self, s: &str) -> std::io::Result<()> {
-        self.0.write_line(s)
-    }
-    fn write_str(&self, s: &str) -> std::io::Result<()> {
-        self.0.write_str(s)
-    }
-    fn clear_line(&self) -> std::io::Result<()> {
-        self.0.clear_line()
-    }
-    fn flush(&self) -> std::io::Result<()> {
-        self.0.flush()
-    }
 }
 
 /// `{"error":{"kind","message","exit_code","api_code"}}`.
@@ -373,6 +363,7 @@ mod tests {
         assert_eq!(
             Terminals::parse("stdout,stderr"),
             Terminals {
+                stdin: false,
                 stdout: true,
                 stderr: true
             }
@@ -380,6 +371,7 @@ mod tests {
         assert_eq!(
             Terminals::parse(" stderr , nonsense"),
             Terminals {
+                stdin: false,
                 stdout: false,
                 stderr: true
             }

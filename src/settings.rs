@@ -7,9 +7,10 @@ use std::time::Duration;
 use reqwest::Url;
 
 use crate::api::Attribution;
-use crate::cli::GlobalArgs;
+use crate::cli::{ColorWhen, GlobalArgs};
 use crate::env;
 use crate::error::{Error, Kind, Result};
+use crate::printer::Color;
 use crate::secret::Secret;
 
 pub const DEFAULT_API_URL: &str = "https://mega-api-prod.nemovideo.ai";
@@ -53,20 +54,59 @@ pub struct Settings {
 pub type OutputSettings = crate::printer::Options;
 
 /// Known before anything else is resolved, so even a bad `--api-url` is
-/// reported in the requested shape.
-pub fn output_settings(args: &GlobalArgs) -> OutputSettings {
-    OutputSettings {
-        json: args.json,
+/// reported in the requested shape. A `--jq` expression is compiled here,
+/// before anything is sent; a bad one is a usage error.
+pub fn output_settings(args: &GlobalArgs) -> Result<OutputSettings> {
+    let jq = match &args.jq {
+        Some(expr) => Some(crate::jq::Jq::compile(expr)?),
+        None => None,
+    };
+    Ok(OutputSettings {
+        json: args.json || jq.is_some(),
+        jq,
         quiet: args.quiet,
         verbose: args.verbose,
-        no_color: args.no_color || std::env::var_os(env::NO_COLOR).is_some_and(|v| !v.is_empty()),
+        color: color_choice(args.color, args.no_color),
+        no_input: args.no_input || truthy(env::CI),
+        columns: var(env::COLUMNS)
+            .ok()
+            .flatten()
+            .and_then(|c| c.trim().parse().ok())
+            .filter(|c| *c > 0),
         pretend: var(env::PRETEND_TTY)
             .ok()
             .flatten()
             .map(|list| crate::printer::Terminals::parse(&list))
             .unwrap_or_default(),
         sandbox: args.sandbox,
+    })
+}
+
+/// `--color`, else `--no-color`, else `NO_COLOR` (set, not empty), else
+/// `CLICOLOR_FORCE` (set, not empty or `0`), else auto.
+pub fn color_choice(flag: Option<ColorWhen>, no_color: bool) -> Color {
+    match flag {
+        Some(ColorWhen::Always) => Color::Always,
+        Some(ColorWhen::Never) => Color::Never,
+        Some(ColorWhen::Auto) => Color::Auto,
+        None if no_color => Color::Never,
+        None if std::env::var_os(env::NO_COLOR).is_some_and(|v| !v.is_empty()) => Color::Never,
+        None if std::env::var_os(env::CLICOLOR_FORCE)
+            .is_some_and(|v| !v.is_empty() && v != "0") =>
+        {
+            Color::Always
+        }
+        None => Color::Auto,
     }
+}
+
+/// A switch such as `CI`: set, and not empty, `false` or `0`.
+fn truthy(name: &str) -> bool {
+    std::env::var_os(name).is_some_and(|v| {
+        let v = v.to_string_lossy();
+        let v = v.trim();
+        !(v.is_empty() || v == "0" || v.eq_ignore_ascii_case("false"))
+    })
 }
 
 /// Reads one environment variable; an empty value counts as unset. A value
@@ -197,7 +237,7 @@ impl Settings {
             env_client_id: var(env::CLIENT_ID)?.map(|c| c.trim().to_string()),
             locale_language: language_from_locale(locale.as_deref()),
             rate_limit_wait,
-            output: output_settings(args),
+            output: output_settings(args)?,
             sandbox: args.sandbox,
             chat_time_scale,
         })
@@ -222,7 +262,7 @@ fn parse_url(flag: &str, value: &str) -> Result<Url> {
 
 /// The platform config dir of `nemovideo` (Linux: `$XDG_CONFIG_HOME/nemovideo`,
 /// else `~/.config/nemovideo`).
-fn default_config_dir() -> Result<PathBuf> {
+pub fn default_config_dir() -> Result<PathBuf> {
     directories::BaseDirs::new()
         .map(|dirs| dirs.config_dir().join("nemovideo"))
         .ok_or_else(|| {

@@ -13,7 +13,7 @@
 use std::borrow::Cow;
 
 /// nemo's subcommands, as the command line names them.
-pub const COMMANDS: [&str; 11] = [
+pub const COMMANDS: [&str; 12] = [
     "auth",
     "session",
     "chat",
@@ -21,6 +21,7 @@ pub const COMMANDS: [&str; 11] = [
     "state",
     "export",
     "credits",
+    "doctor",
     "sandbox",
     "completions",
     "man",

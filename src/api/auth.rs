@@ -3,7 +3,10 @@
 use reqwest::Method;
 use serde::Deserialize;
 
-use super::{ApiClient, Retry, read_json, unwrap_envelope};
+use serde_json::Value;
+
+use super::envelope::message_of;
+use super::{ApiClient, Retry, decode, unwrap_envelope};
 use crate::error::{Error, Kind, Result};
 use crate::secret::Secret;
 
@@ -34,35 +37,77 @@ pub enum AnonymousOutcome {
 impl ApiClient {
     /// Asks for an anonymous token (no bearer, no body).
     pub async fn anonymous_token(&self, client_id: &str) -> Result<AnonymousOutcome> {
-        let response = self
-            .send(
-                Retry::Write,
-                Some(std::time::Duration::from_secs(60)),
-                || {
-                    Ok(self
-                        .request(Method::POST, "/api/auth/anonymous-token", false)?
-                        .header("X-Client-Id", client_id))
-                },
-            )
+        let answer = self
+            .fetch(Retry::Write, || {
+                Ok(self
+                    .request(Method::POST, "/api/auth/anonymous-token", false)?
+                    .header("X-Client-Id", client_id))
+            })
             .await?;
-        if response.status() == reqwest::StatusCode::BAD_REQUEST {
+        if answer.status == reqwest::StatusCode::BAD_REQUEST {
             return Ok(AnonymousOutcome::BadClientId);
         }
-        let rate_limited = response.status() == reqwest::StatusCode::TOO_MANY_REQUESTS;
-        let value = read_json(response).await.map_err(|err| {
-            if rate_limited {
-                Error::new(Kind::RateLimited, "the server gives one free token per client id every 7 days, and this one had its token").with_hint("log in with a registered token: `nemo auth login --with-token < token.txt`")
-            } else {
-                err
-            }
-        })?;
-        let data = unwrap_envelope(value)?;
+        if answer.status == reqwest::StatusCode::TOO_MANY_REQUESTS {
+            let said = serde_json::from_slice::<Value>(&answer.body)
+                .ok()
+                .and_then(|v| message_of(&v));
+            return Err(free_token_refused(said));
+        }
+        let data = unwrap_envelope(decode(answer)?)?;
         let token: AnonymousToken = serde_json::from_value(data).map_err(|e| {
-            Error::bad_answer(format!("the anonymous-token answer cannot be read: {e}"))
+            Error::bad_answer("the anonymous-token answer is not in the documented form")
+                .with_source(e)
         })?;
         if token.token.expose().trim().is_empty() {
             return Err(Error::bad_answer("the server sent an empty token"));
         }
         Ok(AnonymousOutcome::Issued(token))
+    }
+}
+
+/// HTTP 429 on the anonymous-token call, still after the one retry. Only
+/// when the server says the limit is per client id does nemo say this id
+/// had its token (a first login can meet a plain rate limit too).
+fn free_token_refused(said: Option<String>) -> Error {
+    let per_client = said
+        .as_deref()
+        .is_some_and(|m| m.to_ascii_lowercase().contains("client"));
+    let hint = "log in with a registered token: `nemo auth login --with-token < token.txt`";
+    if per_client {
+        return Error::new(
+            Kind::RateLimited,
+            "the server gives one free token per client id every 7 days, and this one had its token",
+        )
+        .with_hint(hint)
+        .with_status(429);
+    }
+    let message = match said {
+        Some(m) => format!("the server refused a free token for now (HTTP 429): {m}"),
+        None => "the server refused a free token for now (HTTP 429)".to_string(),
+    };
+    Error::new(Kind::RateLimited, message)
+        .with_hint(format!("wait a while and try again, or {hint}"))
+        .with_status(429)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_per_client_refusal_says_this_client_id_had_its_token() {
+        let own = free_token_refused(Some("One free token per client every 7 days".into()));
+        assert!(own.is(Kind::RateLimited));
+        assert!(own.message().contains("this one had its token"));
+        for said in [Some("Too many requests".to_string()), None] {
+            let plain = free_token_refused(said);
+            assert!(plain.is(Kind::RateLimited));
+            assert!(!plain.message().contains("had its token"), "{plain}");
+            assert!(
+                plain
+                    .message()
+                    .starts_with("the server refused a free token for now (HTTP 429)")
+            );
+        }
     }
 }

@@ -1,52 +1,126 @@
 //! What an answer means: the two envelopes of `api.md` (`{code,message,data}`
 //! and `{success,data,error}`), the API error codes, and non-2xx answers
 //! (JSON, FastAPI `detail`, HTML) — each mapped to a typed [`Error`].
+//! The HTTP status decides an error's kind; a code in the body only refines
+//! it (`{"code":429}` on HTTP 429 is a rate limit, not an unknown code).
 //! Nothing here sends a request.
 
-use reqwest::header;
-use reqwest::{Response, StatusCode};
+use std::time::Duration;
+
+use reqwest::header::{self, HeaderMap};
+use reqwest::{Response, StatusCode, Url};
 use serde_json::Value;
 
-use super::http::network_error;
+use super::body::{MAX_ANSWER, read_capped};
+use super::http::{Answer, host_of};
 use crate::error::{Error, Kind, Result};
 
-/// Reads an answer's body as JSON, turning any non-2xx answer (JSON,
-/// FastAPI `detail`, HTML) into a typed error.
+/// Reads an answer's body (at most 16 MiB) as JSON, turning any non-2xx
+/// answer (JSON, FastAPI `detail`, HTML, a redirect) into a typed error.
 pub async fn read_json(response: Response) -> Result<Value> {
-    let status = response.status();
-    let is_json = response
-        .headers()
+    let (status, headers, url) = (
+        response.status(),
+        response.headers().clone(),
+        response.url().clone(),
+    );
+    // The caller's own timeout bounds the whole read.
+    let body = read_capped(response, MAX_ANSWER, Duration::from_secs(3600))
+        .await
+        .map_err(|e| e.into_error())?;
+    decode(Answer {
+        status,
+        headers,
+        url,
+        body,
+    })
+}
+
+/// A whole answer as JSON, or the typed error it stands for.
+pub fn decode(answer: Answer) -> Result<Value> {
+    let Answer {
+        status,
+        headers,
+        url,
+        body,
+    } = answer;
+    let is_json = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains("json"));
-    let bytes = response.bytes().await.map_err(network_error)?;
-    let parsed: Option<Value> = serde_json::from_slice(&bytes).ok();
+    if status.is_redirection() {
+        return Err(redirect_error(status, &headers, &url));
+    }
+    let parsed: std::result::Result<Value, _> = serde_json::from_slice(&body);
     if !status.is_success() {
-        return Err(status_error(status, parsed.as_ref()));
+        return Err(status_error(status, parsed.as_ref().ok()));
     }
     match parsed {
-        Some(value) => Ok(value),
-        None if is_json => Err(Error::bad_answer(
-            "the server sent JSON that cannot be read",
-        )),
-        None => Err(Error::bad_answer(format!(
-            "the server answered HTTP {status} with something that is not JSON"
+        Ok(value) => Ok(value),
+        Err(e) if is_json || body.first().is_some_and(|b| matches!(b, b'{' | b'[')) => Err(
+            Error::bad_answer(format!("{} sent JSON that cannot be read", host_of(&url)))
+                .with_source(e),
+        ),
+        Err(_) if body.is_empty() => Err(Error::bad_answer(format!(
+            "{} answered HTTP {} with an empty body where JSON was expected",
+            host_of(&url),
+            status.as_u16()
+        ))),
+        Err(_) => Err(Error::bad_answer(format!(
+            "{} answered HTTP {} with something that is not JSON",
+            host_of(&url),
+            status.as_u16()
         ))),
     }
 }
 
-/// The error for a non-2xx answer.
+/// The API answered a redirect: never followed, since the token would go
+/// with it (the client follows none; downloads follow theirs by hand).
+fn redirect_error(status: StatusCode, headers: &HeaderMap, url: &Url) -> Error {
+    let target = headers
+        .get(header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|l| url.join(l).ok());
+    let message = match target {
+        Some(to) => format!(
+            "the API at {} redirected to {} (HTTP {}); nemo does not follow a redirect with the token",
+            host_of(url),
+            host_of(&to),
+            status.as_u16()
+        ),
+        None => format!(
+            "the API at {} answered a redirect (HTTP {}); nemo does not follow a redirect with the token",
+            host_of(url),
+            status.as_u16()
+        ),
+    };
+    Error::new(Kind::Network, message)
+        .with_status(status.as_u16())
+        .with_hint(
+            "check the API URL (--api-url, NEMO_API_URL): it should be the API's own address",
+        )
+}
+
+/// The API codes that refine a 4xx status (`api.md` "Error codes").
+const REFINING: [i64; 5] = [1001, 1002, 2001, 4001, 4002];
+
+/// The error for a non-2xx answer. The status decides the kind; a known
+/// API code in the body of a 4xx (other than 402 and 429) says which
+/// client error it is.
 pub fn status_error(status: StatusCode, body: Option<&Value>) -> Error {
-    // An API code in the body says more than the status.
-    if let Some(body) = body
-        && let Some(code) = body.get("code").and_then(Value::as_i64)
-        && code != 0
-        && let Err(err) = code_error(code, message_of(body))
-    {
-        return err;
-    }
+    let s = status.as_u16();
     let message = body.and_then(message_of);
-    match status.as_u16() {
+    let body_code = body
+        .and_then(|b| b.get("code"))
+        .and_then(Value::as_i64)
+        .filter(|c| *c != 0 && *c != i64::from(s));
+    if (400..500).contains(&s)
+        && !matches!(s, 402 | 429)
+        && let Some(code) = body_code.filter(|c| REFINING.contains(c))
+        && let Err(err) = code_error(code, message.clone())
+    {
+        return err.with_status(s);
+    }
+    let err = match s {
         401 | 403 => Error::new(
             Kind::TokenRejected,
             message.unwrap_or_else(|| "the server rejected the token".into()),
@@ -70,27 +144,32 @@ pub fn status_error(status: StatusCode, body: Option<&Value>) -> Error {
             Kind::Server,
             format!(
                 "the server failed (HTTP {}{})",
-                status.as_u16(),
+                s,
                 status
                     .canonical_reason()
                     .map(|r| format!(" {r}"))
                     .unwrap_or_default()
             ),
-        )
-        .with_status(s),
-        s => Error::new(
-            Kind::Http,
-            match message {
-                Some(m) => format!("the server refused the request (HTTP {s}): {m}"),
-                None => format!("the server refused the request (HTTP {s})"),
-            },
-        )
-        .with_status(s),
-    }
+        ),
+        s => {
+            let err = Error::new(
+                Kind::Http,
+                match message {
+                    Some(m) => format!("the server refused the request (HTTP {s}): {m}"),
+                    None => format!("the server refused the request (HTTP {s})"),
+                },
+            );
+            match body_code {
+                Some(code) => err.with_api_code(code),
+                None => err,
+            }
+        }
+    };
+    err.with_status(s)
 }
 
 /// A short, single-line, control-free message from a JSON error body.
-fn message_of(body: &Value) -> Option<String> {
+pub(super) fn message_of(body: &Value) -> Option<String> {
     let text = ["message", "detail", "error", "msg"]
         .iter()
         .find_map(|k| body.get(*k).and_then(Value::as_str))?;
@@ -184,7 +263,7 @@ mod tests {
     }
 
     #[test]
-    fn status_errors() {
+    fn status_errors_with_codes() {
         let detail = json!({"detail":"Session not found: 12"});
         assert!(status_error(StatusCode::NOT_FOUND, Some(&detail)).is(Kind::SessionNotFound));
         assert!(status_error(StatusCode::PAYMENT_REQUIRED, None).is(Kind::Plan));
@@ -193,4 +272,37 @@ mod tests {
         let coded = json!({"code":2001,"message":"no credits"});
         assert!(status_error(StatusCode::FORBIDDEN, Some(&coded)).is(Kind::NoCredits));
     }
+
+    /// Issue 9 #5: the emulator's own 429 body `{"code":429}` gave exit 1
+    /// ("the server answered code 429"): the status decides the kind.
+    #[test]
+    fn the_status_wins_over_a_body_code_that_repeats_it() {
+        let e = status_error(
+            StatusCode::TOO_MANY_REQUESTS,
+            Some(&json!({"code":429,"message":"Too many requests"})),
+        );
+        assert!(e.is(Kind::RateLimited), "{e:?}");
+        assert_eq!(e.exit_code(), 6);
+        // Even a code that would mean something else on a 4xx.
+        let e = status_error(StatusCode::TOO_MANY_REQUESTS, Some(&json!({"code":1001})));
+        assert!(e.is(Kind::RateLimited));
+        let e = status_error(StatusCode::BAD_GATEWAY, Some(&json!({"code":502})));
+        assert!(e.is(Kind::Server));
+        let e = status_error(StatusCode::SERVICE_UNAVAILABLE, Some(&json!({"code":7777})));
+        assert!(e.is(Kind::Server));
+        let e = status_error(StatusCode::PAYMENT_REQUIRED, Some(&json!({"code":402})));
+        assert!(e.is(Kind::Plan));
+        let e = status_error(StatusCode::UNAUTHORIZED, Some(&json!({"code":401})));
+        assert!(e.is(Kind::TokenRejected));
+        let e = status_error(StatusCode::NOT_FOUND, Some(&json!({"code":1002})));
+        assert!(e.is(Kind::SessionNotFound));
+        let e = status_error(
+            StatusCode::CONFLICT,
+            Some(&json!({"code":9999,"message":"dup"})),
+        );
+        assert!(e.is(Kind::Http) && e.api_code() == Some(9999));
+    }
 }
+
+#[cfg(test)]
+mod props;

@@ -6,14 +6,18 @@
 //! transport failures into typed errors; what an answer's body means is
 //! `envelope`'s job.
 
-use std::time::{Duration, Instant};
+use std::future::Future;
+use std::time::{Duration, Instant, SystemTime};
 
+use bytes::Bytes;
 use reqwest::header::{self, HeaderMap};
-use reqwest::{RequestBuilder, Response, StatusCode};
+use reqwest::{RequestBuilder, Response, StatusCode, Url};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::envelope::{check_envelope, read_json, unwrap_envelope};
+use super::body::{BodyError, MAX_ANSWER, read_capped};
+use super::envelope::{check_envelope, decode, unwrap_envelope};
+use super::wait::wait_before_retry;
 use super::{ApiClient, Retry};
 use crate::error::{Error, Kind, Result};
 
@@ -21,6 +25,15 @@ use crate::error::{Error, Kind, Result};
 const CALL_TIMEOUT: Duration = Duration::from_secs(60);
 /// Tries for reads on network errors, timeouts and 5xx.
 const READ_TRIES: u32 = 3;
+
+/// A whole answer: its status, headers and body (at most
+/// [`MAX_ANSWER`] bytes).
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub url: Url,
+    pub body: Bytes,
+}
 
 impl ApiClient {
     /// Sends a request built by `build` (called again for each try),
@@ -31,6 +44,54 @@ impl ApiClient {
         timeout: Option<Duration>,
         build: impl Fn() -> Result<RequestBuilder>,
     ) -> Result<Response> {
+        self.exchange(
+            retry,
+            timeout,
+            build,
+            |response| async move { Ok(response) },
+        )
+        .await
+    }
+
+    /// [`ApiClient::send`] that also reads the whole body (bounded in size
+    /// and in stalls). A read whose body is cut or stalls is tried again
+    /// like any network error.
+    pub async fn fetch(
+        &self,
+        retry: Retry,
+        build: impl Fn() -> Result<RequestBuilder>,
+    ) -> Result<Answer> {
+        let stall = self.inner.stall;
+        self.exchange(retry, Some(CALL_TIMEOUT), build, |response| async move {
+            let (status, headers, url) = (
+                response.status(),
+                response.headers().clone(),
+                response.url().clone(),
+            );
+            let body = read_capped(response, MAX_ANSWER, stall).await?;
+            Ok(Answer {
+                status,
+                headers,
+                url,
+                body,
+            })
+        })
+        .await
+    }
+
+    /// The retry loop: `finish` turns the answer that is kept into `T`;
+    /// when it fails on a cut body, a read is tried again.
+    async fn exchange<T, F, Fut>(
+        &self,
+        retry: Retry,
+        timeout: Option<Duration>,
+        build: impl Fn() -> Result<RequestBuilder>,
+        finish: F,
+    ) -> Result<T>
+    where
+        F: Fn(Response) -> Fut,
+        Fut: Future<Output = std::result::Result<T, BodyError>>,
+    {
         let mut tries = 0;
         let mut rate_limited = false;
         loop {
@@ -41,7 +102,7 @@ impl ApiClient {
             }
             let request = builder
                 .build()
-                .map_err(|e| Error::new(Kind::Network, describe(&e)))?;
+                .map_err(|e| Error::new(Kind::Network, describe(&e)).with_source(e))?;
             let line = format!("{} {}", request.method(), request.url());
             let has_auth = request.headers().contains_key(header::AUTHORIZATION);
             let started = Instant::now();
@@ -62,11 +123,15 @@ impl ApiClient {
                         && retry != Retry::Once
                     {
                         rate_limited = true;
-                        let wait =
-                            retry_after(response.headers()).unwrap_or(self.inner.rate_limit_wait);
+                        // Over five minutes: exit 6 now, saying when.
+                        let wait = wait_before_retry(
+                            response.headers(),
+                            self.inner.rate_limit_wait,
+                            SystemTime::now(),
+                        )?;
                         self.log(|| {
                             format!(
-                                "rate limited; waiting {} s before one retry",
+                                "rate limited; waiting {:.1} s before one retry",
                                 wait.as_secs_f64()
                             )
                         });
@@ -77,7 +142,14 @@ impl ApiClient {
                         backoff(tries).await;
                         continue;
                     }
-                    return Ok(response);
+                    match finish(response).await {
+                        Ok(done) => return Ok(done),
+                        Err(BodyError::Cut(err)) if retry == Retry::Read && tries < READ_TRIES => {
+                            self.log(|| format!("✗ {line}: {err}"));
+                            backoff(tries).await;
+                        }
+                        Err(err) => return Err(err.into_error()),
+                    }
                 }
                 Err(err) => {
                     self.log(|| format!("✗ {line}: {}", describe(&err)));
@@ -102,11 +174,15 @@ impl ApiClient {
         retry: Retry,
         build: impl Fn() -> Result<RequestBuilder>,
     ) -> Result<T> {
-        let response = self.send(retry, Some(CALL_TIMEOUT), build).await?;
-        let value = read_json(response).await?;
-        let data = unwrap_envelope(value)?;
-        serde_json::from_value(data)
-            .map_err(|e| Error::bad_answer(format!("the server's answer cannot be read: {e}")))
+        let answer = self.fetch(retry, build).await?;
+        let path = answer.url.path().to_string();
+        let data = unwrap_envelope(decode(answer)?)?;
+        serde_json::from_value(data).map_err(|e| {
+            Error::bad_answer(format!(
+                "the server's answer to {path} is not in the documented form"
+            ))
+            .with_source(e)
+        })
     }
 
     /// Sends and returns the whole JSON answer of a successful call (for
@@ -116,8 +192,7 @@ impl ApiClient {
         retry: Retry,
         build: impl Fn() -> Result<RequestBuilder>,
     ) -> Result<Value> {
-        let response = self.send(retry, Some(CALL_TIMEOUT), build).await?;
-        let value = read_json(response).await?;
+        let value = decode(self.fetch(retry, build).await?)?;
         check_envelope(&value)?;
         Ok(value)
     }
@@ -130,55 +205,69 @@ pub(super) async fn backoff(tries: u32) {
     tokio::time::sleep(Duration::from_millis(base + jitter)).await;
 }
 
-fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let value = headers.get(header::RETRY_AFTER)?.to_str().ok()?.trim();
-    if let Ok(secs) = value.parse::<u64>() {
-        return Some(Duration::from_secs(secs.min(3600)));
+/// `host:port` of a URL, for messages.
+pub fn host_of(url: &Url) -> String {
+    match (url.host_str(), url.port()) {
+        (Some(host), Some(port)) => format!("{host}:{port}"),
+        (Some(host), None) => host.to_string(),
+        _ => "the server".into(),
     }
-    let when = httpdate(value)?;
-    Some(
-        when.duration_since(std::time::SystemTime::now())
-            .unwrap_or_default(),
-    )
 }
 
-fn httpdate(value: &str) -> Option<std::time::SystemTime> {
-    // RFC 7231 IMF-fixdate, e.g. "Sun, 06 Nov 1994 08:49:37 GMT".
-    let mut parts = value.split_whitespace().skip(1);
-    let day = parts.next()?;
-    let month = parts.next()?;
-    let year = parts.next()?;
-    let time = parts.next()?;
-    let months = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    let month = months.iter().position(|m| *m == month)? + 1;
-    humantime::parse_rfc3339(&format!("{year}-{month:02}-{day:0>2}T{time}Z")).ok()
-}
-
-/// A reqwest failure in one short sentence, from its innermost cause.
+/// A reqwest failure in one short sentence, in the user's words: TLS
+/// failures by what is wrong with the certificate, others from their
+/// innermost cause. The full chain stays on the error for `-v`.
 pub fn describe(err: &reqwest::Error) -> String {
-    let mut source: Option<&dyn std::error::Error> = Some(err);
-    let mut last = err.to_string();
-    while let Some(e) = source {
-        last = e.to_string();
-        source = e.source();
-    }
     if err.is_timeout() {
         return "the request timed out".into();
     }
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    let mut last = err.to_string();
+    while let Some(e) = source {
+        if let Some(tls) = tls_reason(e) {
+            return tls.into();
+        }
+        last = e.to_string();
+        source = e.source();
+    }
     crate::sanitize::strip_controls(&last)
+}
+
+/// A TLS failure in words, when `err` is one (directly, or inside an
+/// `io::Error`, whose `source()` skips it).
+fn tls_reason(err: &(dyn std::error::Error + 'static)) -> Option<&'static str> {
+    let tls = err.downcast_ref::<rustls::Error>().or_else(|| {
+        err.downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+            .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+    })?;
+    use rustls::CertificateError as C;
+    Some(match tls {
+        rustls::Error::InvalidCertificate(cert) => match cert {
+            C::Expired | C::ExpiredContext { .. } => "the server's TLS certificate has expired",
+            C::NotValidYet | C::NotValidYetContext { .. } => {
+                "the server's TLS certificate is not valid yet (check this machine's clock)"
+            }
+            C::NotValidForName | C::NotValidForNameContext { .. } => {
+                "the server's TLS certificate is for another host name"
+            }
+            C::UnknownIssuer => {
+                "the server's TLS certificate is not signed by an authority this machine trusts"
+            }
+            C::Revoked => "the server's TLS certificate has been revoked",
+            _ => "the server's TLS certificate is not valid",
+        },
+        rustls::Error::AlertReceived(_) | rustls::Error::PeerIncompatible(_) => {
+            "the server refused the TLS handshake"
+        }
+        _ => "the TLS connection to the server failed",
+    })
 }
 
 pub fn network_error(err: reqwest::Error) -> Error {
     let host = err
         .url()
-        .and_then(|u| {
-            u.host_str().map(|h| match u.port() {
-                Some(p) => format!("{h}:{p}"),
-                None => h.to_string(),
-            })
-        })
+        .map(host_of)
         .unwrap_or_else(|| "the server".into());
     let message = if err.is_timeout() {
         format!("{host} did not answer in time")
@@ -191,19 +280,4 @@ pub fn network_error(err: reqwest::Error) -> Error {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use reqwest::header::HeaderValue;
-
-    #[test]
-    fn retry_after_forms() {
-        let mut h = HeaderMap::new();
-        h.insert(header::RETRY_AFTER, HeaderValue::from_static("7"));
-        assert_eq!(retry_after(&h), Some(Duration::from_secs(7)));
-        h.insert(
-            header::RETRY_AFTER,
-            HeaderValue::from_static("Sun, 06 Nov 1994 08:49:37 GMT"),
-        );
-        assert_eq!(retry_after(&h), Some(Duration::ZERO));
-    }
-}
+mod tests;

@@ -13,6 +13,7 @@
 
 mod attribution;
 pub mod auth;
+mod body;
 pub mod chat;
 pub mod credits;
 pub mod download;
@@ -22,6 +23,7 @@ pub mod render;
 pub mod sessions;
 pub mod state;
 pub mod upload;
+mod wait;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -33,13 +35,19 @@ use crate::error::{Error, Kind, Result};
 use crate::secret::Secret;
 
 pub use attribution::Attribution;
+pub use body::MAX_ANSWER;
+pub use envelope::decode;
 pub use envelope::{check_envelope, code_error, read_json, status_error, unwrap_envelope};
-pub use http::{describe, network_error};
+pub use http::{Answer, describe, host_of, network_error};
+pub use wait::MAX_WAIT;
 
 /// Receives `-v` lines (request, status, timing), already redacted.
 pub type LogHook = Arc<dyn Fn(String) + Send + Sync>;
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
+/// How long a JSON answer's body may go without a byte before the try is
+/// given up (and a read tried again).
+pub const BODY_STALL: Duration = Duration::from_secs(10);
 
 /// How a request may be retried.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,6 +73,7 @@ struct Inner {
     attribution: Attribution,
     token: Mutex<Option<Secret>>,
     rate_limit_wait: Duration,
+    stall: Duration,
     log: Option<LogHook>,
 }
 
@@ -72,7 +81,23 @@ struct Inner {
 pub fn http_client() -> Result<reqwest::Client> {
     // reqwest is built with `rustls-no-provider`: install ring once.
     let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::builder()
+    let mut builder = reqwest::Client::builder();
+    // SSL_CERT_FILE: roots to trust besides the system's on every platform
+    // (on Linux the system verifier also reads it, instead of its own).
+    if let Some(file) = std::env::var_os(crate::env::SSL_CERT_FILE).filter(|f| !f.is_empty()) {
+        let shown = std::path::Path::new(&file).display().to_string();
+        let certs = std::fs::read(&file)
+            .map_err(|e| e.to_string())
+            .and_then(|pem| reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| e.to_string()))
+            .map_err(|e| {
+                Error::usage(format!(
+                    "cannot read the certificates in SSL_CERT_FILE {shown}: {e}"
+                ))
+                .with_hint("point SSL_CERT_FILE at a PEM file of CA certificates, or unset it")
+            })?;
+        builder = builder.tls_certs_merge(certs);
+    }
+    builder
         .user_agent(concat!("nemo-cli/", env!("CARGO_PKG_VERSION")))
         .connect_timeout(CONNECT_TIMEOUT)
         // Redirects are followed by hand where they are expected, so that
@@ -99,9 +124,19 @@ impl ApiClient {
                 attribution,
                 token: Mutex::new(None),
                 rate_limit_wait,
+                stall: BODY_STALL,
                 log,
             }),
         }
+    }
+
+    /// The same client with another body-stall timeout (tests use a short
+    /// one). Call it before the client is shared.
+    pub fn with_stall_timeout(mut self, stall: Duration) -> Self {
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.stall = stall;
+        }
+        self
     }
 
     /// The shared HTTP client, for downloads from other hosts (no token).
@@ -154,9 +189,18 @@ impl ApiClient {
     /// origin; asking for it elsewhere is an error, never a leak.
     pub fn request_to(&self, method: Method, url: Url, auth: bool) -> Result<RequestBuilder> {
         if auth && !self.is_api_origin(&url) {
+            // A server sending nemo elsewhere: a network-side problem the
+            // user can check, never a local I/O failure.
             return Err(Error::new(
-                Kind::Io,
-                "refusing to send the token to another host",
+                Kind::Network,
+                format!(
+                    "refused to send the token to {}, which is not the API's address ({})",
+                    http::host_of(&url),
+                    http::host_of(&self.inner.base)
+                ),
+            )
+            .with_hint(
+                "the token only goes to the API's own address; check --api-url or NEMO_API_URL",
             ));
         }
         let mut builder = self

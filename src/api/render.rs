@@ -113,7 +113,8 @@ impl RenderStatus {
             _ => answer,
         };
         let body: StatusBody = serde_json::from_value(body.clone()).map_err(|e| {
-            Error::bad_answer(format!("the render status answer cannot be read: {e}"))
+            Error::bad_answer("the render status answer is not in the documented form")
+                .with_source(e)
         })?;
         let status = body
             .status
@@ -269,3 +270,6 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod props;

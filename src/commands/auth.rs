@@ -1,7 +1,7 @@
 //! `nemo auth`: log in (anonymous or with a registered token), show the
 //! login, print the token, log out.
 
-use std::io::{IsTerminal, Read};
+use std::io::Read;
 
 use serde_json::json;
 
@@ -96,7 +96,13 @@ async fn login_anonymous(ctx: &Context) -> Result<()> {
 
 async fn login_with_token(ctx: &Context) -> Result<()> {
     let mut stdin = std::io::stdin();
-    if stdin.is_terminal() {
+    if ctx.printer.stdin_is_terminal() {
+        if !ctx.printer.can_prompt() {
+            return Err(Error::usage(
+                "`auth login --with-token` would wait for a token typed on the terminal, and --no-input (or CI) rules that out",
+            )
+            .with_hint("pipe it in: `nemo auth login --with-token < token.txt`"));
+        }
         ctx.printer
             .status("Paste the token, then press Enter and Ctrl-D:");
     }

@@ -69,12 +69,26 @@ An empty variable counts as unset; one that is not UTF-8 is a usage error (exit 
   NEMO_SKILL_VERSION    sent as X-Skill-Version (--skill-version) [nemo's version]
   SKILL_SOURCE          sent as X-Skill-Platform [detected from the install path, else unknown]
   NEMO_RATE_LIMIT_WAIT  seconds to wait after an HTTP 429 without Retry-After [30]
-  NO_COLOR              set and not empty: no colours (--no-color)
+  NEMO_NO_INPUT         set and not 0/false: never prompt (--no-input)
+  CI                    set and not empty, 0 or false: never prompt, as --no-input;
+                        a stdin that is not a terminal does the same
+  NO_COLOR              set and not empty: no colours (--color never, --no-color)
+  CLICOLOR_FORCE        set and not empty or 0: colours even when not on a terminal
+                        (--color always); --color wins over both, NO_COLOR over this
+  NEMO_COMPLETE         set by the completion scripts (`source <(NEMO_COMPLETE=bash nemo)`):
+                        print completions for the words that follow, and exit
+  COLUMNS               the width `nemo state` draws the timeline in [the terminal's]
   LC_ALL, LC_MESSAGES, LANG
                         the first one set gives `session new` its default language
   XDG_CONFIG_HOME       the platform config folder (Linux)
-  HTTPS_PROXY, HTTP_PROXY, NO_PROXY
-                        proxies for requests, as curl reads them
+  HTTPS_PROXY, HTTP_PROXY, ALL_PROXY (or lower case)
+                        proxy for https:// and http:// requests, as curl reads them
+                        (http://host:port, with user:password@ if it needs them)
+  NO_PROXY              hosts that skip the proxy: comma-separated names, domains
+                        (.example.com), IPs or CIDRs; * for all
+  SSL_CERT_FILE         a PEM file of CA certificates to trust (a company proxy's own
+                        CA, a local server); on Linux it replaces the system's roots,
+                        as OpenSSL's does; elsewhere it adds to them
 ";
 
 pub fn run(args: &Args) -> Result<()> {

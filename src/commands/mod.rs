@@ -4,6 +4,7 @@ pub mod auth;
 pub mod chat;
 pub mod completions;
 pub mod credits;
+pub mod doctor;
 pub mod export;
 pub mod help;
 pub mod man;

@@ -2,6 +2,7 @@
 //! one project: a draft timeline and its media on the server).
 
 use serde_json::{Value, json};
+use unicode_width::UnicodeWidthStr;
 
 use crate::config::SessionRecord;
 use crate::context::Context;
@@ -55,6 +56,7 @@ pub struct NewArgs {
 #[derive(Debug, clap::Args)]
 pub struct UseArgs {
     /// The session id
+    #[arg(add = clap_complete::engine::ArgValueCandidates::new(super::completions::session_ids))]
     pub id: String,
 }
 
@@ -133,6 +135,22 @@ fn list(ctx: &Context) -> Result<()> {
             &report.status("No sessions yet; start one with `nemo session new` or `nemo chat`"),
         );
     }
+    // Columns aligned: id, name (by display width), creation time.
+    let name = |s: &SessionRecord| {
+        crate::sanitize::strip_controls(s.name.as_deref().unwrap_or("-")).replace(['\n', '\t'], " ")
+    };
+    let id_width = config
+        .sessions
+        .iter()
+        .map(|s| s.session_id.len())
+        .max()
+        .unwrap_or(0);
+    let name_width = config
+        .sessions
+        .iter()
+        .map(|s| name(s).width())
+        .max()
+        .unwrap_or(0);
     let lines: Vec<String> = config
         .sessions
         .iter()
@@ -142,10 +160,11 @@ fn list(ctx: &Context) -> Result<()> {
             } else {
                 " "
             };
+            let name = name(s);
+            let pad = " ".repeat(name_width - name.width());
             format!(
-                "{mark} {}  {}  {}",
+                "{mark} {:<id_width$}  {name}{pad}  {}",
                 s.session_id,
-                s.name.as_deref().unwrap_or("-"),
                 s.created_at.as_deref().unwrap_or("-")
             )
         })

@@ -12,10 +12,13 @@ use crate::context::Context;
 use crate::error::Result;
 use crate::report::{Report, Text};
 use crate::timeline::StateSummary;
+use crate::timeline::draw::draw;
 
 #[derive(Debug, Default, clap::Args)]
 #[command(after_help = "\
-Prints `Timeline (N tracks):`, then one line per track (its type, each segment's name or text,
+On a terminal, first a picture of the timeline: a row per track, each segment a labelled bar on
+a time axis fitted to the width (COLUMNS, else the terminal's). Then, and only this when piped,
+`Timeline (N tracks):`, then one line per track (its type, each segment's name or text,
 its time range in seconds, and the volume of audio when known), then how many media files were
 uploaded and generated. A session is created when there is none; a session the server lost is
 an error (exit 10).
@@ -51,7 +54,15 @@ pub async fn run(args: &Args, ctx: &Context) -> Result<()> {
         }
         return ctx.printer.report(&Draft(draft));
     }
-    ctx.printer.report(&State(&state))
+    // On a terminal, a picture of the timeline above the summary.
+    let picture = match ctx.printer.stdout_width() {
+        Some(width) => draw(&StateSummary::from_state(&state).timeline, width),
+        None => Vec::new(),
+    };
+    ctx.printer.report(&State {
+        state: &state,
+        picture,
+    })
 }
 
 /// `--draft`: the draft as JSON, whether `--json` was given or not.
@@ -65,15 +76,23 @@ impl Report for Draft<'_> {
     }
 }
 
-/// The server's `state` object; as text, the timeline a track a line and
-/// the media counts.
+/// The server's `state` object; as text, the picture (when there is one),
+/// the timeline a track a line and the media counts.
 #[derive(Debug, Serialize)]
 #[serde(transparent)]
-struct State<'a>(&'a Value);
+struct State<'a> {
+    state: &'a Value,
+    #[serde(skip)]
+    picture: Vec<String>,
+}
 
 impl Report for State<'_> {
     fn human(&self, text: &mut Text) {
-        let summary = StateSummary::from_state(self.0);
+        if !self.picture.is_empty() {
+            text.line(self.picture.join("\n"));
+            text.line("");
+        }
+        let summary = StateSummary::from_state(self.state);
         let mut lines = if summary.timeline.tracks.is_empty() {
             vec!["Timeline (0 tracks): the draft is empty".to_string()]
         } else {

@@ -18,6 +18,7 @@ use crate::api::upload::{
 use crate::context::Context;
 use crate::error::{Error, FORMATS_HINT, Result, SIZE_HINT};
 use crate::report::{Report, Text};
+use crate::size::human as human_size;
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
@@ -239,21 +240,6 @@ fn one_line(text: &str) -> String {
 fn trim_number(n: f64) -> String {
     let text = format!("{:.2}", n);
     text.trim_end_matches('0').trim_end_matches('.').to_string()
-}
-
-/// Bytes as `5.0 MB` (binary units, as the 500 MB limit is).
-fn human_size(bytes: u64) -> String {
-    const UNITS: [&str; 4] = ["KB", "MB", "GB", "TB"];
-    if bytes < 1024 {
-        return format!("{bytes} bytes");
-    }
-    let mut value = bytes as f64 / 1024.0;
-    let mut unit = 0;
-    while value >= 1024.0 && unit < UNITS.len() - 1 {
-        value /= 1024.0;
-        unit += 1;
-    }
-    format!("{value:.1} {}", UNITS[unit])
 }
 
 /// Checks every argument; the first problem does not stop the others from

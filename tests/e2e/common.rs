@@ -10,7 +10,7 @@ use tempfile::TempDir;
 
 /// Every variable nemo reads, removed so the developer's own setup never
 /// leaks into a test.
-const SCRUBBED: [&str; 18] = [
+const SCRUBBED: [&str; 29] = [
     "NEMO_API_URL",
     "NEMO_WEB_URL",
     "NEMO_CONFIG_DIR",
@@ -29,6 +29,17 @@ const SCRUBBED: [&str; 18] = [
     "XDG_CONFIG_HOME",
     "HTTP_PROXY",
     "HTTPS_PROXY",
+    "http_proxy",
+    "https_proxy",
+    "ALL_PROXY",
+    "all_proxy",
+    "SSL_CERT_FILE",
+    "CI",
+    "NEMO_NO_INPUT",
+    "CLICOLOR_FORCE",
+    "NEMO_PRETEND_TTY",
+    "NEMO_COMPLETE",
+    "COMPLETE",
 ];
 
 pub const WEB_URL: &str = "https://web.nemo.test";

@@ -798,7 +798,8 @@ fn list_shows_recorded_renders_and_their_last_status() {
     assert_eq!(lines.len(), 2, "{text}");
     let first = done["render_id"].as_str().unwrap();
     assert!(
-        lines[0].starts_with(first) && lines[0].contains("downloaded"),
+        // The same status word as the JSON's.
+        lines[0].starts_with(first) && lines[0].contains("  completed  "),
         "{text}"
     );
     assert!(

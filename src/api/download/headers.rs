@@ -27,19 +27,25 @@ pub(super) fn content_range(headers: &HeaderMap) -> Option<(u64, u64, Option<u64
     parse_content_range(value)
 }
 
+/// A range that cannot be true (last before first, last at or past the
+/// total, last at `u64::MAX`) reads as absent: a lying server starts the
+/// download over instead of overflowing `last + 1`.
 pub fn parse_content_range(value: &str) -> Option<(u64, u64, Option<u64>)> {
     let spec = value.trim().strip_prefix("bytes")?.trim_start();
     let (range, total) = spec.split_once('/')?;
     let (first, last) = range.split_once('-')?;
     let first: u64 = first.trim().parse().ok()?;
     let last: u64 = last.trim().parse().ok()?;
-    if last < first {
+    if last < first || last == u64::MAX {
         return None;
     }
-    let total = match total.trim() {
+    let total: Option<u64> = match total.trim() {
         "*" => None,
         t => Some(t.parse().ok()?),
     };
+    if total.is_some_and(|t| last >= t) {
+        return None;
+    }
     Some((first, last, total))
 }
 
@@ -70,6 +76,47 @@ mod tests {
         assert_eq!(parse_content_range("bytes 9-0/10"), None);
         assert_eq!(parse_content_range("items 0-9/10"), None);
         assert_eq!(parse_content_range("bytes */10"), None);
+        // Lies: past the total, and at the end of u64 (`last + 1`
+        // overflowed in the caller).
+        assert_eq!(parse_content_range("bytes 0-10/10"), None);
+        assert_eq!(parse_content_range("bytes 5-18446744073709551615/*"), None);
+    }
+
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Arbitrary strings (and near-misses of the form) never panic, and
+        /// whatever is read is a possible range.
+        #[test]
+        fn arbitrary_content_ranges_never_panic(value in prop_oneof![
+            ".{0,40}",
+            "bytes [0-9*]{0,22}-[0-9]{0,22}/[0-9*]{0,22}",
+            " ?bytes ?[0-9 ]{0,5}-[0-9 ]{0,5}/[0-9 *]{0,5}",
+        ]) {
+            if let Some((first, last, total)) = parse_content_range(&value) {
+                prop_assert!(first <= last);
+                prop_assert!(last < u64::MAX);
+                prop_assert!(total.is_none_or(|t| last < t));
+            }
+            let mut h = HeaderMap::new();
+            if let Ok(v) = header::HeaderValue::from_str(&value) {
+                h.insert(header::CONTENT_RANGE, v);
+                let _ = unsatisfied_total(&h);
+                let _ = content_range(&h);
+            }
+        }
+
+        /// Valid ranges read back as written.
+        #[test]
+        fn valid_content_ranges_round_trip(first in 0u64..u64::MAX / 2, len in 0u64..u64::MAX / 4, extra in 1u64..1000, known: bool) {
+            let last = first + len;
+            let total = known.then_some(last + extra);
+            let text = match total {
+                Some(t) => format!("bytes {first}-{last}/{t}"),
+                None => format!("bytes {first}-{last}/*"),
+            };
+            prop_assert_eq!(parse_content_range(&text), Some((first, last, total)));
+        }
     }
 
     #[test]

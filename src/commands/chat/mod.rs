@@ -19,7 +19,7 @@ pub mod sink;
 mod text_filter;
 mod watch;
 
-use std::io::{IsTerminal, Read};
+use std::io::Read;
 use std::time::Duration;
 
 use crate::context::Context;
@@ -94,7 +94,11 @@ pub async fn run(args: &Args, ctx: &Context) -> Result<()> {
             line.end(&ctx.printer);
             result
         }
-        None if std::io::stdin().is_terminal() => interactive::run(ctx, &limits).await,
+        None if ctx.printer.can_prompt() => interactive::run(ctx, &limits).await,
+        None if ctx.printer.stdin_is_terminal() => Err(Error::usage(
+            "no message, and --no-input (or CI) rules out an interactive chat",
+        )
+        .with_hint("pass the message: `nemo chat \"…\"`, or pipe it in: `echo \"…\" | nemo chat`")),
         None => Err(Error::new(
             Kind::Usage,
             "no message, and stdin is not a terminal for an interactive chat",
@@ -107,12 +111,20 @@ pub async fn run(args: &Args, ctx: &Context) -> Result<()> {
 
 /// The message from the arguments or stdin; `None` for interactive.
 fn message_of(args: &Args, ctx: &Context) -> Result<Option<String>> {
-    if args.message.is_empty() {
+    // No message and a stdin that is not a terminal: the message is piped in.
+    let piped = args.message.is_empty() && !ctx.printer.stdin_is_terminal();
+    if args.message.is_empty() && !piped {
         return Ok(None);
     }
-    let text = if args.message.len() == 1 && args.message[0] == "-" {
+    let text = if piped || (args.message.len() == 1 && args.message[0] == "-") {
         let mut stdin = std::io::stdin();
-        if stdin.is_terminal() {
+        if ctx.printer.stdin_is_terminal() {
+            if !ctx.printer.can_prompt() {
+                return Err(Error::usage(
+                    "`nemo chat -` would wait for a message typed on the terminal, and --no-input (or CI) rules that out",
+                )
+                .with_hint("pipe the message in: `echo \"…\" | nemo chat`"));
+            }
             ctx.printer
                 .status("Type the message, then press Enter and Ctrl-D:");
         }
@@ -120,6 +132,9 @@ fn message_of(args: &Args, ctx: &Context) -> Result<Option<String>> {
         stdin
             .read_to_string(&mut text)
             .map_err(|e| Error::io("cannot read the message from stdin", e))?;
+        if text.trim().is_empty() && piped {
+            return Ok(None);
+        }
         if text.trim().is_empty() {
             return Err(Error::new(Kind::Usage, "no message on stdin")
                 .with_hint("pipe one in: `echo \"hello\" | nemo chat -`"));

@@ -22,6 +22,7 @@ mod wait;
 
 use std::path::{Path, PathBuf};
 
+use clap_complete::engine::ArgValueCandidates;
 use serde::Serialize;
 
 use crate::api::render::RenderState;
@@ -77,11 +78,13 @@ pub struct StartArgs {
     pub output: Option<PathBuf>,
 
     /// Output format
-    #[arg(long, default_value = DEFAULT_FORMAT, value_name = "FORMAT")]
+    #[arg(long, default_value = DEFAULT_FORMAT, value_name = "FORMAT",
+          add = ArgValueCandidates::new(crate::commands::completions::formats))]
     pub format: String,
 
     /// Render quality
-    #[arg(long, default_value = DEFAULT_QUALITY, value_name = "QUALITY")]
+    #[arg(long, default_value = DEFAULT_QUALITY, value_name = "QUALITY",
+          add = ArgValueCandidates::new(crate::commands::completions::qualities))]
     pub quality: String,
 
     /// Submit the render, print its id and exit (follow it with `nemo export resume ID`)
@@ -125,6 +128,7 @@ impl Default for StartArgs {
 #[derive(Debug, clap::Args)]
 pub struct ResumeArgs {
     /// The render id (`nemo export list` shows them)
+    #[arg(add = ArgValueCandidates::new(crate::commands::completions::render_ids))]
     pub render_id: String,
 
     /// Where to save the file: a file, or an existing folder [default: the path recorded at export]
@@ -142,6 +146,7 @@ pub struct ResumeArgs {
 #[derive(Debug, clap::Args)]
 pub struct CancelArgs {
     /// The render id
+    #[arg(add = ArgValueCandidates::new(crate::commands::completions::render_ids))]
     pub render_id: String,
 }
 
@@ -295,8 +300,10 @@ async fn follow(
         r.output = Some(absolute(path));
         r.error = None;
     });
-    ctx.printer
-        .status(format!("Saved render {id} ({} bytes)", done.bytes));
+    ctx.printer.status(format!(
+        "Saved render {id} ({})",
+        crate::size::human(done.bytes)
+    ));
     ctx.printer.report(&ExportDoc {
         render_id: id.to_string(),
         status: RenderState::Completed.name().into(),

@@ -110,10 +110,8 @@ impl Report for RenderList<'_> {
             text.status("No renders recorded yet; start one with `nemo export`");
         }
         for r in &self.0 {
-            let status = match (r.status, r.bytes) {
-                ("completed", Some(_)) => "downloaded".to_string(),
-                (status, _) => crate::sanitize::strip_controls(status),
-            };
+            // The same word as the JSON's `status`; the path says it was saved.
+            let status = crate::sanitize::strip_controls(r.status);
             text.line(format!(
                 "{}  {:<11}  {}  session {}  {}",
                 r.render_id,

@@ -45,6 +45,7 @@ impl Wait {
 pub(super) async fn wait_for(ctx: &Context, id: &str, wait: &Wait) -> Result<RenderStatus> {
     let printer = &ctx.printer;
     let bar = printer.percent_bar(id.to_string());
+    let mut ticker = printer.ticker();
     let started = Instant::now();
     let mut last: Option<RenderState> = None;
     let mut progress: u8 = 0;
@@ -59,13 +60,10 @@ pub(super) async fn wait_for(ctx: &Context, id: &str, wait: &Wait) -> Result<Ren
                 progress = status.progress.unwrap_or(progress);
                 bar.set_position(u64::from(progress));
                 bar.set_message(format!("{id} {}", status.state.name()));
+                ticker.update(status.state.name(), || {
+                    format!("Render {id}: {} ({progress}%)", status.state.name())
+                });
                 if last.as_ref() != Some(&status.state) {
-                    if !printer.shows_progress() {
-                        printer.status(format!(
-                            "Render {id}: {} ({progress}%)",
-                            status.state.name()
-                        ));
-                    }
                     let (name, error) = (status.state.name().to_string(), status.error.clone());
                     note(ctx, id, |r| {
                         r.status = name;

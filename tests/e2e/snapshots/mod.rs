@@ -15,6 +15,7 @@
 mod auth;
 mod chat;
 mod credits;
+mod doctor;
 mod errors;
 mod export;
 mod help;

@@ -226,6 +226,9 @@ impl Context {
             },
             err if err.is(Kind::NoCredits) => {
                 let hint = match (&current.user_id, current.anonymous) {
+                    _ if self.settings.sandbox => {
+                        "set the sandbox balance with `nemo sandbox credits 500`, or start afresh with `nemo sandbox reset`".to_string()
+                    }
                     (Some(user), true) => {
                         format!("register to get more credits: {}", self.bind_url(user))
                     }

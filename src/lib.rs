@@ -20,6 +20,7 @@ pub mod sanitize;
 pub mod secret;
 pub mod settings;
 pub mod size;
+pub mod suggest;
 pub mod time;
 pub mod timeline;
 
@@ -45,7 +46,13 @@ pub fn main_entry() -> ExitCode {
         Err(err) => return report_clap_error(err),
     };
     let printer = match settings::output_settings(&cli.global) {
-        Ok(output) => Printer::new(output),
+        Ok(mut output) => {
+            // `nemo sandbox reset|credits` look after the sandbox: their
+            // advice is for it too.
+            output.sandbox |=
+                matches!(&cli.command, Command::Sandbox(args) if args.action.is_some());
+            Printer::new(output)
+        }
         Err(err) => {
             // A bad --jq: nothing on stdout, where the filter's output was asked for.
             let color = settings::color_choice(cli.global.color, cli.global.no_color);
@@ -159,12 +166,33 @@ async fn run(cli: Cli, printer: &Printer) -> Result<()> {
         let sandbox = commands::sandbox::InProcess::start(&mut settings).await?;
         let result = run_command(cli.command, settings, printer).await;
         let saved = sandbox.finish().await;
-        return result.and(saved);
+        return result.and(saved).map_err(commands::sandbox::explain);
     }
     run_command(cli.command, settings, printer).await
 }
 
 async fn run_command(command: Command, settings: Settings, printer: &Printer) -> Result<()> {
+    let ctx = context(settings, printer)?;
+    match &command {
+        Command::Auth(args) => commands::auth::run(args, &ctx).await,
+        Command::Session(args) => commands::session::run(args, &ctx).await,
+        Command::Credits(args) => commands::credits::run(args, &ctx).await,
+        Command::Chat(args) => commands::chat::run(args, &ctx).await,
+        Command::Upload(args) => commands::upload::run(args, &ctx).await,
+        Command::State(args) => commands::state::run(args, &ctx).await,
+        Command::Export(args) => commands::export::run(args, &ctx).await,
+        Command::Generate(args) => commands::generate::run(args, &ctx).await,
+        Command::Batch(args) => commands::batch::run(args, &ctx).await,
+        Command::Doctor(args) => commands::doctor::run(args, &ctx).await,
+        Command::Sandbox(_) | Command::Completions(_) | Command::Man(_) | Command::Help(_) => {
+            Ok(())
+        }
+    }
+}
+
+/// The context a command runs in: the API client for `settings`, after a
+/// warning about a clear-text API URL and the config's permission check.
+pub(crate) fn context(settings: Settings, printer: &Printer) -> Result<Context> {
     let log: Option<api::LogHook> = printer.verbose.then(|| {
         let printer = printer.clone();
         Arc::new(move |line: String| printer.debug(line)) as api::LogHook
@@ -185,21 +213,7 @@ async fn run_command(command: Command, settings: Settings, printer: &Printer) ->
     for change in ctx.store.tighten() {
         printer.warn(change);
     }
-    match &command {
-        Command::Auth(args) => commands::auth::run(args, &ctx).await,
-        Command::Session(args) => commands::session::run(args, &ctx).await,
-        Command::Credits(args) => commands::credits::run(args, &ctx).await,
-        Command::Chat(args) => commands::chat::run(args, &ctx).await,
-        Command::Upload(args) => commands::upload::run(args, &ctx).await,
-        Command::State(args) => commands::state::run(args, &ctx).await,
-        Command::Export(args) => commands::export::run(args, &ctx).await,
-        Command::Generate(args) => commands::generate::run(args, &ctx).await,
-        Command::Batch(args) => commands::batch::run(args, &ctx).await,
-        Command::Doctor(args) => commands::doctor::run(args, &ctx).await,
-        Command::Sandbox(_) | Command::Completions(_) | Command::Man(_) | Command::Help(_) => {
-            Ok(())
-        }
-    }
+    Ok(ctx)
 }
 
 /// The host of an `http://` API URL that is not loopback: the bearer token

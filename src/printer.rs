@@ -41,6 +41,8 @@ pub struct Options {
     /// Streams to treat as terminals whatever they are (a hidden switch for
     /// tests).
     pub pretend: Terminals,
+    /// `--sandbox`: suggested commands carry `--sandbox` ([`crate::suggest`]).
+    pub sandbox: bool,
 }
 
 /// When to colour stderr.
@@ -89,6 +91,7 @@ pub struct Printer {
     color: bool,
     no_input: bool,
     columns: Option<usize>,
+    sandbox: bool,
     /// Set once the command's JSON document is out, so a later failure does
     /// not add a second document to stdout.
     json_done: Arc<AtomicBool>,
@@ -115,6 +118,7 @@ impl Printer {
             color,
             no_input: output.no_input,
             columns: output.columns,
+            sandbox: output.sandbox,
             json_done: Arc::new(AtomicBool::new(false)),
         }
     }
@@ -339,9 +343,17 @@ impl Printer {
     }
 
     /// A line on stderr; write errors are ignored (stderr is the last resort).
+    /// Every `nemo …` command in it is one to run in this mode.
     pub fn err_line(&self, line: &str) {
+        let line = self.suggest(line);
         let mut stderr = std::io::stderr().lock();
         let _ = writeln!(stderr, "{line}");
+    }
+
+    /// `text` with its `nemo …` commands as they run in this mode (under
+    /// `--sandbox`: `nemo --sandbox …`), for advice printed on stdout.
+    pub fn suggest<'a>(&self, text: &'a str) -> std::borrow::Cow<'a, str> {
+        crate::suggest::for_mode(text, self.sandbox)
     }
 
     fn paint(&self, text: &str, sgr: &str) -> String {

@@ -80,6 +80,7 @@ pub fn output_settings(args: &GlobalArgs) -> Result<OutputSettings> {
             .flatten()
             .map(|list| crate::printer::Terminals::parse(&list))
             .unwrap_or_default(),
+        sandbox: args.sandbox,
     })
 }
 

@@ -9,19 +9,53 @@
 
 use std::path::PathBuf;
 
+use crate::error::{Error, Kind};
+
 #[cfg(feature = "sandbox")]
 pub use linked::{InProcess, run};
 #[cfg(not(feature = "sandbox"))]
 pub use missing::{InProcess, run};
 
-const EXAMPLES: &str = "Examples:\n  nemo sandbox --port 8787 &\n  NEMO_API_URL=http://127.0.0.1:8787 nemo chat \"make a 5-second clip of waves\"\n  nemo sandbox --fault no_credits --fault rate_limit_next=2\n  echo '{\"render_fail_on\": [3]}' > faults.json; nemo sandbox --faults faults.json\n  NEMO_SANDBOX_FAULTS=faults.json nemo --sandbox export   # the same, for --sandbox";
+const EXAMPLES: &str = "Examples:\n  nemo sandbox --port 8787 &\n  NEMO_API_URL=http://127.0.0.1:8787 nemo chat \"make a 5-second clip of waves\"\n  nemo sandbox --fault no_credits --fault rate_limit_next=2\n  echo '{\"render_fail_on\": [3]}' > faults.json; nemo sandbox --faults faults.json\n  NEMO_SANDBOX_FAULTS=faults.json nemo --sandbox export   # the same, for --sandbox\n  nemo sandbox reset\n  nemo sandbox credits 500";
 
 #[derive(Debug, clap::Args)]
 #[command(
     after_help = EXAMPLES,
-    after_long_help = format!("{EXAMPLES}{}", fault_help())
+    after_long_help = format!("{EXAMPLES}{}", fault_help()),
+    args_conflicts_with_subcommands = true
 )]
 pub struct Args {
+    #[command(subcommand)]
+    pub action: Option<Action>,
+    #[command(flatten)]
+    pub server: ServerArgs,
+}
+
+/// What `nemo sandbox` does besides serving: look after the `--sandbox` state.
+#[derive(Debug, clap::Subcommand)]
+pub enum Action {
+    /// Forget the `--sandbox` state (its token, sessions, renders, credits)
+    #[command(
+        after_help = "Examples:\n  nemo sandbox reset\n  nemo --sandbox credits   # a fresh sandbox user, 100 credits"
+    )]
+    Reset,
+    /// Set the credit balance of the current `--sandbox` user
+    #[command(
+        after_help = "Examples:\n  nemo sandbox credits 500\n  nemo sandbox credits 0   # rehearse running out of credits"
+    )]
+    Credits(CreditsArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CreditsArgs {
+    /// The new balance
+    #[arg(value_name = "N")]
+    pub credits: u32,
+}
+
+/// `nemo sandbox` serving the emulator in the foreground.
+#[derive(Debug, clap::Args)]
+pub struct ServerArgs {
     /// API port on 127.0.0.1 [default: a free one]
     #[arg(long, default_value_t = 0)]
     pub port: u16,
@@ -37,6 +71,29 @@ pub struct Args {
     /// Faults from a JSON file (the same names; scenario steps such as {"render_fail_on": [3]})
     #[arg(long = "faults", value_name = "FILE.json")]
     pub faults_file: Option<PathBuf>,
+}
+
+/// What works in the sandbox when a login fails there: it ignores
+/// `NEMO_TOKEN` and registered tokens.
+const SANDBOX_LOGIN_HINT: &str = "the sandbox ignores NEMO_TOKEN and registered tokens: `nemo auth login` gets a free sandbox token, and `nemo sandbox reset` starts the sandbox afresh";
+
+/// What works when the sandbox's one free token a week is used up.
+const SANDBOX_RESET_HINT: &str = "the sandbox keeps that limit too: `nemo sandbox reset` starts it afresh (a new client id, 100 credits)";
+
+/// An error of a `--sandbox` command, with a hint that works there when
+/// its own points at what the sandbox ignores (`NEMO_TOKEN`, a registered
+/// token). The printer adds `--sandbox` to the commands in it.
+pub fn explain(err: Error) -> Error {
+    let Some(hint) = err.hint() else {
+        return err;
+    };
+    if err.is(Kind::RateLimited) && hint.contains("--with-token") {
+        err.with_hint(SANDBOX_RESET_HINT)
+    } else if hint.contains("NEMO_TOKEN") || hint.contains("--with-token") {
+        err.with_hint(SANDBOX_LOGIN_HINT)
+    } else {
+        err
+    }
 }
 
 /// The fault switches for `--help`, when there is an emulator.
@@ -55,14 +112,18 @@ mod linked {
 
     use nemo_emulator::{EmuState, Emulator, Ports, merge_faults, read_scenario};
 
-    use super::Args;
+    use serde_json::json;
+
+    use super::{Action, ServerArgs};
     use crate::config::{ConfigLock, Store};
     use crate::error::{Error, Kind, Result};
     use crate::printer::Printer;
+    use crate::report::Shown;
     use crate::settings::Settings;
 
     const SANDBOX_DIR: &str = "sandbox";
     const STATE_FILE: &str = "emulator.json";
+    const LOCK_FILE: &str = "emulator.lock";
 
     /// Parses `--fault` words into a patch of fault fields.
     fn fault_patch(words: &[String]) -> Result<serde_json::Value> {
@@ -97,7 +158,93 @@ mod linked {
             .map_err(|e| Error::usage(format!("{what}: {e}")))
     }
 
-    pub async fn run(args: &Args, _settings: &Settings, printer: &Printer) -> Result<()> {
+    /// `nemo sandbox`: serve, or look after the `--sandbox` state.
+    pub async fn run(args: &super::Args, settings: &Settings, printer: &Printer) -> Result<()> {
+        match &args.action {
+            None => serve(&args.server, printer).await,
+            Some(Action::Reset) => reset(settings, printer).await,
+            Some(Action::Credits(credits)) => set_credits(credits.credits, settings, printer).await,
+        }
+    }
+
+    /// `nemo sandbox reset`: forgets everything in `<config-dir>/sandbox/`
+    /// (but the lock file it holds meanwhile) and says what it removed.
+    async fn reset(settings: &Settings, printer: &Printer) -> Result<()> {
+        let dir = settings.config_dir.join(SANDBOX_DIR);
+        let _lock = Store::new(&dir).bootstrap_lock(LOCK_FILE).await?;
+        let mut removed = Vec::new();
+        let entries = std::fs::read_dir(&dir)
+            .map_err(|e| Error::io(format!("cannot read {}", dir.display()), e))?;
+        for entry in entries {
+            let entry =
+                entry.map_err(|e| Error::io(format!("cannot read {}", dir.display()), e))?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name == LOCK_FILE {
+                continue;
+            }
+            let path = entry.path();
+            let gone = if path.is_dir() {
+                std::fs::remove_dir_all(&path)
+            } else {
+                std::fs::remove_file(&path)
+            };
+            gone.map_err(|e| Error::io(format!("cannot remove {}", path.display()), e))?;
+            if !name.ends_with(".lock") {
+                removed.push(name);
+            }
+        }
+        removed.sort();
+        let text = if removed.is_empty() {
+            format!(
+                "The sandbox in {} was empty; nothing to remove",
+                dir.display()
+            )
+        } else {
+            format!(
+                "Removed the sandbox state in {}: {}",
+                dir.display(),
+                removed.join(", ")
+            )
+        };
+        printer.report(
+            &Shown::new(json!({ "dir": dir, "removed": removed }))
+                .line(text)
+                .hint("the next `nemo --sandbox …` command starts with a fresh sandbox user and 100 credits"),
+        )
+    }
+
+    /// `nemo sandbox credits N`: the current sandbox user (made now when
+    /// there is none) gets a balance of N.
+    async fn set_credits(credits: u32, settings: &Settings, printer: &Printer) -> Result<()> {
+        let mut settings = settings.clone();
+        settings.sandbox = true;
+        let sandbox = InProcess::start(&mut settings).await?;
+        let ctx = crate::context(settings, printer)?;
+        let token = ctx.ensure_token().await;
+        let user = sandbox
+            .finish_with(|state| {
+                let token = token?;
+                let user = state
+                    .tokens
+                    .get(token.token.expose())
+                    .map(|t| t.user_id.clone())
+                    .and_then(|id| state.users.get_mut(&id))
+                    .ok_or_else(|| {
+                        Error::new(Kind::Config, "the sandbox does not know its own token")
+                            .with_hint("run `nemo sandbox reset` to start the sandbox afresh")
+                    })?;
+                user.available = i64::from(credits);
+                Ok(user.user_id.clone())
+            })
+            .await?;
+        printer.report(
+            &Shown::new(json!({ "user_id": user, "available": credits }))
+                .line(format!("Sandbox balance: {credits} credits")),
+        )
+    }
+
+    /// `nemo sandbox` in the foreground until Ctrl-C.
+    async fn serve(args: &ServerArgs, printer: &Printer) -> Result<()> {
         let mut state = match &args.state {
             Some(path) => EmuState::load(path)
                 .map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?,
@@ -144,7 +291,7 @@ mod linked {
         pub async fn start(settings: &mut Settings) -> Result<InProcess> {
             let dir = settings.config_dir.join(SANDBOX_DIR);
             let store = Store::new(&dir);
-            let lock = store.bootstrap_lock("emulator.lock").await?;
+            let lock = store.bootstrap_lock(LOCK_FILE).await?;
             let path = dir.join(STATE_FILE);
             let mut state = EmuState::load(&path).map_err(|e| {
                 Error::new(Kind::Config, format!("{} is damaged: {e}", path.display()))
@@ -160,6 +307,8 @@ mod linked {
                 .map_err(|e| Error::io("cannot start the sandbox on 127.0.0.1", e))?;
             settings.api_url = reqwest::Url::parse(&emulator.api_url)
                 .map_err(|e| Error::config(format!("the sandbox URL is invalid: {e}")))?;
+            // Claim and registration links point at the emulator's own pages.
+            settings.web_url = settings.api_url.clone();
             settings.config_dir = dir;
             settings.env_token = None;
             settings.env_client_id = None;
@@ -172,10 +321,21 @@ mod linked {
 
         /// Stops it and saves its state.
         pub async fn finish(self) -> Result<()> {
-            let state = self.emulator.shutdown().await;
+            self.finish_with(|_| Ok(())).await
+        }
+
+        /// Stops it, applies `change` to its state, and saves the state
+        /// (also when `change` fails).
+        async fn finish_with<T>(
+            self,
+            change: impl FnOnce(&mut EmuState) -> Result<T>,
+        ) -> Result<T> {
+            let mut state = self.emulator.shutdown().await;
+            let result = change(&mut state);
             state
                 .save(&self.path)
-                .map_err(|e| Error::io(format!("cannot write {}", self.path.display()), e))
+                .map_err(|e| Error::io(format!("cannot write {}", self.path.display()), e))?;
+            result
         }
     }
 }
@@ -192,6 +352,7 @@ mod missing {
             .with_hint("use a build with default features for --sandbox and `nemo sandbox`")
     }
 
+    /// `nemo sandbox` and its `reset` and `credits`: all need the emulator.
     pub async fn run(_args: &Args, _settings: &Settings, _printer: &Printer) -> Result<()> {
         Err(no_emulator())
     }

@@ -9,7 +9,7 @@ use crate::common::{Env, stderr, stdout};
 /// Every command path (`[]`, `["auth"]`, `["auth", "login"]`, …), found by
 /// reading the `Commands:` section of each `--help` (nemo's own `help`
 /// included: clap's is switched off).
-fn command_paths(env: &Env) -> Vec<Vec<String>> {
+pub(crate) fn command_paths(env: &Env) -> Vec<Vec<String>> {
     let mut found = Vec::new();
     let mut queue = vec![Vec::<String>::new()];
     while let Some(path) = queue.pop() {
@@ -61,6 +61,8 @@ fn the_walk_finds_every_command() {
         "help",
         "man",
         "sandbox",
+        "sandbox credits",
+        "sandbox reset",
         "session",
         "session list",
         "session new",

@@ -152,7 +152,14 @@ fn is_generation(w: &[String]) -> bool {
     }) else {
         // "I want a video of …", "show me a clip of …".
         let asking = ["want", "need", "like", "show", "give", "get", "see"];
-        return generation_phrase(w) && w.iter().any(|x| asking.contains(&x.as_str()));
+        // A bare description is what to make: "a 10-second video of a
+        // panda", "a sunrise over the sea" (as `nemo generate` sends it).
+        let described = matches!(
+            w.first().map(String::as_str),
+            Some("a" | "an" | "some" | "another")
+        );
+        return described
+            || (generation_phrase(w) && w.iter().any(|x| asking.contains(&x.as_str())));
     };
     let object = w.get(i + 1).map(String::as_str).unwrap_or("");
     if matches!(object, "it" | "this" | "that" | "the" | "") {
@@ -415,6 +422,12 @@ mod tests {
         let cases = [
             ("can you make a video about cats?", "cats", 10),
             ("make a cat", "a cat", 10),
+            (
+                "a 10-second video of a panda in a bamboo forest",
+                "a panda in a bamboo forest",
+                10,
+            ),
+            ("a sunrise over the sea", "a sunrise over the sea", 10),
             ("film some waves on a beach", "some waves on a beach", 10),
             ("I want a 15 second video of the ocean", "the ocean", 15),
             (

@@ -251,7 +251,7 @@ pub async fn run(ctx: &Context, limits: &Limits) -> Result<()> {
         let work = async {
             match &routed {
                 Route::Empty => Ok(()),
-                Route::Help => ctx.printer.out(HELP),
+                Route::Help => ctx.printer.out(ctx.printer.suggest(HELP)),
                 Route::Quit => Ok(()),
                 Route::UnknownSlash(name) => {
                     Err(Error::new(Kind::Usage, format!("unknown command /{name}"))

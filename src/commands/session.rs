@@ -211,52 +211,7 @@ async fn use_session(args: &UseArgs, ctx: &Context) -> Result<()> {
 
 async fn open(ctx: &Context) -> Result<()> {
     let id = ctx.current_session()?.ok_or_else(no_session)?;
-    let known = ctx
-        .store
-        .load()?
-        .session(&id)
-        .and_then(|s| s.task_id.clone());
-    let task_id = match known {
-        Some(task) => task,
-        None => {
-            let state = ctx.authed(|api| {
-                let id = id.clone();
-                async move { api.state(&id).await }
-            });
-            let task = state.await?.task_id().ok_or_else(|| {
-                Error::bad_answer(format!(
-                    "the server did not say which task session {id} belongs to"
-                ))
-            })?;
-            let record = SessionRecord {
-                session_id: id.clone(),
-                task_id: Some(task.clone()),
-                name: None,
-                language: None,
-                created_at: None,
-                extra: Default::default(),
-            };
-            ctx.store.update(|config| {
-                config.remember_session(record);
-                Ok(())
-            })?;
-            task
-        }
-    };
-    let claim = ctx
-        .authed(|api| {
-            let (task_id, id) = (task_id.clone(), id.clone());
-            async move { api.claim_token(&task_id, &id).await }
-        })
-        .await?;
-    let mut url = ctx.settings.web_url.clone();
-    url.set_path(&format!(
-        "{}/workspace/claim",
-        url.path().trim_end_matches('/')
-    ));
-    url.query_pairs_mut().append_pair("ct", &claim.claim_token);
-    ctx.printer.report(
-        &Shown::new(json!({ "url": url.as_str(), "expires_in": claim.expires_in }))
-            .line(url.as_str()),
-    )
+    let (url, expires_in) = crate::commands::export::claim_link(ctx, &id).await?;
+    ctx.printer
+        .report(&Shown::new(json!({ "url": url, "expires_in": expires_in })).line(url.as_str()))
 }

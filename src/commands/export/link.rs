@@ -23,6 +23,13 @@ pub(crate) async fn project_url(ctx: &Context, session_id: &str) -> Option<Strin
 }
 
 async fn claim_url(ctx: &Context, session_id: &str) -> Result<String> {
+    Ok(claim_link(ctx, session_id).await?.0)
+}
+
+/// The claim link of `session_id` and how long it lasts (seconds), from
+/// its task (recorded, else read from the session's state and recorded).
+/// `nemo session open` prints the same link.
+pub(crate) async fn claim_link(ctx: &Context, session_id: &str) -> Result<(String, Option<u64>)> {
     let known = ctx
         .store
         .load()?
@@ -66,5 +73,5 @@ async fn claim_url(ctx: &Context, session_id: &str) -> Result<String> {
         url.path().trim_end_matches('/')
     ));
     url.query_pairs_mut().append_pair("ct", &claim.claim_token);
-    Ok(url.to_string())
+    Ok((url.to_string(), claim.expires_in))
 }

@@ -34,7 +34,7 @@ use crate::error::{Error, Result};
 use crate::interrupt::Interrupt;
 use crate::report::{Report, Text};
 pub(crate) use download::Downloaded;
-pub(crate) use link::project_url;
+pub(crate) use link::{claim_link, project_url};
 use records::note;
 pub(crate) use submit::{Submitted, new_render_id, submit};
 use target::file_name;

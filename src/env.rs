@@ -44,6 +44,9 @@ pub const COLUMNS: &str = "COLUMNS";
 /// state watch after a dropped reply, the `Still working…` interval), e.g.
 /// `0.01` to run five minutes of watching in three seconds.
 pub const CHAT_TIME_SCALE: &str = "NEMO_CHAT_TIME_SCALE";
+/// Hidden, for tests: seconds of network errors in a row a render wait
+/// tolerates (default 120), for tests that cannot wait two minutes.
+pub const POLL_NETWORK_TOLERANCE: &str = "NEMO_POLL_NETWORK_TOLERANCE";
 /// Hidden, for tests: streams the printer takes for terminals whatever they
 /// are, e.g. `stdout,stderr` (spinners, colour, the chat's terminal layout).
 pub const PRETEND_TTY: &str = "NEMO_PRETEND_TTY";

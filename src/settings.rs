@@ -49,6 +49,9 @@ pub struct Settings {
     /// Multiplies chat's waiting schedules (hidden `NEMO_CHAT_TIME_SCALE`,
     /// for tests); 1 otherwise.
     pub chat_time_scale: f64,
+    /// Hidden `NEMO_POLL_NETWORK_TOLERANCE`, for tests: how long a render
+    /// wait tolerates network errors in a row (default: two minutes).
+    pub poll_network_tolerance: Option<Duration>,
 }
 
 /// How output is shaped: the printer's options, from the flags and the
@@ -205,6 +208,18 @@ impl Settings {
                     ))
                 })?,
         };
+        let poll_network_tolerance =
+            match var(env::POLL_NETWORK_TOLERANCE)? {
+                None => None,
+                Some(v) => Some(v.trim().parse::<u64>().map(Duration::from_secs).map_err(
+                    |_| {
+                        Error::usage(format!(
+                            "{} must be a whole number of seconds, not {v:?}",
+                            env::POLL_NETWORK_TOLERANCE
+                        ))
+                    },
+                )?),
+            };
         let chat_time_scale = match var(env::CHAT_TIME_SCALE)? {
             None => 1.0,
             Some(v) => v
@@ -243,6 +258,7 @@ impl Settings {
             sandbox: args.sandbox,
             sandbox_faults: var(env::SANDBOX_FAULTS)?.map(PathBuf::from),
             chat_time_scale,
+            poll_network_tolerance,
         })
     }
 }

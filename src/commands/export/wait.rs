@@ -22,8 +22,6 @@ const MAX_POLL: Duration = Duration::from_secs(15);
 const DEFAULT_TIMEOUT_SECS: f64 = 1800.0;
 /// Network errors in a row tolerated while waiting, before exit 9.
 const NETWORK_TOLERANCE: Duration = Duration::from_secs(120);
-/// Hidden: the tolerance in seconds, for tests that cannot wait 2 minutes.
-const NETWORK_TOLERANCE_VAR: &str = "NEMO_POLL_NETWORK_TOLERANCE";
 
 /// Told each status read: the render's state and its progress (0–100).
 pub(crate) type Observer = std::sync::Arc<dyn Fn(&RenderState, u8) + Send + Sync>;
@@ -40,11 +38,11 @@ pub(crate) struct Wait {
 }
 
 impl Wait {
-    pub(crate) fn from_args(args: &WaitArgs, _ctx: &Context) -> Wait {
-        let tolerance = std::env::var(NETWORK_TOLERANCE_VAR)
-            .ok()
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .map_or(NETWORK_TOLERANCE, Duration::from_secs);
+    pub(crate) fn from_args(args: &WaitArgs, ctx: &Context) -> Wait {
+        let tolerance = ctx
+            .settings
+            .poll_network_tolerance
+            .unwrap_or(NETWORK_TOLERANCE);
         Wait {
             fixed: args.poll_interval.map(Duration::from_secs_f64),
             timeout: Duration::from_secs_f64(args.timeout.unwrap_or(DEFAULT_TIMEOUT_SECS)),

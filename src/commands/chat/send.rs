@@ -145,10 +145,8 @@ async fn send(
     deadline: Instant,
 ) -> Result<Sent> {
     let wait_until = (Instant::now() + limits.idle).min(deadline);
-    let sent = ctx.authed(|api| {
-        let (session, message) = (session.to_string(), message.to_string());
-        async move { api.run_sse(&session, &message).await }
-    });
+    // Borrowed, not copied: a message from stdin may be 64 MiB.
+    let sent = ctx.authed(|api| async move { api.run_sse(session, message).await });
     match tokio::time::timeout_at(wait_until, sent).await {
         Ok(Ok(stream)) => Ok(Sent::Stream(stream)),
         Ok(Err(err)) if may_have_gone_out(&err) => Ok(Sent::Cut(err)),

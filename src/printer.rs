@@ -274,19 +274,30 @@ impl Printer {
     /// and the error document alike. Without `--jq` the value is written as
     /// it serialises (key order kept); with it, each result of the filter
     /// on a line of its own (strings raw).
+    ///
+    /// Without `--jq` the document is encoded straight into stdout's buffer,
+    /// not into a string first: a `done` record carries the whole reply.
     fn emit_json<T: Serialize + ?Sized>(&self, value: &T) -> Result<()> {
-        let text = serde_json::to_string(value)
-            .map_err(|e| Error::new(Kind::Io, format!("cannot encode JSON output: {e}")))?;
-        match &self.jq {
-            None => self.out(text),
-            Some(jq) => {
-                let lines = jq.lines(&text)?;
-                if lines.is_empty() {
-                    return Ok(());
-                }
-                self.out(lines.join("\n"))
+        let encoding = |e: serde_json::Error| {
+            if e.is_io() {
+                Error::from(std::io::Error::from(e))
+            } else {
+                Error::new(Kind::Io, format!("cannot encode JSON output: {e}"))
             }
+        };
+        let Some(jq) = &self.jq else {
+            let mut stdout = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock());
+            serde_json::to_writer(&mut stdout, value).map_err(encoding)?;
+            stdout.write_all(b"\n")?;
+            stdout.flush()?;
+            return Ok(());
+        };
+        let text = serde_json::to_string(value).map_err(encoding)?;
+        let lines = jq.lines(&text)?;
+        if lines.is_empty() {
+            return Ok(());
         }
+        self.out(lines.join("\n"))
     }
 
     /// A plain status line such as `Connecting…` (hidden by `--quiet`).

@@ -91,12 +91,29 @@ const OPEN_RULE: GuiRule = GuiRule {
     what: "to open the project in the web app",
 };
 
+/// GUI talk comes in short sentences; longer ones are not looked at, so
+/// a long reply costs no copy of itself.
+const LONGEST_SENTENCE: usize = 1024;
+
 /// The hints for GUI talk in `text`: `to export the video here → nemo export`.
+/// Linear in `text`, and holds one short sentence at a time.
 pub fn gui_hints(text: &str) -> Vec<String> {
     let mut hints: Vec<String> = Vec::new();
-    let lower = text.to_lowercase();
-    for sentence in lower.split(['.', '!', '?', '\n', '。', '！', '？', ';', '；']) {
-        let sentence = format!("{sentence} ");
+    let mut add = |rule: &GuiRule| {
+        let hint = format!("{} → {}", rule.what, rule.command);
+        if !hints.contains(&hint) {
+            hints.push(hint);
+        }
+    };
+    // The sentence, lowercased, then a space (targets may end in one).
+    let mut sentence = String::new();
+    for original in text.split(['.', '!', '?', '\n', '。', '！', '？', ';', '；']) {
+        if original.len() > LONGEST_SENTENCE {
+            continue;
+        }
+        sentence.clear();
+        sentence.extend(original.chars().flat_map(char::to_lowercase));
+        sentence.push(' ');
         if !GUI_VERBS.iter().any(|v| sentence.contains(v)) {
             continue;
         }
@@ -104,17 +121,11 @@ pub fn gui_hints(text: &str) -> Vec<String> {
         for rule in GUI_RULES {
             if rule.targets.iter().any(|t| sentence.contains(t)) {
                 matched = true;
-                let hint = format!("{} → {}", rule.what, rule.command);
-                if !hints.contains(&hint) {
-                    hints.push(hint);
-                }
+                add(rule);
             }
         }
         if !matched && OPEN_RULE.targets.iter().any(|t| sentence.contains(t)) {
-            let hint = format!("{} → {}", OPEN_RULE.what, OPEN_RULE.command);
-            if !hints.contains(&hint) {
-                hints.push(hint);
-            }
+            add(&OPEN_RULE);
         }
     }
     hints
@@ -153,5 +164,17 @@ mod tests {
         );
         assert!(gui_hints("Your video of a panda is ready; the export will be free.").is_empty());
         assert!(gui_hints("I added a title.").is_empty());
+    }
+
+    #[test]
+    fn a_long_reply_is_read_sentence_by_sentence() {
+        let long = "word ".repeat(LONGEST_SENTENCE);
+        let text = format!("{long}. Click the Export button. {long}");
+        assert_eq!(
+            gui_hints(&text),
+            vec!["to export the video here → nemo export"]
+        );
+        // One sentence past the limit is not looked at.
+        assert!(gui_hints(&format!("{long} click the Export button")).is_empty());
     }
 }

@@ -208,9 +208,10 @@ impl<'a> Renderer<'a> {
         self.sink.done(self.printer, done)
     }
 
-    /// The whole reply as shown.
-    pub fn text(&self) -> &str {
-        self.filter.text()
+    /// The whole reply as shown, taken out after [`Renderer::finish`]
+    /// (not copied: it may be megabytes).
+    pub fn take_text(&mut self) -> String {
+        self.filter.take_text()
     }
 }
 

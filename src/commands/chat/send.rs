@@ -96,7 +96,7 @@ pub(crate) async fn turn_into(
     let consumed = consume(ctx, stream, &mut renderer, limits, deadline).await;
     renderer.finish()?;
     let (outcome, agent_error) = consumed?;
-    let text = renderer.text().to_string();
+    let text = renderer.take_text();
     for hint in gui_hints(&text) {
         ctx.printer.hint(hint);
     }

@@ -235,16 +235,14 @@ impl Sink for JsonLinesSink {
         true
     }
 
+    /// Written straight to stdout, not held: it carries the whole reply.
     fn done(&mut self, printer: &Printer, done: &Done<'_>) -> Result<()> {
-        self.hold(
-            printer,
-            &JsonLine::Done {
-                text: done.text,
-                silent: done.text.trim().is_empty(),
-                changes: done.changes,
-            },
-        )?;
-        self.flush(printer)
+        self.flush(printer)?;
+        printer.json_line(&JsonLine::Done {
+            text: done.text,
+            silent: done.text.trim().is_empty(),
+            changes: done.changes,
+        })
     }
 
     fn settle(&mut self, printer: &Printer, more_ready: bool) -> Result<()> {

@@ -81,9 +81,10 @@ impl TextFilter {
         (held, false)
     }
 
-    /// Everything shown so far.
-    pub fn text(&self) -> &str {
-        &self.emitted
+    /// Everything shown, taken out at the end of the reply (after
+    /// [`TextFilter::finish`]): the one copy of the reply nemo keeps.
+    pub fn take_text(&mut self) -> String {
+        std::mem::take(&mut self.emitted)
     }
 }
 
@@ -99,7 +100,7 @@ mod tests {
         }
         let (rest, dropped) = f.finish();
         live.push_str(&rest);
-        (live, f.text().to_string(), dropped)
+        (live, f.take_text(), dropped)
     }
 
     #[test]

@@ -14,6 +14,7 @@
 
 use std::borrow::Cow;
 use std::collections::{HashSet, VecDeque};
+use std::hash::{DefaultHasher, Hasher};
 
 use serde::de::IgnoredAny;
 use serde::{Deserialize, Deserializer};
@@ -120,12 +121,46 @@ fn names_heartbeat(value: Option<&Value>) -> bool {
     value.and_then(Value::as_str).is_some_and(is_heartbeat_name)
 }
 
+/// What the `partial` pieces of a message said, without a copy of it: its
+/// length and a running hash (SipHash, fed the bytes in order, so the
+/// pieces hash as their concatenation). A long reply then costs no second
+/// copy of its text (BENCHMARKS.md, chat memory); a hash that matched by
+/// accident (2⁻⁶⁴) would only hide the repeated text's tail.
+#[derive(Debug, Default)]
+struct Pieces {
+    len: usize,
+    hash: DefaultHasher,
+}
+
+impl Pieces {
+    fn push(&mut self, text: &str) {
+        self.len += text.len();
+        self.hash.write(text.as_bytes());
+    }
+
+    /// What the text of `parts`, end to end, adds after the pieces, if it
+    /// starts with them. The parts are not joined first: a final event
+    /// repeats the whole reply.
+    fn strip_from(&self, parts: &[&str]) -> Option<String> {
+        let mut hash = DefaultHasher::default();
+        let mut need = self.len;
+        let mut rest = String::new();
+        for part in parts {
+            let head = part.get(..need.min(part.len()))?;
+            hash.write(head.as_bytes());
+            need -= head.len();
+            rest.push_str(&part[head.len()..]);
+        }
+        (need == 0 && hash.finish() == self.hash.finish()).then_some(rest)
+    }
+}
+
 /// Turns SSE events into agent events, remembering what the `partial`
 /// pieces already said.
 #[derive(Debug, Default)]
 pub struct EventParser {
-    /// Text of the `partial: true` pieces since the last final event.
-    partial_text: String,
+    /// The `partial: true` pieces since the last final event.
+    pieces: Pieces,
     in_partial: bool,
     /// Tool calls and results already reported, by id.
     seen: HashSet<(bool, String)>,
@@ -207,16 +242,17 @@ impl EventParser {
     fn on_adk(&mut self, adk: AdkEvent, out: &mut VecDeque<Result<AgentEvent>>) {
         let before = out.len();
         let parts = adk.content.and_then(|c| c.parts).unwrap_or_default();
-        let text: String = parts
+        let texts: Vec<&str> = parts
             .iter()
             .filter(|p| p.thought != Some(true))
             .filter_map(|p| p.text.as_deref())
             .collect();
         if adk.partial == Some(true) {
+            let text = texts.concat();
             if !text.is_empty() {
                 let starts_message = !self.in_partial;
                 self.in_partial = true;
-                self.partial_text.push_str(&text);
+                self.pieces.push(&text);
                 out.push_back(Ok(AgentEvent::Text {
                     text,
                     starts_message,
@@ -225,21 +261,24 @@ impl EventParser {
         } else if self.in_partial {
             // The aggregated final event repeats the pieces: show only what
             // they did not already say.
-            if let Some(rest) = text.strip_prefix(self.partial_text.as_str())
+            if let Some(rest) = self.pieces.strip_from(&texts)
                 && !rest.is_empty()
             {
                 out.push_back(Ok(AgentEvent::Text {
-                    text: rest.to_string(),
+                    text: rest,
                     starts_message: false,
                 }));
             }
             self.in_partial = false;
-            self.partial_text.clear();
-        } else if !text.is_empty() {
-            out.push_back(Ok(AgentEvent::Text {
-                text,
-                starts_message: true,
-            }));
+            self.pieces = Pieces::default();
+        } else {
+            let text = texts.concat();
+            if !text.is_empty() {
+                out.push_back(Ok(AgentEvent::Text {
+                    text,
+                    starts_message: true,
+                }));
+            }
         }
         for part in parts {
             if let Some(call) = part.function_call
@@ -326,4 +365,76 @@ fn unreadable(data: &str, why: &str) -> Error {
         "an event from the agent cannot be read ({why}): {}",
         crate::sanitize::strip_controls(&sample)
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn the_final_event_is_told_apart_from_the_pieces() {
+        let mut pieces = Pieces::default();
+        for piece in ["熊猫 ", "walks", " in bamboo"] {
+            pieces.push(piece);
+        }
+        let strip = |pieces: &Pieces, parts: &[&str]| pieces.strip_from(parts);
+        assert_eq!(
+            strip(&pieces, &["熊猫 walks in bamboo."]).as_deref(),
+            Some(".")
+        );
+        assert_eq!(
+            strip(&pieces, &["熊猫 walks", " in bamboo"]).as_deref(),
+            Some("")
+        );
+        assert_eq!(
+            strip(&pieces, &["熊", "猫 walks in ", "bamboo", "!", "?"]).as_deref(),
+            Some("!?")
+        );
+        assert_eq!(strip(&pieces, &["熊猫 walks in bambo"]), None);
+        assert_eq!(strip(&pieces, &["熊猫 walks in bamboO!"]), None);
+        // A length inside a character is no match, not a panic.
+        let mut cut = Pieces::default();
+        cut.push("ab");
+        assert_eq!(strip(&cut, &["熊猫"]), None);
+        assert_eq!(strip(&cut, &["a", "熊猫"]), None);
+        assert_eq!(
+            strip(&Pieces::default(), &["all ", "new"]).as_deref(),
+            Some("all new")
+        );
+    }
+
+    proptest! {
+        /// Pieces split anywhere (on character boundaries) match their
+        /// concatenation, however the final event splits it into parts,
+        /// and nothing else of the same length.
+        #[test]
+        fn pieces_match_their_concatenation(
+            text in "\\PC{0,60}",
+            cuts in proptest::collection::vec(0usize..64, 0..6),
+            rest in "\\PC{0,8}",
+            other in "\\PC{0,60}",
+        ) {
+            let mut bounds: Vec<usize> = cuts
+                .into_iter()
+                .map(|c| c.min(text.len()))
+                .filter(|&c| text.is_char_boundary(c))
+                .collect();
+            bounds.sort_unstable();
+            let mut pieces = Pieces::default();
+            let mut at = 0;
+            for cut in bounds.into_iter().chain([text.len()]) {
+                pieces.push(&text[at..cut]);
+                at = cut;
+            }
+            let whole = format!("{text}{rest}");
+            let half = whole.chars().count() / 2;
+            let split = whole.char_indices().nth(half).map_or(whole.len(), |(i, _)| i);
+            prop_assert_eq!(pieces.strip_from(&[&whole]), Some(rest.clone()));
+            prop_assert_eq!(pieces.strip_from(&[&whole[..split], &whole[split..]]), Some(rest));
+            if other.len() >= text.len() && !other.starts_with(text.as_str()) {
+                prop_assert_eq!(pieces.strip_from(&[&other]), None);
+            }
+        }
+    }
 }

@@ -3,9 +3,15 @@
 # run and interleaved, on loopback: prints ONE markdown table of medians
 # and min–max, for BENCHMARKS.md.
 #
-#   bench/run.sh                 # 500 MB transfers, 100,000 chat events
-#   bench/run.sh --quick         # 50 MB transfers, 10,000 chat events
+#   bench/run.sh                 # 500 MB transfers, 100,000 chat events, 60 MiB message
+#   bench/run.sh --quick         # 50 MB transfers, 10,000 chat events, 20 MiB message
 #   bench/run.sh --build-time    # also a clean release build (minutes)
+#
+# Rows: start-up; credits round trip; upload and download (wall, CPU,
+# peak RSS); chat --json (wall against curl | jq and the read + parse
+# floor, CPU, peak RSS, peak RSS at 3x the events, the delay of a piece);
+# a message on stdin (peak RSS against its size); a 100-job batch; the
+# binary with and without the sandbox feature; the clean build.
 #
 # From a clean clone: builds the release binary, installs what it needs
 # from Debian's packages when missing (hyperfine, time, curl, jq, python3),
@@ -29,7 +35,7 @@ for arg in "$@"; do
   case "$arg" in
     --quick) QUICK=1 ;;
     --build-time) BUILD_TIME=1 ;;
-    -h | --help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "error: unknown option $arg" >&2; echo "hint: bench/run.sh [--quick] [--build-time]" >&2; exit 2 ;;
   esac
 done
@@ -117,6 +123,18 @@ SSE_URL="$(wait_line "$WORK/sse.out" URL=)"
 python3 bench/sse-server.py --events "$LAT_EVENTS" --pace-ms 10 > "$WORK/sse-paced.out" 2> "$WORK/sse-paced.err" &
 PIDS+=($!)
 PACED_URL="$(wait_line "$WORK/sse-paced.out" URL=)"
+# Memory in the number of events: the same stream without the final event
+# (which repeats the whole reply as one event), at EVENTS and 3 × EVENTS.
+python3 bench/sse-server.py --events "$EVENTS" --no-final > "$WORK/sse-n1.out" 2> "$WORK/sse-n1.err" &
+PIDS+=($!)
+N1_URL="$(wait_line "$WORK/sse-n1.out" URL=)"
+python3 bench/sse-server.py --events $((3 * EVENTS)) --no-final > "$WORK/sse-n3.out" 2> "$WORK/sse-n3.err" &
+PIDS+=($!)
+N3_URL="$(wait_line "$WORK/sse-n3.out" URL=)"
+# For the message on stdin: a reply of 10 events, so the message is what is measured.
+python3 bench/sse-server.py --events 10 > "$WORK/sse-small.out" 2> "$WORK/sse-small.err" &
+PIDS+=($!)
+SMALL_URL="$(wait_line "$WORK/sse-small.out" URL=)"
 
 # The headers nemo sends (api.md), for curl.
 BEARER="Authorization: Bearer $("$NEMO" auth token)"
@@ -271,6 +289,24 @@ note_row "chat \`--json\`, nemo's own cost per event ((nemo − raw curl) ÷ eve
 row "chat \`--json\`, $EVENTS events, CPU user+sys (jq pipeline: all three processes)" "$(stats "$WORK/chat.0.cpu")" "\`curl -N \\| sed \\| jq -c\`" "$(stats "$WORK/chat.1.cpu")" fmt_s
 note_row "chat \`--json\`, $EVENTS events, peak RSS" "$(cell "$(stats "$WORK/chat-nemo.rss")" fmt_mb)" "" "—" "—"
 
+log "chat: peak RSS at $EVENTS and $((3 * EVENTS)) events without the final event"
+: > "$WORK/flat1.time"; : > "$WORK/flat3.time"
+for _ in $(seq "$ROUNDS"); do
+  for pair in "flat1 $N1_URL" "flat3 $N3_URL"; do
+    read -r key url <<< "$pair"
+    NEMO_API_URL="$url" timeout 300 /usr/bin/time -f '%e %U %S %M' -a -o "$WORK/$key.time" \
+      "$NEMO" --session 1 chat --json --timeout 120 go > /dev/null
+  done
+done
+column "$WORK/flat1.time" 4 > "$WORK/flat1.rss"; column "$WORK/flat3.time" 4 > "$WORK/flat3.rss"
+flat1="$(stats "$WORK/flat1.rss")"; flat3="$(stats "$WORK/flat3.rss")"
+text_per_event="$(NEMO_API_URL="$N1_URL" timeout 120 "$NEMO" --session 1 chat --json --timeout 120 go |
+  tail -n 1 | jq -r --argjson n "$EVENTS" '.text | utf8bytelength / $n | . * 10 | round / 10')"
+note_row "chat \`--json\`, peak RSS, $EVENTS → $((3 * EVENTS)) events (no final event)" \
+  "$(cell "$flat1" fmt_mb) → $(cell "$flat3" fmt_mb)" \
+  "growth per event (the reply text, kept for \`done\`, is $text_per_event B/event)" \
+  "$(awk -v a="${flat1%% *}" -v b="${flat3%% *}" -v n=$((2 * EVENTS)) 'BEGIN { printf "%.1f B", (b - a) * 1024 / n }')" "—"
+
 log "chat: delay from the server writing a piece to it being printed ($LAT_EVENTS events, 10 ms apart)"
 CURL_PACED="${CURL_SSE/$SSE_URL/$PACED_URL}"
 NEMO_API_URL="$PACED_URL" timeout 600 python3 bench/sse-latency.py --runs "$ROUNDS" --timeout 60 \
@@ -284,6 +320,30 @@ lat_curl="$(sed -n 2p "$WORK/latency.txt")"
 note_row "chat, delay from the server writing a piece to \`nemo chat --json\` printing it" \
   "$(lat_cell <<< "$lat_nemo")" "raw \`curl -N\` printing it" "$(lat_cell <<< "$lat_curl")" \
   "$(fmt_ratio "${lat_nemo%% *}" "${lat_curl%% *}")"
+
+# ---- a message on stdin ------------------------------------------------------
+MSG_MB=$([ "$QUICK" = 1 ] && echo 20 || echo 60)
+log "chat: a $MSG_MB MiB message on stdin vs curl --data-binary"
+head -c $((MSG_MB * 1024 * 1024 * 3 / 4)) /dev/urandom | base64 -w 100 > "$WORK/msg.txt"
+MSG_BYTES=$(stat -c %s "$WORK/msg.txt")
+: > "$WORK/msg-nemo.time"; : > "$WORK/msg-curl.time"
+NEMO_API_URL="$SMALL_URL" interleave stdin "$ROUNDS" 1 0 "" \
+  "$(timed msg-nemo) $NEMO --session 1 chat --json --timeout 120 - < $WORK/msg.txt > /dev/null" \
+  "$(timed msg-curl) curl -fsSN --max-time 120 -X POST -H 'Content-Type: application/json' --data-binary @$WORK/msg.txt $SMALL_URL/run_sse -o /dev/null"
+column "$WORK/msg-nemo.time" 4 > "$WORK/msg-nemo.rss"; column "$WORK/msg-curl.time" 4 > "$WORK/msg-curl.rss"
+msg_rss="$(stats "$WORK/msg-nemo.rss")"
+# nemo's own base: the same reply to a one-word message.
+: > "$WORK/msg-base.time"
+for _ in $(seq "$ROUNDS"); do
+  NEMO_API_URL="$SMALL_URL" timeout 120 /usr/bin/time -f '%e %U %S %M' -a -o "$WORK/msg-base.time" \
+    "$NEMO" --session 1 chat --json --timeout 120 go > /dev/null
+done
+msg_base="$(column "$WORK/msg-base.time" 4 | sort -g | awk '{v[NR]=$1} END { print v[int((NR + 1) / 2)] }')"
+msg_times="$(awk -v r="${msg_rss%% *}" -v z="$msg_base" -v b="$MSG_BYTES" 'BEGIN { printf "%.2f× the message over a base of %.1f MB", (r - z) * 1024 / b, z / 1024 }')"
+row "a $MSG_MB MiB message on stdin ($MSG_BYTES bytes), peak RSS, \`nemo chat --json -\` ($msg_times)" \
+  "$msg_rss" "\`curl --data-binary @file\` (no JSON encoding)" "$(stats "$WORK/msg-curl.rss")" fmt_mb
+row "a $MSG_MB MiB message on stdin, wall" "$(stats "$WORK/stdin.0.wall")" "\`curl --data-binary @file\`" "$(stats "$WORK/stdin.1.wall")" fmt_s
+rm -f "$WORK/msg.txt"
 
 # ---- batch -----------------------------------------------------------------
 if "$NEMO" batch --help > /dev/null 2>&1; then
@@ -308,7 +368,7 @@ fi
 kb() { echo $(($(stat -c %s "$1") / 1024)); }
 size_full="$(fmt_mb "$(kb "$NEMO")")"
 if cargo metadata --no-deps --format-version 1 2> /dev/null |
-  jq -e '.packages[] | select(.name == "nemo-cli") | .features | has("sandbox")' > /dev/null; then
+  jq -e '.packages[] | select(.name == "nemo") | .features | has("sandbox")' > /dev/null; then
   log "building without the sandbox feature ($TARGET/nosandbox; cached after the first time)"
   if timeout 1800 cargo build --release --quiet --no-default-features --target-dir "$TARGET/nosandbox" 2> "$WORK/nosandbox.err"; then
     size_lean="$(fmt_mb "$(kb "$TARGET/nosandbox/release/nemo")")"

@@ -112,7 +112,9 @@ impl ApiClient {
                 _ => String::new(),
             };
             self.log(|| format!("→ {line}{auth_note}"));
-            match self.inner.http.execute(request).await {
+            // Plain http or TLS, by the request's URL.
+            let client = self.client_for(request.url())?;
+            match client.execute(request).await {
                 Ok(response) => {
                     let status = response.status();
                     self.log(|| {

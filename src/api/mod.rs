@@ -1,5 +1,6 @@
-//! The NemoVideo API client (`../shared/spec/api.md`): one shared reqwest
-//! `Client`, the attribution and auth headers, and where each job lives —
+//! The NemoVideo API client (`../shared/spec/api.md`): the process's
+//! reqwest clients ([`Clients`]: plain http, and TLS built on first use),
+//! the attribution and auth headers, and where each job lives —
 //! sending with the retry policy of `../shared/spec/cli.md` "Retries"
 //! (`http`), the two answer envelopes and the mapping of every failure to
 //! a typed [`Error`] (`envelope`), downloads ([`download`]), and one
@@ -15,6 +16,7 @@ mod attribution;
 pub mod auth;
 mod body;
 pub mod chat;
+mod clients;
 pub mod credits;
 pub mod download;
 mod envelope;
@@ -36,6 +38,7 @@ use crate::secret::Secret;
 
 pub use attribution::Attribution;
 pub use body::MAX_ANSWER;
+pub use clients::Clients;
 pub use envelope::decode;
 pub use envelope::{check_envelope, code_error, read_json, status_error, unwrap_envelope};
 pub use http::{Answer, describe, host_of, network_error};
@@ -68,7 +71,7 @@ pub struct ApiClient {
 }
 
 struct Inner {
-    http: reqwest::Client,
+    http: Clients,
     base: Url,
     attribution: Attribution,
     token: Mutex<Option<Secret>>,
@@ -77,41 +80,14 @@ struct Inner {
     log: Option<LogHook>,
 }
 
-/// Builds the one HTTP client of the process (rustls with ring).
-pub fn http_client() -> Result<reqwest::Client> {
-    // reqwest is built with `rustls-no-provider`: install ring once.
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let mut builder = reqwest::Client::builder();
-    // SSL_CERT_FILE: roots to trust besides the system's on every platform
-    // (on Linux the system verifier also reads it, instead of its own).
-    if let Some(file) = std::env::var_os(crate::env::SSL_CERT_FILE).filter(|f| !f.is_empty()) {
-        let shown = std::path::Path::new(&file).display().to_string();
-        let certs = std::fs::read(&file)
-            .map_err(|e| e.to_string())
-            .and_then(|pem| reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| e.to_string()))
-            .map_err(|e| {
-                Error::usage(format!(
-                    "cannot read the certificates in SSL_CERT_FILE {shown}: {e}"
-                ))
-                .with_hint("point SSL_CERT_FILE at a PEM file of CA certificates, or unset it")
-            })?;
-        builder = builder.tls_certs_merge(certs);
-    }
-    builder
-        .user_agent(concat!("nemo-cli/", env!("CARGO_PKG_VERSION")))
-        .connect_timeout(CONNECT_TIMEOUT)
-        // Redirects are followed by hand where they are expected, so that
-        // the bearer token can never follow one to another host.
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .map_err(|e| {
-            Error::network(format!("cannot set up HTTPS: {}", describe(&e))).with_source(e)
-        })
+/// Builds the HTTP clients of the process ([`Clients`]).
+pub fn http_client() -> Result<Clients> {
+    Clients::new()
 }
 
 impl ApiClient {
     pub fn new(
-        http: reqwest::Client,
+        http: Clients,
         base: Url,
         attribution: Attribution,
         rate_limit_wait: Duration,
@@ -139,9 +115,10 @@ impl ApiClient {
         self
     }
 
-    /// The shared HTTP client, for downloads from other hosts (no token).
-    pub fn http(&self) -> &reqwest::Client {
-        &self.inner.http
+    /// The HTTP client for a request to `url` (downloads from other
+    /// hosts: no token): plain for `http://`, TLS otherwise ([`Clients`]).
+    pub fn client_for(&self, url: &Url) -> Result<&reqwest::Client> {
+        self.inner.http.for_url(url)
     }
 
     pub fn base(&self) -> &Url {
@@ -206,6 +183,7 @@ impl ApiClient {
         let mut builder = self
             .inner
             .http
+            .builder_client()
             .request(method, url)
             .headers(self.inner.attribution.headers());
         if auth {

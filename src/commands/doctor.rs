@@ -186,7 +186,12 @@ async fn reachable(ctx: &Context) -> Result<u16> {
     let mut origin = ctx.settings.api_url.clone();
     origin.set_path("/");
     origin.set_query(None);
-    let request = ctx.api.http().get(origin).timeout(ANSWER_WITHIN).send();
+    let request = ctx
+        .api
+        .client_for(&origin)?
+        .get(origin)
+        .timeout(ANSWER_WITHIN)
+        .send();
     match tokio::time::timeout(ANSWER_WITHIN + Duration::from_secs(1), request).await {
         Ok(Ok(answer)) => Ok(answer.status().as_u16()),
         Ok(Err(e)) => Err(crate::api::network_error(e)),

@@ -281,6 +281,46 @@ fn ssl_cert_file_is_trusted_and_without_it_the_certificate_is_refused() {
     assert_eq!(stdout(&out), "");
 }
 
+/// A machine without CA certificates (a minimal container): plain http,
+/// the sandbox's, needs none and works; https says what is missing. Before
+/// nemo built its TLS client on the first https request, every command
+/// failed there with "cannot set up HTTPS", even against the sandbox.
+#[test]
+fn plain_http_needs_no_ca_certificates_and_https_says_what_is_missing() {
+    let env = Env::new();
+    let no_certs = env.tmp.path().join("no-certs");
+    std::fs::create_dir_all(&no_certs).expect("an empty certificate folder");
+    let out = env
+        .nemo()
+        .env_remove("SSL_CERT_FILE")
+        .env("SSL_CERT_DIR", &no_certs)
+        .args(["credits", "--json"])
+        .assert()
+        .success();
+    assert!(
+        stdout(&out).starts_with("{\"available\":"),
+        "{}",
+        stdout(&out)
+    );
+    let (url, _pem) = tls_server();
+    let out = env
+        .nemo()
+        .env_remove("SSL_CERT_FILE")
+        .env("SSL_CERT_DIR", &no_certs)
+        .env("NEMO_API_URL", &url)
+        .env("NEMO_TOKEN", "nmv_test_token_for_tls")
+        .arg("credits")
+        .assert()
+        .code(9);
+    let err = stderr(&out);
+    assert!(err.starts_with("error: cannot set up HTTPS"), "{err}");
+    assert!(
+        err.contains("hint:") && err.contains("SSL_CERT_FILE"),
+        "{err}"
+    );
+    assert_eq!(stdout(&out), "");
+}
+
 #[test]
 fn an_ssl_cert_file_that_cannot_be_read_is_a_usage_error_naming_it() {
     let env = Env::new();

@@ -93,7 +93,7 @@ async fn send(api: &ApiClient, url: &Url, offset: u64, auth: bool) -> Result<Res
             let builder = if auth {
                 api.request_to(Method::GET, url.clone(), true)?
             } else {
-                api.http().get(url.clone())
+                api.client_for(url)?.get(url.clone())
             };
             Ok(if offset > 0 {
                 builder.header(header::RANGE, format!("bytes={offset}-"))

@@ -1,0 +1,146 @@
+//! The process's HTTP clients (reqwest, rustls with ring): one for plain
+//! `http://`, which needs no root certificates, and one that verifies TLS,
+//! built on the first `https://` request.
+//!
+//! Loading the system's roots reads and parses every file under
+//! `/etc/ssl/certs` (about 300 on Debian): 7 of the 11 ms of a
+//! `nemo credits` against the loopback sandbox (BENCHMARKS.md, "credits").
+//! A command that never speaks TLS no longer pays for it; one that does
+//! pays once, at its first https request, as curl does.
+//!
+//! `SSL_CERT_FILE` is still read and checked at start, so a bad file is a
+//! usage error before anything is sent, whatever the scheme.
+
+use std::sync::OnceLock;
+
+use reqwest::{Certificate, Url};
+
+use super::{CONNECT_TIMEOUT, describe};
+use crate::error::{Error, Result};
+
+/// The clients, and the extra roots for the TLS one.
+pub struct Clients {
+    plain: reqwest::Client,
+    tls: OnceLock<std::result::Result<reqwest::Client, String>>,
+    extra_roots: Option<Vec<Certificate>>,
+}
+
+impl std::fmt::Debug for Clients {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Clients")
+            .field("tls_built", &self.tls_built())
+            .finish()
+    }
+}
+
+impl Clients {
+    /// The plain client now, the TLS one later; `SSL_CERT_FILE` checked now.
+    pub fn new() -> Result<Clients> {
+        // reqwest is built with `rustls-no-provider`: install ring once.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let extra_roots = extra_roots()?;
+        // No roots at all: it is only used where no TLS is spoken.
+        let plain = builder()
+            .tls_certs_only(std::iter::empty())
+            .build()
+            .map_err(setup_error)?;
+        Ok(Clients {
+            plain,
+            tls: OnceLock::new(),
+            extra_roots,
+        })
+    }
+
+    /// The client for a request to `url`: the plain one for `http://` (when
+    /// no proxy could need TLS), else the TLS one, built now if it was not.
+    pub fn for_url(&self, url: &Url) -> Result<&reqwest::Client> {
+        if url.scheme() == "http" && !tls_proxy() {
+            return Ok(&self.plain);
+        }
+        self.tls
+            .get_or_init(|| {
+                let mut builder = builder();
+                if let Some(certs) = &self.extra_roots {
+                    builder = builder.tls_certs_merge(certs.iter().cloned());
+                }
+                builder.build().map_err(|e| describe(&e))
+            })
+            .as_ref()
+            .map_err(|e| {
+                Error::network(format!("cannot set up HTTPS: {e}")).with_hint(
+                    "nemo checks HTTPS with the system's CA certificates: install them \
+                     (the ca-certificates package), or point SSL_CERT_FILE at a PEM bundle",
+                )
+            })
+    }
+
+    /// Any client, to build a request with (the one that sends it is
+    /// chosen by its URL, [`Clients::for_url`]).
+    pub fn builder_client(&self) -> &reqwest::Client {
+        &self.plain
+    }
+
+    /// Whether the TLS client (and the system's roots) was loaded.
+    pub fn tls_built(&self) -> bool {
+        self.tls.get().is_some()
+    }
+}
+
+fn builder() -> reqwest::ClientBuilder {
+    reqwest::Client::builder()
+        .user_agent(concat!("nemo-cli/", env!("CARGO_PKG_VERSION")))
+        .connect_timeout(CONNECT_TIMEOUT)
+        // Redirects are followed by hand where they are expected, so that
+        // the bearer token can never follow one to another host.
+        .redirect(reqwest::redirect::Policy::none())
+}
+
+fn setup_error(e: reqwest::Error) -> Error {
+    Error::network(format!("cannot set up HTTPS: {}", describe(&e))).with_source(e)
+}
+
+/// SSL_CERT_FILE: roots to trust besides the system's on every platform
+/// (on Linux the system verifier also reads it, instead of its own).
+fn extra_roots() -> Result<Option<Vec<Certificate>>> {
+    let Some(file) = std::env::var_os(crate::env::SSL_CERT_FILE).filter(|f| !f.is_empty()) else {
+        return Ok(None);
+    };
+    let shown = std::path::Path::new(&file).display().to_string();
+    std::fs::read(&file)
+        .map_err(|e| e.to_string())
+        .and_then(|pem| Certificate::from_pem_bundle(&pem).map_err(|e| e.to_string()))
+        .map(Some)
+        .map_err(|e| {
+            Error::usage(format!(
+                "cannot read the certificates in SSL_CERT_FILE {shown}: {e}"
+            ))
+            .with_hint("point SSL_CERT_FILE at a PEM file of CA certificates, or unset it")
+        })
+}
+
+/// Whether a proxy variable names an `https://` proxy: a plain-http
+/// request through it still speaks TLS (to the proxy).
+fn tls_proxy() -> bool {
+    crate::env::PROXIES.iter().any(|name| {
+        std::env::var(name)
+            .is_ok_and(|v| v.trim_start().to_ascii_lowercase().starts_with("https://"))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_tls_client_is_built_on_the_first_https_request_only() {
+        let clients = Clients::new().expect("clients");
+        let plain = Url::parse("http://127.0.0.1:9/x").unwrap();
+        let tls = Url::parse("https://127.0.0.1:9/x").unwrap();
+        if !tls_proxy() {
+            clients.for_url(&plain).expect("plain");
+            assert!(!clients.tls_built(), "plain http loaded the roots");
+        }
+        clients.for_url(&tls).expect("tls");
+        assert!(clients.tls_built());
+    }
+}

@@ -266,6 +266,9 @@ impl Context {
         if let Some(id) = self.store.load()?.current_session {
             return Ok(id);
         }
+        // As `session new`: a session made on the server but never
+        // recorded would be lost, so the config must be writable first.
+        self.store.check_writable()?;
         let record = self.create_session(None, None).await?;
         self.printer
             .status(format!("Created session {}", record.session_id));

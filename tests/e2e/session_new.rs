@@ -55,3 +55,43 @@ fn a_read_only_config_folder_stops_before_anything_remote() {
     assert!(err.contains(&dir.display().to_string()), "{err}");
     assert_eq!(creates(&env), 0, "no session made on the server");
 }
+
+/// The session `chat` and `upload` make on first use follows the same
+/// order: a config that cannot be written stops them before the session is
+/// created on the server (it would be made and never recorded).
+#[test]
+fn first_use_with_a_config_that_cannot_be_written_creates_nothing_remote() {
+    let env = Env::new();
+    env.login();
+    let media = env.tmp.path().join("clip.mp4");
+    std::fs::write(&media, b"\x00\x00\x00\x18ftypmp42").unwrap();
+    let lock = env.config_dir().join("nemo-cli.json.lock");
+    let _ = std::fs::remove_file(&lock);
+    std::fs::create_dir(&lock).unwrap();
+    let before = env.config();
+    for args in [
+        vec!["chat", "hello"],
+        vec!["upload", media.to_str().unwrap()],
+    ] {
+        let out = env.nemo().args(&args).assert().code(1);
+        let err = stderr(&out);
+        assert!(
+            err.contains(&env.config_dir().display().to_string()),
+            "{args:?}: {err}"
+        );
+    }
+    assert_eq!(
+        creates(&env),
+        0,
+        "no session made on the server: {:?}",
+        env.requests()
+    );
+    assert!(
+        !env.requests()
+            .iter()
+            .any(|r| r.path == "/run_sse" || r.path.contains("upload")),
+        "nothing sent: {:?}",
+        env.requests()
+    );
+    assert_eq!(env.config(), before);
+}

@@ -44,6 +44,10 @@ pub const COLUMNS: &str = "COLUMNS";
 /// state watch after a dropped reply, the `Still working…` interval), e.g.
 /// `0.01` to run five minutes of watching in three seconds.
 pub const CHAT_TIME_SCALE: &str = "NEMO_CHAT_TIME_SCALE";
+/// Hidden, for tests: multiplies the network waits (a call's 60 s answer,
+/// a body's 10 s stall, a download's and an upload's), e.g. `0.01` to see
+/// a server that never answers given up in under a second a try.
+pub const HTTP_TIME_SCALE: &str = "NEMO_HTTP_TIME_SCALE";
 /// Hidden, for tests: seconds of network errors in a row a render wait
 /// tolerates (default 120), for tests that cannot wait two minutes.
 pub const POLL_NETWORK_TOLERANCE: &str = "NEMO_POLL_NETWORK_TOLERANCE";

@@ -203,7 +203,8 @@ pub(crate) fn context(settings: Settings, printer: &Printer) -> Result<Context> 
         settings.attribution.clone(),
         settings.rate_limit_wait,
         log,
-    );
+    )
+    .with_time_scale(settings.http_time_scale);
     if let Some(host) = cleartext_host(&settings.api_url) {
         printer.warn(format!(
             "the API URL uses plain http to {host}, which is not this machine: the token would travel unencrypted"

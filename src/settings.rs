@@ -49,6 +49,9 @@ pub struct Settings {
     /// Multiplies chat's waiting schedules (hidden `NEMO_CHAT_TIME_SCALE`,
     /// for tests); 1 otherwise.
     pub chat_time_scale: f64,
+    /// Multiplies the network waits (hidden `NEMO_HTTP_TIME_SCALE`, for
+    /// tests); 1 otherwise.
+    pub http_time_scale: f64,
     /// Hidden `NEMO_POLL_NETWORK_TOLERANCE`, for tests: how long a render
     /// wait tolerates network errors in a row (default: two minutes).
     pub poll_network_tolerance: Option<Duration>,
@@ -220,20 +223,8 @@ impl Settings {
                     },
                 )?),
             };
-        let chat_time_scale = match var(env::CHAT_TIME_SCALE)? {
-            None => 1.0,
-            Some(v) => v
-                .trim()
-                .parse::<f64>()
-                .ok()
-                .filter(|s| s.is_finite() && *s > 0.0 && *s <= 1000.0)
-                .ok_or_else(|| {
-                    Error::usage(format!(
-                        "{} must be a positive number, not {v:?}",
-                        env::CHAT_TIME_SCALE
-                    ))
-                })?,
-        };
+        let chat_time_scale = time_scale(env::CHAT_TIME_SCALE, var(env::CHAT_TIME_SCALE)?)?;
+        let http_time_scale = time_scale(env::HTTP_TIME_SCALE, var(env::HTTP_TIME_SCALE)?)?;
         // A locale that is not UTF-8 only loses the language guess.
         let locale = env::LOCALE.iter().find_map(|name| var(name).ok().flatten());
         let session = args.session.clone().filter(|s| !s.trim().is_empty());
@@ -258,9 +249,20 @@ impl Settings {
             sandbox: args.sandbox,
             sandbox_faults: var(env::SANDBOX_FAULTS)?.map(PathBuf::from),
             chat_time_scale,
+            http_time_scale,
             poll_network_tolerance,
         })
     }
+}
+
+/// A hidden time scale for tests: a positive number up to 1000, else 1.
+fn time_scale(name: &str, value: Option<String>) -> Result<f64> {
+    let Some(v) = value else { return Ok(1.0) };
+    v.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|s| s.is_finite() && *s > 0.0 && *s <= 1000.0)
+        .ok_or_else(|| Error::usage(format!("{name} must be a positive number, not {v:?}")))
 }
 
 fn parse_url(flag: &str, value: &str) -> Result<Url> {

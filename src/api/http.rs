@@ -61,8 +61,8 @@ impl ApiClient {
         retry: Retry,
         build: impl Fn() -> Result<RequestBuilder>,
     ) -> Result<Answer> {
-        let stall = self.inner.stall;
-        self.exchange(retry, Some(CALL_TIMEOUT), build, |response| async move {
+        let (stall, answer_within) = (self.inner.stall, Some(self.scaled(CALL_TIMEOUT)));
+        self.exchange(retry, answer_within, build, |response| async move {
             let (status, headers, url) = (
                 response.status(),
                 response.headers().clone(),

@@ -77,6 +77,8 @@ struct Inner {
     token: Mutex<Option<Secret>>,
     rate_limit_wait: Duration,
     stall: Duration,
+    /// Multiplies the network waits (1 but in tests, [`ApiClient::with_time_scale`]).
+    time_scale: f64,
     log: Option<LogHook>,
 }
 
@@ -101,6 +103,7 @@ impl ApiClient {
                 token: Mutex::new(None),
                 rate_limit_wait,
                 stall: BODY_STALL,
+                time_scale: 1.0,
                 log,
             }),
         }
@@ -113,6 +116,23 @@ impl ApiClient {
             inner.stall = stall;
         }
         self
+    }
+
+    /// The same client with every network wait (a call's answer, a body's
+    /// stall, a download's, an upload's) multiplied by `scale`: the hidden
+    /// `NEMO_HTTP_TIME_SCALE`, so tests can watch a server that never
+    /// answers give up in a second. Call it before the client is shared.
+    pub fn with_time_scale(mut self, scale: f64) -> Self {
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.time_scale = scale;
+            inner.stall = BODY_STALL.mul_f64(scale);
+        }
+        self
+    }
+
+    /// `wait` under the time scale.
+    pub(crate) fn scaled(&self, wait: Duration) -> Duration {
+        wait.mul_f64(self.inner.time_scale)
     }
 
     /// The HTTP client for a request to `url` (downloads from other

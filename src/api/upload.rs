@@ -204,7 +204,7 @@ impl ApiClient {
             let result = tokio::select! {
                 result = send => result,
                 // A stall is not retried: waiting as long again rarely helps.
-                err = watchdog(&sent, file.size, STALL_TIMEOUT, ANSWER_TIMEOUT) => return Err(err),
+                err = watchdog(&sent, file.size, self.scaled(STALL_TIMEOUT), self.scaled(ANSWER_TIMEOUT)) => return Err(err),
             };
             if let Some(reason) = read_failure.lock().ok().and_then(|mut f| f.take()) {
                 return Err(Error::new(

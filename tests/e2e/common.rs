@@ -10,7 +10,7 @@ use tempfile::TempDir;
 
 /// Every variable nemo reads, removed so the developer's own setup never
 /// leaks into a test.
-const SCRUBBED: [&str; 31] = [
+const SCRUBBED: [&str; 32] = [
     "NEMO_API_URL",
     "NEMO_WEB_URL",
     "NEMO_CONFIG_DIR",
@@ -22,6 +22,7 @@ const SCRUBBED: [&str; 31] = [
     "NEMO_RATE_LIMIT_WAIT",
     "NEMO_SANDBOX_FAULTS",
     "NEMO_CHAT_TIME_SCALE",
+    "NEMO_HTTP_TIME_SCALE",
     "NEMO_POLL_NETWORK_TOLERANCE",
     "SKILL_SOURCE",
     "NO_COLOR",

@@ -42,7 +42,7 @@ pub(super) async fn open<A: Authorizer, P: Progress>(
         let response = if api.is_api_origin(&current) {
             let target = current.clone();
             tokio::time::timeout(
-                STALL_TIMEOUT,
+                api.scaled(STALL_TIMEOUT),
                 auth.authed(|api| {
                     let target = target.clone();
                     async move { send(&api, &target, offset, true).await }
@@ -50,7 +50,11 @@ pub(super) async fn open<A: Authorizer, P: Progress>(
             )
             .await
         } else {
-            tokio::time::timeout(STALL_TIMEOUT, send(api, &current, offset, false)).await
+            tokio::time::timeout(
+                api.scaled(STALL_TIMEOUT),
+                send(api, &current, offset, false),
+            )
+            .await
         }
         .map_err(|_| {
             Error::new(

@@ -9,6 +9,7 @@ mod codes;
 mod malformed;
 mod network;
 mod rate_limit;
+mod stall;
 mod status;
 
 use std::io::Write;

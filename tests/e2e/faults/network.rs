@@ -1,7 +1,6 @@
 //! Rows: connection refused, reset before the headers, reset mid-body (for
 //! every try, and once then a good answer). A stall mid-body and a server
-//! that never answers are held by the client's unit tests
-//! (`src/api/http/tests.rs`), whose timeouts can be made short.
+//! that never answers are in `stall.rs`.
 
 use std::io::Write;
 use std::net::Shutdown;

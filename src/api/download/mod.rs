@@ -185,6 +185,9 @@ async fn get_capped<A: Authorizer, P: Progress>(
     let mut ranges = true;
     let mut tries = 0;
     let mut fruitless = 0;
+    // The most bytes any try reached: a try that starts over from zero and
+    // stops at the same byte again has made no progress.
+    let mut best = 0;
     loop {
         tries += 1;
         let offset = if ranges { file_len(file)? } else { 0 };
@@ -245,8 +248,16 @@ async fn get_capped<A: Authorizer, P: Progress>(
             )));
         }
         let total = total.or(expected);
-        let (written, outcome) =
-            receive(progress, response, file, start, total, total.unwrap_or(cap)).await?;
+        let (written, outcome) = receive(
+            progress,
+            response,
+            file,
+            start,
+            total,
+            total.unwrap_or(cap),
+            api.scaled(STALL_TIMEOUT),
+        )
+        .await?;
         match total {
             Some(total) if written > total => {
                 return Err(Error::bad_answer(format!(
@@ -279,7 +290,12 @@ async fn get_capped<A: Authorizer, P: Progress>(
                 ),
             ),
         };
-        fruitless = if written > start { 0 } else { fruitless + 1 };
+        fruitless = if written > best.max(start) {
+            0
+        } else {
+            fruitless + 1
+        };
+        best = best.max(written);
         if fruitless >= TRIES_WITHOUT_PROGRESS || tries >= MAX_TRIES {
             return Err(reason);
         }
@@ -326,6 +342,7 @@ async fn receive<P: Progress>(
     start: u64,
     total: Option<u64>,
     limit: u64,
+    stall: Duration,
 ) -> Result<(u64, Result<()>)> {
     let cannot_write = |e| Error::io(format!("cannot write {}", file.display()), e);
     let mut options = tokio::fs::OpenOptions::new();
@@ -359,7 +376,7 @@ async fn receive<P: Progress>(
     let mut written = start;
     let mut stream = response.bytes_stream();
     let outcome = loop {
-        match tokio::time::timeout(STALL_TIMEOUT, stream.next()).await {
+        match tokio::time::timeout(stall, stream.next()).await {
             Err(_) => {
                 break Err(Error::new(Kind::Network, "the download stalled"));
             }

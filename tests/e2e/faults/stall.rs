@@ -9,7 +9,8 @@
 use std::io::{Read, Write};
 use std::net::TcpStream;
 
-use super::{READERS, Setup, error_line, every_request, seen};
+use super::{READERS, Setup, error_line, every_request, respond, seen};
+use crate::raw_server::RawServer;
 
 /// A 60 s wait becomes 0.6 s.
 const SCALE: &str = "0.01";
@@ -60,4 +61,61 @@ fn a_body_that_stalls_is_tried_again_then_exit_9() {
     assert!(line.contains("127.0.0.1"), "{line}");
     assert_eq!(seen(&server, "GET /api/credits/"), 3);
     setup.assert_config_intact();
+}
+
+#[test]
+fn a_download_that_stalls_ends_bounded_with_nothing_under_the_final_name() {
+    let setup = Setup::new();
+    let render = "render_1742198400000";
+    let server = RawServer::start(move |line, socket| {
+        // The render's file, and the fallback download on the API host.
+        if !line.starts_with(&format!("GET /api/render/proxy/lambda/{render} ")) {
+            let _ = write!(
+                socket,
+                "HTTP/1.1 200 OK\r\nContent-Type: video/mp4\r\nContent-Length: 100000\r\nConnection: close\r\n\r\n"
+            );
+            let _ = socket.write_all(&[0u8; 1000]);
+            let _ = socket.flush();
+            hold(socket);
+        } else {
+            let port = socket.local_addr().map(|a| a.port()).unwrap_or(0);
+            let body = format!(
+                r#"{{"success":true,"data":{{"id":"{render}","status":"completed","progress":100,"outputUrl":"http://127.0.0.1:{port}/files/{render}.mp4"}}}}"#
+            );
+            respond(
+                socket,
+                "200 OK",
+                "Content-Type: application/json\r\n",
+                body.as_bytes(),
+            );
+        }
+    });
+    let out = setup
+        .against(
+            &server,
+            &[
+                "export",
+                "resume",
+                render,
+                "-o",
+                "clip.mp4",
+                "--timeout",
+                "20",
+            ],
+        )
+        .env("NEMO_HTTP_TIME_SCALE", SCALE)
+        .assert()
+        .code(9);
+    let line = error_line(&out);
+    assert!(
+        line.contains("stall") || line.contains("in time"),
+        "{line}: {:?}",
+        server.requests()
+    );
+    let dir = setup.env.tmp.path();
+    assert!(
+        !dir.join("clip.mp4").exists(),
+        "nothing under the final name"
+    );
+    assert!(seen(&server, "GET /files/") >= 1);
 }

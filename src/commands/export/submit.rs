@@ -5,6 +5,7 @@
 //! It must not wait for the render or download anything (`wait`, `download`).
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use serde_json::Value;
@@ -17,14 +18,24 @@ use crate::context::Context;
 use crate::error::{Error, Kind, Result};
 use crate::timeline::Timeline;
 
-/// `render_<unix ms>`, later than `after` (a retry needs a new id).
+/// The last render id this process gave out, in ms.
+static LAST_ID_MS: AtomicU64 = AtomicU64::new(0);
+
+/// `render_<unix ms>`, later than `after` (a retry needs a new id) and than
+/// every id this process gave out before: `batch -j N` submits renders in
+/// the same millisecond, and the server refuses a duplicate id.
 pub(crate) fn new_render_id(after: Option<&str>) -> String {
-    let after: u128 = after
+    let after: u64 = after
         .and_then(|id| id.strip_prefix("render_"))
         .and_then(|ms| ms.parse().ok())
         .unwrap_or(0);
-    let now = crate::time::unix_millis();
-    format!("render_{}", now.max(after + 1))
+    let now = u64::try_from(crate::time::unix_millis()).unwrap_or(u64::MAX - 1);
+    let mut id = 0;
+    let _ = LAST_ID_MS.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |last| {
+        id = now.max(after.saturating_add(1)).max(last.saturating_add(1));
+        Some(id)
+    });
+    format!("render_{id}")
 }
 
 /// A failed submit worth one more try with a new id: a refusal such as a
@@ -128,5 +139,21 @@ mod tests {
         assert!(ms > 1_700_000_000_000);
         let far = format!("render_{}", ms + 10_000);
         assert_eq!(new_render_id(Some(&far)), format!("render_{}", ms + 10_001));
+    }
+
+    /// `batch -j 8`: eight jobs submitting at once never share an id.
+    #[test]
+    fn render_ids_given_out_at_once_are_all_different() {
+        let ids: Vec<String> = std::thread::scope(|scope| {
+            let workers: Vec<_> = (0..8)
+                .map(|_| scope.spawn(|| (0..200).map(|_| new_render_id(None)).collect::<Vec<_>>()))
+                .collect();
+            workers
+                .into_iter()
+                .flat_map(|w| w.join().expect("a worker"))
+                .collect()
+        });
+        let distinct: std::collections::HashSet<&String> = ids.iter().collect();
+        assert_eq!(distinct.len(), ids.len());
     }
 }

@@ -24,6 +24,8 @@ PROPTEST_CASES=$((PROPTEST_CASES / 100 + 1)) \
 # any status), the render-status reader (both shapes, arbitrary fields),
 # Content-Range parsing (arbitrary strings, round trips).
 cargo test --release --lib -- api::envelope::props api::render::props api::download::headers
+# The final event told apart from the pieces by their length and hash.
+cargo test --release --lib api::chat::stream::adk
 # The ignored long checks beside them (100 MB of keep-alives).
 cargo test --release --lib api::chat::stream::lines -- --ignored
 echo "fuzz/long.sh: done in $(( $(date +%s) - start )) s"

@@ -72,6 +72,8 @@ pub struct GlobalArgs {
     pub verbose: bool,
 
     /// Run against the built-in emulator, offline (state in <config-dir>/sandbox/)
+    // clap's help text, not HTML.
+    #[allow(rustdoc::invalid_html_tags)]
     #[arg(long, global = true)]
     pub sandbox: bool,
 

@@ -69,6 +69,8 @@ pub struct ServerArgs {
     #[arg(long = "fault", value_name = "NAME[=VALUE]")]
     pub faults: Vec<String>,
     /// Faults from a JSON file (the same names; scenario steps such as {"render_fail_on": [3]})
+    // The doc comment is clap's help text, not rustdoc's: `[3]` is JSON.
+    #[allow(rustdoc::broken_intra_doc_links)]
     #[arg(long = "faults", value_name = "FILE.json")]
     pub faults_file: Option<PathBuf>,
 }

@@ -1,14 +1,14 @@
 //! `nemo batch FILE`: many `generate`s from a file, resumably, a few at a
 //! time (`../shared/spec/cli.md` "nemo batch").
 //!
-//! Every line is read and checked first ([`jobs`]); the folder's journal
-//! ([`journal`]) says where each job stands, and [`plan`] decides: a file
+//! Every line is read and checked first (`jobs`); the folder's journal
+//! (`journal`) says where each job stands, and `plan` decides: a file
 //! already there is skipped, a recorded render is resumed, a prompt that
 //! went out is watched for (never sent again), and only jobs that never
 //! sent their prompt are started; a job whose prompt went out without a
 //! known result is reported unless `--retry-unknown`. The balance must
 //! cover the jobs that will send a prompt before any starts. Then
-//! [`run`] runs them and [`display`] shows them.
+//! `run` runs them and `display` shows them.
 //!
 //! This file owns the command line, the plan and the result.
 

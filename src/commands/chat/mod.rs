@@ -1,7 +1,7 @@
 //! `nemo chat`: send a message to the agent and stream its reply
 //! (`../shared/spec/cli.md` "nemo chat"), one-shot or interactively.
 //!
-//! One turn ([`turn`]): read the state, send the message once (1001 and
+//! One turn (`send::turn`): read the state, send the message once (1001 and
 //! 1002, which reject it before any work starts, are retried once), render
 //! the events as they come ([`render`]) under `--timeout`/`--idle-timeout`,
 //! then: a reply without text is answered from the state diff; a dropped

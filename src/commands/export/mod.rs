@@ -87,6 +87,8 @@ pub(crate) const QUALITIES: [&str; 3] = ["low", "medium", "high"];
 #[derive(Debug, clap::Args)]
 pub struct StartArgs {
     /// Where to save the file: a file, or an existing folder [default: ./<render id>.<format>]
+    // clap's help text, not HTML.
+    #[allow(rustdoc::invalid_html_tags)]
     #[arg(short, long, value_name = "PATH")]
     pub output: Option<PathBuf>,
 

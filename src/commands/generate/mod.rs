@@ -1,14 +1,14 @@
 //! `nemo generate PROMPT`: from a prompt to a file in one command
 //! (`../shared/spec/cli.md` "nemo generate").
 //!
-//! Everything is checked first ([`plan`]); then one job runs ([`run`]) in
+//! Everything is checked first (`plan`); then one job runs (`run`) in
 //! a session of its own, never touching the config's current session: the
 //! uploads, the prompt sent once under chat's rules, the draft checked, and
 //! the render exported and downloaded exactly as `nemo export` does it.
 //!
 //! This file owns the command line, the display of the phases (one status
 //! line on a terminal, a stderr line per phase otherwise) and the result;
-//! `batch` runs the same job ([`run::run`]) many times.
+//! `batch` runs the same job (`run::run`) many times.
 
 pub(crate) mod plan;
 pub(crate) mod run;
@@ -60,6 +60,8 @@ pub struct Args {
     pub prompt: Vec<String>,
 
     /// Where to save the file: a file, or an existing folder [default: ./<render id>.<format>]
+    // clap's help text, not HTML.
+    #[allow(rustdoc::invalid_html_tags)]
     #[arg(short, long, value_name = "PATH")]
     pub output: Option<PathBuf>,
 

@@ -19,6 +19,7 @@ use serde_json::{Value, json};
 
 use crate::answer::{authorize, session_of};
 use crate::cdn::{rendered_len, serve};
+use crate::media::{FORMATS, Media, media};
 use crate::model::{EmuState, now_millis, rfc3339};
 use crate::server::App;
 use crate::spec::draft_has_content;
@@ -59,9 +60,10 @@ pub struct RenderFaults {
     pub render_cdn_no_ranges: bool,
     /// The fallback download answers HTTP 302 to the CDN instead of the file.
     pub render_download_redirect: bool,
-    /// Rendered files grow by a trailing MP4 `free` box of this many bytes
-    /// (at least 8, at most 4 GiB − 1), still playable: for measuring that
-    /// downloads stream (`bench/download-rss.sh`).
+    /// Rendered MP4 and QuickTime files grow by a trailing `free` box of
+    /// this many bytes (at least 8, at most 4 GiB − 1), still playable: for
+    /// measuring that downloads stream (`bench/download-rss.sh`). WebM and
+    /// GIF renders are served as they are.
     pub render_pad_bytes: u64,
 }
 
@@ -158,6 +160,12 @@ impl Render {
 
     pub(crate) fn file_name(&self) -> String {
         format!("{}.{}", self.id, self.format)
+    }
+
+    /// The file it produces (none for a format the service does not
+    /// render, which a submit never lets in).
+    pub(crate) fn media(&self) -> Option<Media> {
+        media(&self.format)
     }
 }
 
@@ -265,7 +273,7 @@ async fn submit(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Resp
         return refuse(StatusCode::OK, "The draft has nothing to render");
     }
     let format = body.output.format.unwrap_or_else(|| "mp4".into());
-    if format != "mp4" {
+    if !FORMATS.contains(&format.as_str()) {
         return refuse(
             StatusCode::OK,
             &format!("Unsupported output format: {format}"),
@@ -320,7 +328,7 @@ async fn status(State(app): State<App>, Path(id): Path<String>, headers: HeaderM
             answer["output"] = json!({
                 "url": url,
                 "duration": 1.0,
-                "size": rendered_len(st.faults.render.render_pad_bytes),
+                "size": render.media().map(|m| rendered_len(m, st.faults.render.render_pad_bytes)),
             });
         }
         if let Some(error) = error {
@@ -384,8 +392,11 @@ async fn download(State(app): State<App>, Path(id): Path<String>, headers: Heade
             Err(_) => refuse(StatusCode::INTERNAL_SERVER_ERROR, "bad redirect"),
         };
     }
+    let Some(media) = render.media() else {
+        return refuse(StatusCode::NOT_FOUND, "Render not found");
+    };
     let pad = st.faults.render.render_pad_bytes;
-    serve(&headers, true, None, &render.file_name(), pad)
+    serve(&headers, true, None, &render.file_name(), media, pad)
 }
 
 #[cfg(test)]

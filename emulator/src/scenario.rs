@@ -187,7 +187,7 @@ const DOCS: &[(&str, &str)] = &[
     ),
     (
         "render_pad_bytes",
-        "rendered files grow by N bytes (still playable)",
+        "rendered mp4 and mov files grow by N bytes (still playable); webm and gif stay as they are",
     ),
 ];
 

@@ -39,12 +39,13 @@ pub struct RenderFaults {
     /// `render_fail_error`.
     pub render_fail: bool,
     /// The Nth render accepted from now on ends `failed` (1: the next
-    /// one); counts down with each accepted submit; 0 is off.
+    /// one); 0 is off. Another name for a position of `render_fail_on`:
+    /// the next submit turns it into one (see `take_failure`).
     pub render_fail_nth: u32,
     /// The `error` text of failed renders.
     pub render_fail_error: String,
-    /// Scenario: these renders (1 = the first accepted since the scenario
-    /// started) end `failed` with `render_fail_error`.
+    /// These renders (1 = the first accepted since the scenario started,
+    /// or since the state began) end `failed` with `render_fail_error`.
     pub render_fail_on: Vec<u64>,
     /// Submits answer HTTP 402 (the free plan may not export).
     pub render_plan_required: bool,
@@ -279,13 +280,7 @@ async fn submit(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Resp
             &format!("Unsupported output format: {format}"),
         );
     }
-    let nth = &mut st.faults.render.render_fail_nth;
-    let fails_now = *nth == 1;
-    *nth = nth.saturating_sub(1);
-    st.render_submits += 1;
-    let fails = st.faults.render.render_fail
-        || fails_now
-        || st.faults.render.render_fail_on.contains(&st.render_submits);
+    let fails = take_failure(&mut st);
     let render = Render {
         id: body.id.clone(),
         user_id,
@@ -299,6 +294,24 @@ async fn submit(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Resp
     };
     st.renders.insert(render.id.clone(), render);
     success(json!({"id": body.id, "status": "pending", "progress": 5}))
+}
+
+/// Counts a submit being accepted and tells whether it is to fail: the one
+/// place that reads the failure switches. `render_fail_on` lists positions
+/// of the submit count (1 = the first accepted since the scenario started,
+/// or since the state began); `render_fail_nth` N is another way to name
+/// one ("the Nth from now"), turned into a position of that list at the
+/// next submit, so both names feed the same list and read back there.
+fn take_failure(st: &mut EmuState) -> bool {
+    st.render_submits += 1;
+    let count = st.render_submits;
+    let faults = &mut st.faults.render;
+    if faults.render_fail_nth > 0 {
+        let at = count + u64::from(faults.render_fail_nth) - 1;
+        faults.render_fail_on.push(at);
+        faults.render_fail_nth = 0;
+    }
+    faults.render_fail || faults.render_fail_on.contains(&count)
 }
 
 /// The caller's render `id`, or the answer to send instead.
@@ -452,6 +465,29 @@ mod tests {
         assert_eq!(phase, Phase::Processing);
         assert!(progress > 50, "{progress}");
         assert_eq!(render.at(3_000), (Phase::Completed, 100));
+    }
+
+    /// The outcome of the next `n` submits.
+    fn outcomes(st: &mut EmuState, n: usize) -> Vec<bool> {
+        (0..n).map(|_| take_failure(st)).collect()
+    }
+
+    #[test]
+    fn fail_nth_and_fail_on_name_positions_of_one_list() {
+        let mut st = EmuState::default();
+        st.faults.render.render_fail_on = vec![2];
+        assert_eq!(outcomes(&mut st, 2), [false, true]);
+        // Two submits in: "the 3rd from now" is the 5th.
+        st.faults.render.render_fail_nth = 3;
+        assert_eq!(outcomes(&mut st, 1), [false]);
+        assert_eq!(st.faults.render.render_fail_nth, 0);
+        assert_eq!(st.faults.render.render_fail_on, [2, 5]);
+        assert_eq!(outcomes(&mut st, 3), [false, true, false]);
+        // 1: the very next one.
+        st.faults.render.render_fail_nth = 1;
+        assert_eq!(outcomes(&mut st, 2), [true, false]);
+        st.faults.render.render_fail = true;
+        assert_eq!(outcomes(&mut st, 1), [true]);
     }
 
     #[test]

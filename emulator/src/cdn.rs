@@ -3,10 +3,10 @@
 //! rendered file shared with the API's fallback download. It honours `Range`
 //! (206 + `Content-Range`, 416), and its faults: an error status, a cut
 //! connection, no ranges, and padding (a trailing MP4 `free` box, made on
-//! the fly) for measuring that downloads stream.
+//! the fly, for MP4 and QuickTime) for measuring that downloads stream.
 //!
-//! Every completed render "produces" the same real, playable MP4
-//! (`assets/render.mp4`, see `assets/README.md`).
+//! Every completed render "produces" the same real, playable file of its
+//! format ([`crate::media`]), served with that format's `Content-Type`.
 
 use std::time::Duration;
 
@@ -19,12 +19,10 @@ use axum::routing::get;
 use futures::StreamExt;
 
 use crate::answer::bytes_response;
+use crate::media::{Media, media};
 use crate::model::now_millis;
 use crate::render::Phase;
 use crate::server::App;
-
-/// The bytes of every rendered file: a 1 s, 160×90 H.264 MP4.
-pub const RENDERED_MP4: &[u8] = include_bytes!("../assets/render.mp4");
 
 /// Routes on the CDN listener.
 pub fn routes() -> Router<App> {
@@ -45,23 +43,19 @@ async fn cdn_file(
     let ready = st
         .renders
         .get(id)
-        .is_some_and(|r| r.at(now_millis()).0 == Phase::Completed && r.file_name() == file);
-    if !ready {
+        .filter(|r| r.at(now_millis()).0 == Phase::Completed && r.file_name() == file)
+        .and_then(|r| media(&r.format));
+    let Some(media) = ready else {
         return cdn_error(StatusCode::NOT_FOUND, "NoSuchKey");
-    }
+    };
     if let Some(status) = st.faults.render.render_cdn_status {
         let status = StatusCode::from_u16(status).unwrap_or(StatusCode::FORBIDDEN);
         return cdn_error(status, "AccessDenied");
     }
     let ranges = !st.faults.render.render_cdn_no_ranges;
     let cut = st.faults.render.render_cdn_cut_after.take();
-    serve(
-        &headers,
-        ranges,
-        cut,
-        &file,
-        st.faults.render.render_pad_bytes,
-    )
+    let pad = st.faults.render.render_pad_bytes;
+    serve(&headers, ranges, cut, &file, media, pad)
 }
 
 /// An S3-style XML error, as a CDN in front of a bucket answers.
@@ -108,9 +102,10 @@ fn wanted(range: Option<&str>, len: u64) -> Wanted {
     Wanted::Part { start, end }
 }
 
-/// The size of the `free` box that `render_pad_bytes` asks for.
-fn pad_box_len(pad: u64) -> u64 {
-    if pad == 0 {
+/// The size of the `free` box that `render_pad_bytes` asks for (none for
+/// a format that cannot carry one).
+fn pad_box_len(media: Media, pad: u64) -> u64 {
+    if pad == 0 || !media.pads {
         0
     } else {
         pad.clamp(8, u64::from(u32::MAX))
@@ -118,20 +113,21 @@ fn pad_box_len(pad: u64) -> u64 {
 }
 
 /// The rendered file's length: the fixture plus the padding box.
-pub fn rendered_len(pad: u64) -> u64 {
-    RENDERED_MP4.len() as u64 + pad_box_len(pad)
+pub fn rendered_len(media: Media, pad: u64) -> u64 {
+    media.bytes.len() as u64 + pad_box_len(media, pad)
 }
 
 /// Bytes `start..end` of the rendered file, made on the fly in 64 KiB
 /// pieces so that a padded file of any size costs no memory.
 fn rendered_pieces(
+    media: Media,
     pad: u64,
     start: u64,
     end: u64,
 ) -> impl futures::Stream<Item = Result<Bytes, std::io::Error>> {
     const PIECE: u64 = 64 * 1024;
-    let fixture = RENDERED_MP4.len() as u64;
-    let boxed = pad_box_len(pad);
+    let fixture = media.bytes.len() as u64;
+    let boxed = pad_box_len(media, pad);
     let mut header = [0u8; 8];
     header[..4].copy_from_slice(&(boxed as u32).to_be_bytes());
     header[4..].copy_from_slice(b"free");
@@ -142,7 +138,7 @@ fn rendered_pieces(
         for (i, byte) in piece.iter_mut().enumerate() {
             let at = from + i as u64;
             if at < fixture {
-                *byte = RENDERED_MP4[at as usize];
+                *byte = media.bytes[at as usize];
             } else if at - fixture < 8 {
                 *byte = header[(at - fixture) as usize];
             } else {
@@ -161,9 +157,10 @@ pub(crate) fn serve(
     ranges: bool,
     cut: Option<u64>,
     file: &str,
+    media: Media,
     pad: u64,
 ) -> Response {
-    let len = rendered_len(pad);
+    let len = rendered_len(media, pad);
     let range = headers.get(header::RANGE).and_then(|v| v.to_str().ok());
     let want = if ranges {
         wanted(range, len)
@@ -192,13 +189,16 @@ pub(crate) fn serve(
                     "cut by the render_cdn_cut_after fault",
                 ))
             });
-            Body::from_stream(rendered_pieces(pad, start, start + n).chain(broken))
+            Body::from_stream(rendered_pieces(media, pad, start, start + n).chain(broken))
         }
-        _ => Body::from_stream(rendered_pieces(pad, start, end + 1)),
+        _ => Body::from_stream(rendered_pieces(media, pad, start, end + 1)),
     };
     let mut response = (status, stream_body).into_response();
     let h = response.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("video/mp4"));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(media.content_type),
+    );
     if let Ok(value) = HeaderValue::from_str(&body_len.to_string()) {
         h.insert(header::CONTENT_LENGTH, value);
     }
@@ -246,10 +246,16 @@ mod tests {
     }
 
     #[test]
-    fn the_fixture_is_an_mp4() {
-        assert!(RENDERED_MP4.len() > 1000);
-        assert_eq!(rendered_len(0), RENDERED_MP4.len() as u64);
-        assert_eq!(rendered_len(3), RENDERED_MP4.len() as u64 + 8);
-        assert_eq!(&RENDERED_MP4[4..8], b"ftyp");
+    fn mp4_and_mov_are_padded_webm_and_gif_are_not() {
+        let mp4 = media("mp4").unwrap();
+        assert!(mp4.bytes.len() > 1000);
+        assert_eq!(rendered_len(mp4, 0), mp4.bytes.len() as u64);
+        assert_eq!(rendered_len(mp4, 3), mp4.bytes.len() as u64 + 8);
+        let mov = media("mov").unwrap();
+        assert_eq!(rendered_len(mov, 100), mov.bytes.len() as u64 + 100);
+        for format in ["webm", "gif"] {
+            let media = media(format).unwrap();
+            assert_eq!(rendered_len(media, 100), media.bytes.len() as u64);
+        }
     }
 }

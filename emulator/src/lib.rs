@@ -24,6 +24,7 @@
 //! | [`agent`] | `/run_sse`: the scripted agent |
 //! | [`upload`] | the upload endpoint |
 //! | [`render`], [`cdn`] | render jobs; serving the rendered file (Range) |
+//! | [`media`] | the rendered file of each output format, its content type |
 //! | [`pages`] | the web pages of the claim and registration links |
 
 // Handlers return `Result<_, Response>` so an early answer is one `?`-like
@@ -36,6 +37,7 @@ mod answer;
 pub mod cdn;
 pub mod control;
 pub mod faults;
+pub mod media;
 pub mod model;
 pub mod pages;
 pub mod render;
@@ -45,8 +47,8 @@ pub mod spec;
 mod state;
 pub mod upload;
 
-pub use cdn::RENDERED_MP4;
 pub use faults::{Faults, merge_faults};
+pub use media::{RENDERED_GIF, RENDERED_MOV, RENDERED_MP4, RENDERED_WEBM};
 pub use model::{
     Claim, ClientRecord, EmuState, FREE_CREDITS, RecordedRequest, Session, TOKEN_LIFETIME_SECS,
     TokenRecord, User,

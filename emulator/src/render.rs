@@ -19,6 +19,7 @@ use serde_json::{Value, json};
 
 use crate::answer::{authorize, session_of};
 use crate::cdn::{rendered_len, serve};
+use crate::media::{FORMATS, Media, media};
 use crate::model::{EmuState, now_millis, rfc3339};
 use crate::server::App;
 use crate::spec::draft_has_content;
@@ -38,12 +39,13 @@ pub struct RenderFaults {
     /// `render_fail_error`.
     pub render_fail: bool,
     /// The Nth render accepted from now on ends `failed` (1: the next
-    /// one); counts down with each accepted submit; 0 is off.
+    /// one); 0 is off. Another name for a position of `render_fail_on`:
+    /// the next submit turns it into one (see `take_failure`).
     pub render_fail_nth: u32,
     /// The `error` text of failed renders.
     pub render_fail_error: String,
-    /// Scenario: these renders (1 = the first accepted since the scenario
-    /// started) end `failed` with `render_fail_error`.
+    /// These renders (1 = the first accepted since the scenario started,
+    /// or since the state began) end `failed` with `render_fail_error`.
     pub render_fail_on: Vec<u64>,
     /// Submits answer HTTP 402 (the free plan may not export).
     pub render_plan_required: bool,
@@ -59,9 +61,10 @@ pub struct RenderFaults {
     pub render_cdn_no_ranges: bool,
     /// The fallback download answers HTTP 302 to the CDN instead of the file.
     pub render_download_redirect: bool,
-    /// Rendered files grow by a trailing MP4 `free` box of this many bytes
-    /// (at least 8, at most 4 GiB − 1), still playable: for measuring that
-    /// downloads stream (`bench/download-rss.sh`).
+    /// Rendered MP4 and QuickTime files grow by a trailing `free` box of
+    /// this many bytes (at least 8, at most 4 GiB − 1), still playable: for
+    /// measuring that downloads stream (`bench/download-rss.sh`). WebM and
+    /// GIF renders are served as they are.
     pub render_pad_bytes: u64,
 }
 
@@ -158,6 +161,12 @@ impl Render {
 
     pub(crate) fn file_name(&self) -> String {
         format!("{}.{}", self.id, self.format)
+    }
+
+    /// The file it produces (none for a format the service does not
+    /// render, which a submit never lets in).
+    pub(crate) fn media(&self) -> Option<Media> {
+        media(&self.format)
     }
 }
 
@@ -265,19 +274,13 @@ async fn submit(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Resp
         return refuse(StatusCode::OK, "The draft has nothing to render");
     }
     let format = body.output.format.unwrap_or_else(|| "mp4".into());
-    if format != "mp4" {
+    if !FORMATS.contains(&format.as_str()) {
         return refuse(
             StatusCode::OK,
             &format!("Unsupported output format: {format}"),
         );
     }
-    let nth = &mut st.faults.render.render_fail_nth;
-    let fails_now = *nth == 1;
-    *nth = nth.saturating_sub(1);
-    st.render_submits += 1;
-    let fails = st.faults.render.render_fail
-        || fails_now
-        || st.faults.render.render_fail_on.contains(&st.render_submits);
+    let fails = take_failure(&mut st);
     let render = Render {
         id: body.id.clone(),
         user_id,
@@ -291,6 +294,24 @@ async fn submit(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Resp
     };
     st.renders.insert(render.id.clone(), render);
     success(json!({"id": body.id, "status": "pending", "progress": 5}))
+}
+
+/// Counts a submit being accepted and tells whether it is to fail: the one
+/// place that reads the failure switches. `render_fail_on` lists positions
+/// of the submit count (1 = the first accepted since the scenario started,
+/// or since the state began); `render_fail_nth` N is another way to name
+/// one ("the Nth from now"), turned into a position of that list at the
+/// next submit, so both names feed the same list and read back there.
+fn take_failure(st: &mut EmuState) -> bool {
+    st.render_submits += 1;
+    let count = st.render_submits;
+    let faults = &mut st.faults.render;
+    if faults.render_fail_nth > 0 {
+        let at = count + u64::from(faults.render_fail_nth) - 1;
+        faults.render_fail_on.push(at);
+        faults.render_fail_nth = 0;
+    }
+    faults.render_fail || faults.render_fail_on.contains(&count)
 }
 
 /// The caller's render `id`, or the answer to send instead.
@@ -320,7 +341,7 @@ async fn status(State(app): State<App>, Path(id): Path<String>, headers: HeaderM
             answer["output"] = json!({
                 "url": url,
                 "duration": 1.0,
-                "size": rendered_len(st.faults.render.render_pad_bytes),
+                "size": render.media().map(|m| rendered_len(m, st.faults.render.render_pad_bytes)),
             });
         }
         if let Some(error) = error {
@@ -384,8 +405,11 @@ async fn download(State(app): State<App>, Path(id): Path<String>, headers: Heade
             Err(_) => refuse(StatusCode::INTERNAL_SERVER_ERROR, "bad redirect"),
         };
     }
+    let Some(media) = render.media() else {
+        return refuse(StatusCode::NOT_FOUND, "Render not found");
+    };
     let pad = st.faults.render.render_pad_bytes;
-    serve(&headers, true, None, &render.file_name(), pad)
+    serve(&headers, true, None, &render.file_name(), media, pad)
 }
 
 #[cfg(test)]
@@ -441,6 +465,29 @@ mod tests {
         assert_eq!(phase, Phase::Processing);
         assert!(progress > 50, "{progress}");
         assert_eq!(render.at(3_000), (Phase::Completed, 100));
+    }
+
+    /// The outcome of the next `n` submits.
+    fn outcomes(st: &mut EmuState, n: usize) -> Vec<bool> {
+        (0..n).map(|_| take_failure(st)).collect()
+    }
+
+    #[test]
+    fn fail_nth_and_fail_on_name_positions_of_one_list() {
+        let mut st = EmuState::default();
+        st.faults.render.render_fail_on = vec![2];
+        assert_eq!(outcomes(&mut st, 2), [false, true]);
+        // Two submits in: "the 3rd from now" is the 5th.
+        st.faults.render.render_fail_nth = 3;
+        assert_eq!(outcomes(&mut st, 1), [false]);
+        assert_eq!(st.faults.render.render_fail_nth, 0);
+        assert_eq!(st.faults.render.render_fail_on, [2, 5]);
+        assert_eq!(outcomes(&mut st, 3), [false, true, false]);
+        // 1: the very next one.
+        st.faults.render.render_fail_nth = 1;
+        assert_eq!(outcomes(&mut st, 2), [true, false]);
+        st.faults.render.render_fail = true;
+        assert_eq!(outcomes(&mut st, 1), [true]);
     }
 
     #[test]

@@ -34,6 +34,17 @@ impl EmuState {
         }
         if self.scenario.is_some() {
             self.faults = Faults::default();
+        } else {
+            // Switches set before any scenario stay: failures already
+            // placed in the render count keep pointing at the same renders
+            // once the count starts again.
+            let count = self.render_submits;
+            let on = &mut self.faults.render.render_fail_on;
+            *on = on
+                .iter()
+                .filter(|at| **at > count)
+                .map(|at| at - count)
+                .collect();
         }
         if let Some(patch) = patch {
             self.faults = merge_faults(&self.faults, patch)?;
@@ -151,11 +162,11 @@ const DOCS: &[(&str, &str)] = &[
     ("render_fail_error", "the error text of failed renders"),
     (
         "render_fail_nth",
-        "the Nth render accepted from now (1: the next) ends failed → export exit 8; batch fails that job only",
+        "the Nth render accepted from now (1: the next) ends failed: the next submit adds its position to render_fail_on → export exit 8; batch fails that job only",
     ),
     (
         "render_fail_on",
-        "scenario: these renders (1 = the first submitted since the scenario started) end failed → export exit 8",
+        "scenario: these renders (1 = the first accepted since the scenario started, or since the sandbox began) end failed → export exit 8",
     ),
     (
         "render_plan_required",
@@ -187,7 +198,7 @@ const DOCS: &[(&str, &str)] = &[
     ),
     (
         "render_pad_bytes",
-        "rendered files grow by N bytes (still playable)",
+        "rendered mp4 and mov files grow by N bytes (still playable); webm and gif stay as they are",
     ),
 ];
 
@@ -277,6 +288,17 @@ mod tests {
         // None: back to the defaults.
         st.use_scenario(None).unwrap();
         assert!(st.faults.render.render_fail_on.is_empty());
+        // Without a scenario before, a failure already placed (the 5th,
+        // with 3 accepted) stays on its render when the count restarts.
+        st.use_scenario(None).unwrap();
+        st.faults.render.render_fail_on = vec![2, 5];
+        st.render_submits = 3;
+        st.use_scenario(Some(&json!({"rate_limit_next": 1})))
+            .unwrap();
+        assert_eq!(
+            (st.render_submits, st.faults.render.render_fail_on.clone()),
+            (0, vec![2])
+        );
         assert!(st.use_scenario(Some(&json!({"nope": 1}))).is_err());
         assert_eq!(
             merge_faults(&Faults::default(), &json!({"render_seconds": 2}))

@@ -5,10 +5,11 @@
 //! against the same files, so the two cannot agree on a wrong shape by
 //! accident.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
+mod common;
+
 use std::time::Duration;
 
+use common::exchange;
 use nemo_emulator::{BackgroundEmulator, EmuState};
 use serde_json::{Value, json};
 
@@ -81,8 +82,7 @@ fn the_shape_check_can_fail() {
     );
 }
 
-/// One HTTP/1.1 exchange with `Connection: close`: the status and the body
-/// (de-chunked).
+/// One exchange: the status and the body (de-chunked).
 fn http(
     base: &str,
     method: &str,
@@ -90,50 +90,8 @@ fn http(
     headers: &[(&str, &str)],
     body: Option<&Value>,
 ) -> (u16, String) {
-    let addr = base.trim_start_matches("http://");
-    let mut stream = TcpStream::connect(addr).expect("connect to the emulator");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .expect("set a timeout");
-    let body = body.map(Value::to_string).unwrap_or_default();
-    let mut request = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
-    for (name, value) in headers {
-        request.push_str(&format!("{name}: {value}\r\n"));
-    }
-    if !body.is_empty() {
-        request.push_str("Content-Type: application/json\r\n");
-    }
-    request.push_str(&format!("Content-Length: {}\r\n\r\n{body}", body.len()));
-    stream.write_all(request.as_bytes()).expect("send");
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).expect("read the answer");
-    let text = String::from_utf8(raw).expect("a UTF-8 answer");
-    let (head, body) = text.split_once("\r\n\r\n").expect("a header block");
-    let status = head[9..12].parse().expect("a status code");
-    let chunked = head
-        .to_ascii_lowercase()
-        .contains("transfer-encoding: chunked");
-    (
-        status,
-        if chunked {
-            dechunk(body)
-        } else {
-            body.to_string()
-        },
-    )
-}
-
-fn dechunk(mut body: &str) -> String {
-    let mut out = String::new();
-    while let Some((size, rest)) = body.split_once("\r\n") {
-        let size = usize::from_str_radix(size.trim(), 16).expect("a chunk size");
-        if size == 0 {
-            break;
-        }
-        out.push_str(&rest[..size]);
-        body = &rest[size + 2..];
-    }
-    out
+    let answer = exchange(base, method, path, headers, body);
+    (answer.status, answer.text())
 }
 
 fn json_of(answer: (u16, String)) -> Value {

@@ -3,15 +3,15 @@
 //! session's draft, in English and Chinese; scenario steps; the pages the
 //! claim and registration links lead to.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
-use std::time::Duration;
+mod common;
 
+use common::as_client;
 use nemo_emulator::{BackgroundEmulator, EmuState};
 use serde_json::{Value, json};
 
-/// One HTTP/1.1 exchange with `Connection: close`: status, head and the
-/// raw body (a dropped stream ends early; what arrived is returned).
+/// One exchange as a client with an id and the attribution headers:
+/// status, head and the raw body (a dropped stream ends early; what
+/// arrived is returned).
 fn http(
     base: &str,
     method: &str,
@@ -19,32 +19,16 @@ fn http(
     bearer: Option<&str>,
     body: Option<&Value>,
 ) -> (u16, String, String) {
-    let addr = base.trim_start_matches("http://");
-    let mut stream = TcpStream::connect(addr).expect("connect to the emulator");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .expect("set a timeout");
-    let body = body.map(Value::to_string).unwrap_or_default();
-    let mut request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\
-         X-Client-Id: 6f1c2d4e-0000-4000-8000-00000000000a\r\n\
-         X-Skill-Source: t\r\nX-Skill-Version: 1\r\nX-Skill-Platform: unknown\r\n"
+    let answer = as_client(
+        base,
+        method,
+        path,
+        "6f1c2d4e-0000-4000-8000-00000000000a",
+        bearer,
+        body,
     );
-    if let Some(token) = bearer {
-        request.push_str(&format!("Authorization: Bearer {token}\r\n"));
-    }
-    if !body.is_empty() {
-        request.push_str("Content-Type: application/json\r\n");
-    }
-    request.push_str(&format!("Content-Length: {}\r\n\r\n{body}", body.len()));
-    stream.write_all(request.as_bytes()).expect("send");
-    let mut raw = Vec::new();
-    // A dropped stream may end in a reset: keep what arrived.
-    let _ = stream.read_to_end(&mut raw);
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let (head, body) = text.split_once("\r\n\r\n").expect("a header block");
-    let status = head[9..12].parse().expect("a status code");
-    (status, head.to_string(), body.to_string())
+    let body = String::from_utf8_lossy(&answer.body).into_owned();
+    (answer.status, answer.head, body)
 }
 
 struct Sandbox {

@@ -10,18 +10,6 @@ use crate::common::{Env, WEB_URL, json, stderr, stdout};
 
 const GREETING: &str = "Hi! I'm NemoVideo's agent. Tell me what video to make — for example \"a panda in a bamboo forest\".\n";
 
-/// An emulator whose agent answers quickly.
-fn fast_env() -> Env {
-    let env = Env::new();
-    env.emu.with_state(|s| {
-        s.faults.chat.chat_pace_ms = 2;
-        s.faults.chat.chat_tool_ms = 60;
-        s.faults.chat.chat_keepalive_ms = 20;
-        s.faults.chat.chat_late_ms = 100;
-    });
-    env
-}
-
 /// The bodies `/run_sse` received.
 fn runs(env: &Env) -> Vec<Value> {
     env.emu
@@ -52,7 +40,7 @@ fn only_session_state(env: &Env) -> Value {
 
 #[test]
 fn streams_the_reply_text_to_stdout_each_piece_once() {
-    let env = fast_env();
+    let env = Env::fast();
     let out = env.nemo().args(["chat", "hello"]).assert().success();
     // The greeting comes as four partial pieces and then the whole text
     // again in the final event: shown once.
@@ -71,7 +59,7 @@ fn streams_the_reply_text_to_stdout_each_piece_once() {
 
 #[test]
 fn several_words_make_one_message() {
-    let env = fast_env();
+    let env = Env::fast();
     env.nemo()
         .args(["chat", "hello", "there"])
         .assert()
@@ -84,7 +72,7 @@ fn several_words_make_one_message() {
 
 #[test]
 fn the_request_body_and_headers_are_exact() {
-    let env = fast_env();
+    let env = Env::fast();
     let sid = env.session();
     env.nemo()
         .args(["chat", "hi \"there\" 你好"])
@@ -124,7 +112,7 @@ fn the_request_body_and_headers_are_exact() {
 
 #[test]
 fn the_text_arrives_before_the_reply_ends() {
-    let env = fast_env();
+    let env = Env::fast();
     env.session();
     env.emu.with_state(|s| {
         s.faults.chat.chat_endless = true;
@@ -151,7 +139,7 @@ fn the_text_arrives_before_the_reply_ends() {
 fn json_records_arrive_before_the_reply_ends() {
     // Records are held only while the next event is already at hand: one
     // that arrives alone is written at once.
-    let env = fast_env();
+    let env = Env::fast();
     env.session();
     env.emu.with_state(|s| {
         s.faults.chat.chat_endless = true;
@@ -175,7 +163,7 @@ fn json_records_arrive_before_the_reply_ends() {
 
 #[test]
 fn json_lines_one_record_per_event_and_done_last() {
-    let env = fast_env();
+    let env = Env::fast();
     let out = env
         .nemo()
         .args(["--json", "chat", "hello"])
@@ -209,7 +197,7 @@ fn json_lines_one_record_per_event_and_done_last() {
 
 #[test]
 fn a_generation_streams_hides_its_tools_and_edits_the_draft() {
-    let env = fast_env();
+    let env = Env::fast();
     let out = env
         .nemo()
         .args([
@@ -244,7 +232,7 @@ fn a_generation_streams_hides_its_tools_and_edits_the_draft() {
 
 #[test]
 fn verbose_shows_one_stderr_line_per_tool_call_and_result() {
-    let env = fast_env();
+    let env = Env::fast();
     let out = env
         .nemo()
         .args(["-v", "chat", "generate a video of a cat"])
@@ -271,7 +259,7 @@ fn verbose_shows_one_stderr_line_per_tool_call_and_result() {
 
 #[test]
 fn json_lines_carry_tool_calls_results_and_heartbeats() {
-    let env = fast_env();
+    let env = Env::fast();
     let out = env
         .nemo()
         .args(["--json", "chat", "generate a video of a cat"])
@@ -303,7 +291,7 @@ fn json_lines_carry_tool_calls_results_and_heartbeats() {
 
 #[test]
 fn a_silent_edit_prints_what_changed_on_the_timeline() {
-    let env = fast_env();
+    let env = Env::fast();
     let out = env
         .nemo()
         .args(["chat", "add a title \"Paradise Found\""])
@@ -335,7 +323,7 @@ fn a_silent_edit_prints_what_changed_on_the_timeline() {
 
 #[test]
 fn a_silent_edit_in_json_lists_the_changes() {
-    let env = fast_env();
+    let env = Env::fast();
     let out = env
         .nemo()
         .args(["--json", "chat", "add a title \"Paradise Found\""])
@@ -357,7 +345,7 @@ fn a_silent_edit_in_json_lists_the_changes() {
 
 #[test]
 fn a_silent_reply_without_visible_change_says_so() {
-    let env = fast_env();
+    let env = Env::fast();
     let out = env.nemo().args(["chat", "silent check"]).assert().success();
     assert_eq!(
         stdout(&out),
@@ -383,7 +371,7 @@ fn a_silent_reply_without_visible_change_says_so() {
 
 #[test]
 fn gui_talk_gets_hints_naming_the_commands() {
-    let env = fast_env();
+    let env = Env::fast();
     let out = env
         .nemo()
         .args(["chat", "how do I export?"])
@@ -420,7 +408,7 @@ fn gui_talk_gets_hints_naming_the_commands() {
 
 #[test]
 fn a_trailing_temporary_issue_line_is_dropped() {
-    let env = fast_env();
+    let env = Env::fast();
     let out = env
         .nemo()
         .args(["chat", "hello [[sandbox:temporary]]"])
@@ -439,7 +427,7 @@ fn a_trailing_temporary_issue_line_is_dropped() {
 
 #[test]
 fn thoughts_are_hidden_and_control_sequences_removed() {
-    let env = fast_env();
+    let env = Env::fast();
     let out = env
         .nemo()
         .args(["chat", "think of ideas"])
@@ -460,7 +448,7 @@ fn thoughts_are_hidden_and_control_sequences_removed() {
 
 #[test]
 fn utf8_split_inside_characters_and_crlf_line_endings() {
-    let env = fast_env();
+    let env = Env::fast();
     let out = env.nemo().args(["chat", "说中文"]).assert().success();
     assert_eq!(
         stdout(&out),
@@ -486,7 +474,7 @@ fn utf8_split_inside_characters_and_crlf_line_endings() {
 
 #[test]
 fn an_unreadable_event_is_skipped_with_a_warning() {
-    let env = fast_env();
+    let env = Env::fast();
     let out = env
         .nemo()
         .args(["chat", "[[sandbox:garbled]]"])
@@ -502,7 +490,7 @@ fn an_unreadable_event_is_skipped_with_a_warning() {
 
 #[test]
 fn an_agent_error_exits_8_with_its_message() {
-    let env = fast_env();
+    let env = Env::fast();
     let out = env
         .nemo()
         .args(["chat", "[[sandbox:error]] please"])
@@ -544,7 +532,7 @@ fn an_agent_error_exits_8_with_its_message() {
 
 #[test]
 fn a_server_error_in_the_stream_exits_8() {
-    let env = fast_env();
+    let env = Env::fast();
     let out = env
         .nemo()
         .args(["chat", "[[sandbox:crash]] it"])
@@ -559,7 +547,7 @@ fn a_server_error_in_the_stream_exits_8() {
 
 #[test]
 fn only_keep_alives_past_the_idle_timeout_exit_8() {
-    let env = fast_env();
+    let env = Env::fast();
     env.emu
         .with_state(|s| s.faults.chat.chat_heartbeats_only = true);
     let started = Instant::now();
@@ -580,7 +568,7 @@ fn only_keep_alives_past_the_idle_timeout_exit_8() {
 
 #[test]
 fn a_reply_that_never_ends_hits_the_timeout_exit_8() {
-    let env = fast_env();
+    let env = Env::fast();
     env.emu.with_state(|s| {
         s.faults.chat.chat_endless = true;
         s.faults.chat.chat_pace_ms = 20;
@@ -602,7 +590,7 @@ fn a_reply_that_never_ends_hits_the_timeout_exit_8() {
 
 #[test]
 fn an_agent_that_never_starts_answering_counts_as_idle_exit_8() {
-    let env = fast_env();
+    let env = Env::fast();
     env.emu
         .with_state(|s| s.faults.chat.chat_headers_delay_ms = 20_000);
     let started = Instant::now();
@@ -618,7 +606,7 @@ fn an_agent_that_never_starts_answering_counts_as_idle_exit_8() {
 
 #[test]
 fn bad_timeouts_are_usage_errors() {
-    let env = fast_env();
+    let env = Env::fast();
     env.nemo()
         .args(["chat", "--timeout", "0", "hello"])
         .assert()
@@ -632,7 +620,7 @@ fn bad_timeouts_are_usage_errors() {
 
 #[test]
 fn a_dropped_stream_is_watched_not_resent_and_reports_the_change() {
-    let env = fast_env();
+    let env = Env::fast();
     env.session();
     env.emu
         .with_state(|s| s.faults.chat.chat_drop_stream = true);
@@ -664,7 +652,7 @@ fn a_dropped_stream_is_watched_not_resent_and_reports_the_change() {
 
 #[test]
 fn a_dropped_stream_with_no_change_exits_9_after_the_watch() {
-    let env = fast_env();
+    let env = Env::fast();
     env.session();
     env.emu
         .with_state(|s| s.faults.chat.chat_drop_stream = true);
@@ -694,7 +682,7 @@ fn a_dropped_stream_with_no_change_exits_9_after_the_watch() {
 
 #[test]
 fn an_expired_free_token_at_run_sse_is_renewed_and_sent_once_more() {
-    let env = fast_env();
+    let env = Env::fast();
     env.session();
     let old = env.stored_token().unwrap();
     env.emu
@@ -713,7 +701,7 @@ fn an_expired_free_token_at_run_sse_is_renewed_and_sent_once_more() {
 
 #[test]
 fn a_rejected_given_token_stops_with_exit_3_after_one_send() {
-    let env = fast_env();
+    let env = Env::fast();
     let token = "nmv_usr_given_token";
     env.emu.with_state(|s| {
         s.add_registered_user(token, 500);
@@ -738,7 +726,7 @@ fn a_rejected_given_token_stops_with_exit_3_after_one_send() {
 
 #[test]
 fn a_lost_session_at_run_sse_gets_a_new_session_and_one_more_send() {
-    let env = fast_env();
+    let env = Env::fast();
     let old = env.session();
     env.emu
         .with_state(|s| s.faults.chat.chat_session_lost_next = 1);
@@ -761,7 +749,7 @@ fn a_lost_session_at_run_sse_gets_a_new_session_and_one_more_send() {
 
 #[test]
 fn a_session_lost_twice_stops_with_exit_10() {
-    let env = fast_env();
+    let env = Env::fast();
     env.session();
     env.emu.with_state(|s| {
         s.faults.chat.chat_session_lost_next = 2;
@@ -778,7 +766,7 @@ fn a_session_lost_twice_stops_with_exit_10() {
 
 #[test]
 fn a_session_lost_before_sending_is_replaced_without_a_failed_send() {
-    let env = fast_env();
+    let env = Env::fast();
     let old = env.session();
     env.emu.with_state(|s| s.lose_all_sessions());
     let out = env.nemo().args(["chat", "hello"]).assert().success();
@@ -790,7 +778,7 @@ fn a_session_lost_before_sending_is_replaced_without_a_failed_send() {
 
 #[test]
 fn no_credits_exits_4_without_a_reply() {
-    let env = fast_env();
+    let env = Env::fast();
     env.session();
     let user = env.config()["token"]["user_id"]
         .as_str()
@@ -823,7 +811,7 @@ fn no_credits_exits_4_without_a_reply() {
 
 #[test]
 fn the_message_can_come_from_stdin() {
-    let env = fast_env();
+    let env = Env::fast();
     let out = env
         .nemo()
         .args(["chat", "-"])
@@ -851,7 +839,7 @@ fn the_message_can_come_from_stdin() {
 
 #[test]
 fn a_message_on_stdin_over_64_mib_is_refused_before_anything_is_sent() {
-    let env = fast_env();
+    let env = Env::fast();
     let out = env
         .nemo()
         .args(["chat", "-"])
@@ -868,7 +856,7 @@ fn a_message_on_stdin_over_64_mib_is_refused_before_anything_is_sent() {
 
 #[test]
 fn no_message_and_no_terminal_exits_2_with_a_hint() {
-    let env = fast_env();
+    let env = Env::fast();
     let out = env.nemo().arg("chat").write_stdin("").assert().code(2);
     let err = stderr(&out);
     assert!(
@@ -887,7 +875,7 @@ fn no_message_and_no_terminal_exits_2_with_a_hint() {
 
 #[test]
 fn still_working_lines_when_stderr_is_not_a_terminal() {
-    let env = fast_env();
+    let env = Env::fast();
     env.emu.with_state(|s| s.faults.chat.chat_tool_ms = 2500);
     let out = env
         .nemo()
@@ -914,7 +902,7 @@ fn still_working_lines_when_stderr_is_not_a_terminal() {
 #[cfg(unix)]
 #[test]
 fn ctrl_c_in_one_shot_exits_130() {
-    let env = fast_env();
+    let env = Env::fast();
     env.session();
     env.emu
         .with_state(|s| s.faults.chat.chat_heartbeats_only = true);

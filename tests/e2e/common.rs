@@ -5,12 +5,13 @@ use std::path::PathBuf;
 
 use assert_cmd::Command;
 use nemo_emulator::{BackgroundEmulator, EmuState, RecordedRequest};
-use serde_json::Value;
+use serde_json::{Value, json};
 use tempfile::TempDir;
 
-/// Every variable nemo reads, removed so the developer's own setup never
-/// leaks into a test.
-const SCRUBBED: [&str; 32] = [
+/// Every variable nemo reads that `nemo help environment` documents. With
+/// [`UNDOCUMENTED_ENV`], removed from every run so the developer's own
+/// setup never leaks into a test; the help test checks each is documented.
+pub const DOCUMENTED_ENV: [&str; 24] = [
     "NEMO_API_URL",
     "NEMO_WEB_URL",
     "NEMO_CONFIG_DIR",
@@ -21,9 +22,6 @@ const SCRUBBED: [&str; 32] = [
     "NEMO_CLIENT_ID",
     "NEMO_RATE_LIMIT_WAIT",
     "NEMO_SANDBOX_FAULTS",
-    "NEMO_CHAT_TIME_SCALE",
-    "NEMO_HTTP_TIME_SCALE",
-    "NEMO_POLL_NETWORK_TOLERANCE",
     "SKILL_SOURCE",
     "NO_COLOR",
     "LC_ALL",
@@ -32,20 +30,47 @@ const SCRUBBED: [&str; 32] = [
     "XDG_CONFIG_HOME",
     "HTTP_PROXY",
     "HTTPS_PROXY",
-    "http_proxy",
-    "https_proxy",
     "ALL_PROXY",
-    "all_proxy",
     "SSL_CERT_FILE",
     "CI",
     "NEMO_NO_INPUT",
     "CLICOLOR_FORCE",
-    "NEMO_PRETEND_TTY",
     "NEMO_COMPLETE",
+];
+
+/// The rest of what nemo reads: hidden test switches, the lowercase proxy
+/// spellings, clap's completion switch.
+const UNDOCUMENTED_ENV: [&str; 8] = [
+    "NEMO_CHAT_TIME_SCALE",
+    "NEMO_HTTP_TIME_SCALE",
+    "NEMO_POLL_NETWORK_TOLERANCE",
+    "NEMO_PRETEND_TTY",
+    "http_proxy",
+    "https_proxy",
+    "all_proxy",
     "COMPLETE",
 ];
 
 pub const WEB_URL: &str = "https://web.nemo.test";
+
+/// A draft with one 10 s clip: something to render (the chat agent that
+/// makes drafts is not needed for export).
+pub fn clip_draft() -> Value {
+    json!({"t":[{"tt":0,"sg":[{"d":10000,"m":{"name":"clip"}}]}]})
+}
+
+/// The draft of the state tests: a clip, music and a title track.
+pub fn city_draft() -> Value {
+    json!({
+        "t": [
+            {"tt": 0, "sg": [{"d": 10000, "m": {"name": "city timelapse"}}]},
+            {"tt": 1, "m": {"type": "music"}, "sg": [{"d": 10000, "m": {"name": "Lo-fi", "volume": 0.35}}]},
+            {"tt": 7, "sg": [{"d": 3000, "m": {"text": "Urban Dreams", "type": "title"}}]}
+        ],
+        "d": 10000,
+        "m": {"title": "Urban Dreams", "width": 1920, "height": 1080}
+    })
+}
 
 pub struct Env {
     pub emu: BackgroundEmulator,
@@ -55,6 +80,19 @@ pub struct Env {
 impl Env {
     pub fn new() -> Env {
         Env::with_state(EmuState::default())
+    }
+
+    /// An emulator whose agent answers quickly (its pace, tool, keep-alive
+    /// and late-work times in tens of milliseconds).
+    pub fn fast() -> Env {
+        let env = Env::new();
+        env.emu.with_state(|s| {
+            s.faults.chat.chat_pace_ms = 2;
+            s.faults.chat.chat_tool_ms = 60;
+            s.faults.chat.chat_keepalive_ms = 20;
+            s.faults.chat.chat_late_ms = 100;
+        });
+        env
     }
 
     pub fn with_state(state: EmuState) -> Env {
@@ -100,7 +138,7 @@ impl Env {
     /// the running child (signals, reading output as it comes).
     pub fn nemo_process(&self) -> std::process::Command {
         let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_nemo"));
-        for name in SCRUBBED {
+        for name in DOCUMENTED_ENV.iter().chain(&UNDOCUMENTED_ENV) {
             cmd.env_remove(name);
         }
         cmd.env("HOME", self.home())
@@ -125,6 +163,13 @@ impl Env {
             .unwrap()
             .trim()
             .to_string()
+    }
+
+    /// Puts `draft` into session `sid`'s state on this test's emulator.
+    pub fn set_draft(&self, sid: &str, draft: Value) {
+        self.emu.with_state(|s| {
+            s.sessions.get_mut(sid).expect("the session exists").state["draft"] = draft;
+        });
     }
 
     pub fn requests(&self) -> Vec<RecordedRequest> {

@@ -1,9 +1,7 @@
 //! Dynamic completion (`NEMO_COMPLETE=<shell> nemo`): values as well as flags —
 //! session and render ids from the config, `--format`, `--quality`, shells.
 
-use serde_json::json;
-
-use crate::common::{Env, stdout};
+use crate::common::{Env, clip_draft, stdout};
 
 /// What the completer offers for the last word of `words` (fish's
 /// protocol: a candidate a line, `value<TAB>help`), values only.
@@ -29,8 +27,7 @@ fn ids_from_the_config_formats_qualities_and_shells() {
     let first = env.session();
     let second = env.session();
     env.emu.with_state(|s| {
-        s.sessions.get_mut(&second).expect("the session").state["draft"] =
-            json!({"t":[{"tt":0,"sg":[{"d":10000,"m":{"name":"clip"}}]}]});
+        s.sessions.get_mut(&second).expect("the session").state["draft"] = clip_draft();
     });
     let render = stdout(
         &env.nemo()

@@ -5,9 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use serde_json::json;
-
-use crate::common::Env;
+use crate::common::{Env, clip_draft};
 
 /// `(title, code)` of every recipe under `## Cookbook`.
 fn recipes() -> Vec<(String, String)> {
@@ -85,13 +83,6 @@ fn workdir(env: &Env) -> PathBuf {
     dir
 }
 
-fn seed_draft(env: &Env, sid: &str) {
-    env.emu.with_state(|s| {
-        s.sessions.get_mut(sid).expect("the session").state["draft"] =
-            json!({"t":[{"tt":0,"sg":[{"d":10000,"m":{"name":"clip"}}]}]});
-    });
-}
-
 #[test]
 fn every_recipe_has_a_test() {
     let titles: Vec<String> = recipes().into_iter().map(|(t, _)| t).collect();
@@ -128,7 +119,7 @@ fn export_sessions_in_parallel() {
     let dir = workdir(&env);
     let sessions: Vec<String> = (0..3).map(|_| env.session()).collect();
     for sid in &sessions {
-        seed_draft(&env, sid);
+        env.set_draft(sid, clip_draft());
     }
     env.emu.with_state(|s| s.faults.render.render_ms = 1);
     run(&env, &dir, &recipe("Export sessions in parallel"));
@@ -165,13 +156,7 @@ fn gate_ci_on_credits() {
 
 #[test]
 fn pipe_a_prompt_from_a_file() {
-    let env = Env::new();
-    env.emu.with_state(|s| {
-        s.faults.chat.chat_pace_ms = 2;
-        s.faults.chat.chat_tool_ms = 60;
-        s.faults.chat.chat_keepalive_ms = 20;
-        s.faults.chat.chat_late_ms = 100;
-    });
+    let env = Env::fast();
     let dir = workdir(&env);
     std::fs::write(dir.join("prompt.txt"), "add a title \"From A File\"\n").unwrap();
     let out = run(&env, &dir, &recipe("Pipe a prompt from a file"));
@@ -186,7 +171,7 @@ fn resume_a_render_after_a_reboot() {
     let env = Env::new();
     let dir = workdir(&env);
     let sid = env.session();
-    seed_draft(&env, &sid);
+    env.set_draft(&sid, clip_draft());
     env.emu.with_state(|s| s.faults.render.render_ms = 1);
     // Submitted, then the machine went down before the download.
     let out = env

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use assert_cmd::Command;
 use serde_json::{Value, json};
 
-use crate::common::{Env, json, stderr, stdout};
+use crate::common::{Env, clip_draft, json, stderr, stdout};
 
 /// The file every emulated render produces, read from disk (not through
 /// the emulator) to compare downloads with.
@@ -18,21 +18,12 @@ fn fixture() -> Vec<u8> {
     std::fs::read(path).expect("the MP4 fixture")
 }
 
-/// Gives session `sid` a draft with one 10 s clip (the chat agent that
-/// makes drafts is not needed for export).
-fn seed_draft(env: &Env, sid: &str) {
-    env.emu.with_state(|s| {
-        s.sessions.get_mut(sid).expect("the session exists").state["draft"] =
-            json!({"t":[{"tt":0,"sg":[{"d":10000,"m":{"name":"clip"}}]}]});
-    });
-}
-
 /// A logged-in env with a current session that has something to export;
 /// renders take 200 ms.
 fn ready() -> (Env, String) {
     let env = Env::new();
     let sid = env.session();
-    seed_draft(&env, &sid);
+    env.set_draft(&sid, clip_draft());
     env.emu.with_state(|s| s.faults.render.render_ms = 200);
     (env, sid)
 }
@@ -929,7 +920,7 @@ fn eight_parallel_exports_on_eight_sessions_are_all_recorded() {
     env.emu.with_state(|s| s.faults.render.render_ms = 300);
     let sessions: Vec<String> = (0..8).map(|_| env.session()).collect();
     for sid in &sessions {
-        seed_draft(&env, sid);
+        env.set_draft(sid, clip_draft());
     }
     let out_dir = env.tmp.path().join("out");
     std::fs::create_dir(&out_dir).unwrap();
@@ -999,8 +990,7 @@ fn sandbox_export_renders_offline_across_processes() {
     // Give the sandbox session a draft, in the sandbox's saved state.
     let state_file = env.config_dir().join("sandbox/emulator.json");
     let mut state: Value = serde_json::from_slice(&std::fs::read(&state_file).unwrap()).unwrap();
-    state["sessions"][&sid]["state"]["draft"] =
-        json!({"t":[{"tt":0,"sg":[{"d":10000,"m":{"name":"clip"}}]}]});
+    state["sessions"][&sid]["state"]["draft"] = clip_draft();
     state["faults"]["render_ms"] = json!(300);
     std::fs::write(&state_file, serde_json::to_vec(&state).unwrap()).unwrap();
 

@@ -6,9 +6,7 @@
 use std::net::TcpStream;
 use std::time::Duration;
 
-use serde_json::json;
-
-use crate::common::{Env, stderr, stdout};
+use crate::common::{Env, clip_draft, stderr, stdout};
 use crate::raw_server::{RawServer, json_answer};
 
 /// A logged-in env with a current session that has something to export.
@@ -16,8 +14,7 @@ fn ready(render_ms: u64) -> (Env, String) {
     let env = Env::new();
     let sid = env.session();
     env.emu.with_state(|s| {
-        s.sessions.get_mut(&sid).expect("the session exists").state["draft"] =
-            json!({"t":[{"tt":0,"sg":[{"d":10000,"m":{"name":"clip"}}]}]});
+        s.sessions.get_mut(&sid).expect("the session exists").state["draft"] = clip_draft();
         s.faults.render.render_ms = render_ms;
     });
     (env, sid)

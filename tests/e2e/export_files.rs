@@ -7,7 +7,7 @@ use std::path::Path;
 
 use serde_json::json;
 
-use crate::common::{Env, stderr};
+use crate::common::{Env, clip_draft, stderr};
 
 fn fixture() -> Vec<u8> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("emulator/assets/render.mp4");
@@ -19,8 +19,7 @@ fn submitted(name: &str) -> (Env, String) {
     let env = Env::new();
     let sid = env.session();
     env.emu.with_state(|s| {
-        s.sessions.get_mut(&sid).expect("the session exists").state["draft"] =
-            json!({"t":[{"tt":0,"sg":[{"d":10000,"m":{"name":"clip"}}]}]});
+        s.sessions.get_mut(&sid).expect("the session exists").state["draft"] = clip_draft();
         s.faults.render.render_ms = 200;
     });
     let out = env

@@ -18,14 +18,8 @@ pub fn fixture() -> Vec<u8> {
 
 /// An emulator whose agent and renders are quick.
 pub fn fast_env() -> Env {
-    let env = Env::new();
-    env.emu.with_state(|s| {
-        s.faults.chat.chat_pace_ms = 2;
-        s.faults.chat.chat_tool_ms = 60;
-        s.faults.chat.chat_keepalive_ms = 20;
-        s.faults.chat.chat_late_ms = 100;
-        s.faults.render.render_ms = 200;
-    });
+    let env = Env::fast();
+    env.emu.with_state(|s| s.faults.render.render_ms = 200);
     env
 }
 

@@ -4,7 +4,7 @@
 //! that reads well: `nemo` alone, help topics, the global options under
 //! their own heading, man pages from the one clap definition.
 
-use crate::common::{Env, stderr, stdout};
+use crate::common::{DOCUMENTED_ENV, Env, stderr, stdout};
 
 /// Every command path (`[]`, `["auth"]`, `["auth", "login"]`, …), found by
 /// reading the `Commands:` section of each `--help` (nemo's own `help`
@@ -225,26 +225,9 @@ fn help_topics_exit_codes_and_environment() {
     }
     let out = env.nemo().args(["help", "environment"]).assert().success();
     let text = stdout(&out);
-    // Every variable the test harness scrubs (that is, every one nemo
-    // reads, bar the hidden test switches) is documented.
-    for name in [
-        "NEMO_API_URL",
-        "NEMO_WEB_URL",
-        "NEMO_CONFIG_DIR",
-        "NEMO_SESSION",
-        "NEMO_SKILL",
-        "NEMO_SKILL_VERSION",
-        "NEMO_TOKEN",
-        "NEMO_CLIENT_ID",
-        "NEMO_RATE_LIMIT_WAIT",
-        "NEMO_SANDBOX_FAULTS",
-        "SKILL_SOURCE",
-        "NO_COLOR",
-        "LC_ALL",
-        "LANG",
-        "XDG_CONFIG_HOME",
-        "HTTPS_PROXY",
-    ] {
+    // Every variable nemo reads, bar the hidden test switches (the
+    // harness scrubs these and the rest), is documented.
+    for name in DOCUMENTED_ENV {
         assert!(text.contains(name), "{name} missing:\n{text}");
     }
     // `help COMMAND` is that command's help, plain text when piped.

@@ -120,13 +120,7 @@ fn error_documents_go_through_the_filter() {
 
 #[test]
 fn chat_json_lines_are_filtered_line_by_line() {
-    let env = Env::new();
-    env.emu.with_state(|s| {
-        s.faults.chat.chat_pace_ms = 2;
-        s.faults.chat.chat_tool_ms = 60;
-        s.faults.chat.chat_keepalive_ms = 20;
-        s.faults.chat.chat_late_ms = 100;
-    });
+    let env = Env::fast();
     let out = env
         .nemo()
         .args([

@@ -189,3 +189,39 @@ fn nemo_sandbox_serves_with_the_faults_of_its_file() {
     let doc: Value = serde_json::from_slice(&out.stdout).expect("JSON");
     assert_eq!(doc["available"], 0, "no_credits from the file: {doc}");
 }
+
+#[test]
+fn export_format_mov_webm_and_gif_saves_that_container() {
+    let env = Env::new();
+    let file = env.tmp.path().join("faults.json");
+    std::fs::write(&file, r#"{"render_seconds": 0.2}"#).unwrap();
+    let with_faults = |args: &[&str]| {
+        let mut cmd = sandbox(&env, args);
+        cmd.env("NEMO_SANDBOX_FAULTS", &file);
+        cmd
+    };
+    with_faults(&["chat", "generate a video of a fox"])
+        .assert()
+        .success();
+    std::fs::create_dir(env.tmp.path().join("out")).unwrap();
+    let formats: [(&str, &[u8], &[u8]); 3] = [
+        ("mov", b"\0\0\0\x14ftypqt  ", nemo_emulator::RENDERED_MOV),
+        ("webm", b"\x1a\x45\xdf\xa3", nemo_emulator::RENDERED_WEBM),
+        ("gif", b"GIF89a", nemo_emulator::RENDERED_GIF),
+    ];
+    for (format, magic, bytes) in formats {
+        let out = with_faults(&["export", "--format", format, "-o", "out/"])
+            .assert()
+            .success();
+        let saved = std::path::PathBuf::from(stdout(&out).trim());
+        assert_eq!(
+            saved.extension().and_then(|e| e.to_str()),
+            Some(format),
+            "{}",
+            stdout(&out)
+        );
+        let got = std::fs::read(env.tmp.path().join(&saved)).unwrap();
+        assert!(got.starts_with(magic), "{format}: {:?}", &got[..16]);
+        assert!(got == bytes, "{format}: not the emulator's file");
+    }
+}

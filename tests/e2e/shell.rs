@@ -6,19 +6,7 @@ use std::time::Instant;
 
 use serde_json::json;
 
-use crate::common::{Env, stderr, stdout};
-
-/// An emulator whose agent answers quickly.
-fn fast_env() -> Env {
-    let env = Env::new();
-    env.emu.with_state(|s| {
-        s.faults.chat.chat_pace_ms = 2;
-        s.faults.chat.chat_tool_ms = 60;
-        s.faults.chat.chat_keepalive_ms = 20;
-        s.faults.chat.chat_late_ms = 100;
-    });
-    env
-}
+use crate::common::{Env, clip_draft, stderr, stdout};
 
 fn sse_runs(env: &Env) -> Vec<serde_json::Value> {
     env.emu
@@ -27,7 +15,7 @@ fn sse_runs(env: &Env) -> Vec<serde_json::Value> {
 
 #[test]
 fn a_piped_message_needs_no_dash() {
-    let env = fast_env();
+    let env = Env::fast();
     env.session();
     let out = env
         .nemo()
@@ -44,7 +32,7 @@ fn a_piped_message_needs_no_dash() {
 
 #[test]
 fn no_prompt_on_a_terminal_when_told_or_in_ci() {
-    let env = fast_env();
+    let env = Env::fast();
     type Case<'a> = (&'a [&'a str], Option<(&'a str, &'a str)>);
     let cases: [Case; 4] = [
         (&["chat", "--no-input"], None),
@@ -91,8 +79,7 @@ fn export_progress_off_a_terminal_is_a_line_per_state() {
     let env = Env::new();
     let sid = env.session();
     env.emu.with_state(|s| {
-        s.sessions.get_mut(&sid).expect("the session").state["draft"] =
-            json!({"t":[{"tt":0,"sg":[{"d":10000,"m":{"name":"clip"}}]}]});
+        s.sessions.get_mut(&sid).expect("the session").state["draft"] = clip_draft();
         s.faults.render.render_ms = 3000;
     });
     let started = Instant::now();

@@ -3,19 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::common::{Env, json, stderr, stdout};
-
-fn seed_draft() -> Value {
-    json!({
-        "t": [
-            {"tt": 0, "sg": [{"d": 10000, "m": {"name": "city timelapse"}}]},
-            {"tt": 1, "m": {"type": "music"}, "sg": [{"d": 10000, "m": {"name": "Lo-fi", "volume": 0.35}}]},
-            {"tt": 7, "sg": [{"d": 3000, "m": {"text": "Urban Dreams", "type": "title"}}]}
-        ],
-        "d": 10000,
-        "m": {"title": "Urban Dreams", "width": 1920, "height": 1080}
-    })
-}
+use crate::common::{Env, city_draft, json, stderr, stdout};
 
 /// Puts `draft` and some media into the session's state on the server.
 fn seed(env: &Env, session: &str, draft: Value) -> Value {
@@ -36,7 +24,7 @@ fn seed(env: &Env, session: &str, draft: Value) -> Value {
 fn the_seed_timeline_a_track_a_line_then_media_counts() {
     let env = Env::new();
     let session = env.session();
-    seed(&env, &session, seed_draft());
+    seed(&env, &session, city_draft());
     let out = env.nemo().arg("state").assert().success();
     assert_eq!(
         stdout(&out),
@@ -59,7 +47,7 @@ fn the_seed_timeline_a_track_a_line_then_media_counts() {
 fn json_and_draft_are_what_the_server_holds() {
     let env = Env::new();
     let session = env.session();
-    let held = seed(&env, &session, seed_draft());
+    let held = seed(&env, &session, city_draft());
     let doc = json(&env.nemo().args(["state", "--json"]).assert().success());
     assert_eq!(doc, held);
     assert_eq!(doc["future_field"], json!({"kept": [1, 2.5, "x"]}));
@@ -73,7 +61,7 @@ fn json_and_draft_are_what_the_server_holds() {
             .assert()
             .success(),
     );
-    assert_eq!(doc, seed_draft());
+    assert_eq!(doc, city_draft());
 }
 
 #[test]
@@ -211,7 +199,7 @@ fn a_lost_session_exits_10_without_making_a_new_one() {
 fn a_draft_kept_as_a_json_string_is_read_everywhere() {
     let env = Env::new();
     let session = env.session();
-    seed(&env, &session, Value::String(seed_draft().to_string()));
+    seed(&env, &session, Value::String(city_draft().to_string()));
     let out = env.nemo().arg("state").assert().success();
     assert!(
         stdout(&out).starts_with("Timeline (3 tracks):\n1. Video: city timelapse (0-10s)\n"),
@@ -219,7 +207,7 @@ fn a_draft_kept_as_a_json_string_is_read_everywhere() {
         stdout(&out)
     );
     let out = env.nemo().args(["state", "--draft"]).assert().success();
-    assert_eq!(json(&out), seed_draft());
+    assert_eq!(json(&out), city_draft());
     // --json stays what the server holds: the string.
     let out = env.nemo().args(["state", "--json"]).assert().success();
     assert!(json(&out)["draft"].is_string());

@@ -88,8 +88,7 @@ fn http_402_on_export_is_exit_5_and_no_file() {
     setup.env.emu.with_state(|s| {
         for (id, session) in s.sessions.iter_mut() {
             if sid.as_deref().is_none_or(|sid| sid == id) {
-                session.state["draft"] =
-                    serde_json::json!({"t":[{"tt":0,"sg":[{"d":10000,"m":{"name":"clip"}}]}]});
+                session.state["draft"] = crate::common::clip_draft();
             }
         }
         s.faults.render.render_plan_required = true;

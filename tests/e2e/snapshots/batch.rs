@@ -1,20 +1,12 @@
 //! Snapshots of `nemo batch` (one job at a time, so the lines come in one
 //! order): a run, a re-run that skips everything, a bad line, the dry run.
 
-use super::{Shot, nemo_in_tmp, snap};
+use super::{Shot, instant_env, nemo_in_tmp, snap};
 use crate::common::Env;
 
+/// [`instant_env`] with a jobs file of two jobs.
 fn ready() -> Env {
-    let env = Env::new();
-    env.login();
-    env.emu.with_state(|s| {
-        s.faults.chat.chat_pace_ms = 0;
-        s.faults.chat.chat_tool_ms = 0;
-        s.faults.render.render_ms = 0;
-        for user in s.users.values_mut() {
-            user.available = 1000;
-        }
-    });
+    let env = instant_env();
     std::fs::write(
         env.tmp.path().join("jobs.txt"),
         "# two jobs\ngenerate a panda\n{\"prompt\":\"make a cat\",\"output\":\"cat.mp4\"}\n",

@@ -4,21 +4,9 @@
 use super::{Shot, snap};
 use crate::common::Env;
 
-/// An emulator whose agent answers quickly.
-fn fast_env() -> Env {
-    let env = Env::new();
-    env.emu.with_state(|s| {
-        s.faults.chat.chat_pace_ms = 2;
-        s.faults.chat.chat_tool_ms = 60;
-        s.faults.chat.chat_keepalive_ms = 20;
-        s.faults.chat.chat_late_ms = 100;
-    });
-    env
-}
-
 #[test]
 fn chat_text_reply_first_use() {
-    let env = fast_env();
+    let env = Env::fast();
     snap!(
         "chat_text_reply",
         Shot::of(&env, env.nemo().args(["chat", "hello"]))
@@ -27,7 +15,7 @@ fn chat_text_reply_first_use() {
 
 #[test]
 fn chat_generation() {
-    let env = fast_env();
+    let env = Env::fast();
     env.session();
     snap!(
         "chat_generation",
@@ -41,7 +29,7 @@ fn chat_generation() {
 
 #[test]
 fn chat_silent_edits_report_changes() {
-    let env = fast_env();
+    let env = Env::fast();
     env.session();
     snap!(
         "chat_silent_added",
@@ -65,7 +53,7 @@ fn chat_silent_edits_report_changes() {
 
 #[test]
 fn chat_gui_talk_gets_hints() {
-    let env = fast_env();
+    let env = Env::fast();
     env.session();
     snap!(
         "chat_gui_hint",
@@ -75,7 +63,7 @@ fn chat_gui_talk_gets_hints() {
 
 #[test]
 fn chat_agent_error_and_usage_errors() {
-    let env = fast_env();
+    let env = Env::fast();
     env.session();
     snap!(
         "chat_agent_error",

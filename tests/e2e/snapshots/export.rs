@@ -1,10 +1,8 @@
 //! Snapshots of `nemo export`: success, an existing file, nothing to export,
 //! `--no-wait`, `list`, `cancel`, `resume`, a failed render.
 
-use serde_json::json;
-
 use super::{Shot, nemo_in_tmp, snap};
-use crate::common::Env;
+use crate::common::{Env, clip_draft};
 
 /// A current session with one 10 s clip on its draft; renders finish at
 /// once, so the first poll sees the end (no timing in the output).
@@ -12,8 +10,7 @@ fn ready() -> Env {
     let env = Env::new();
     let sid = env.session();
     env.emu.with_state(|s| {
-        s.sessions.get_mut(&sid).expect("the session").state["draft"] =
-            json!({"t":[{"tt":0,"sg":[{"d":10000,"m":{"name":"clip"}}]}]});
+        s.sessions.get_mut(&sid).expect("the session").state["draft"] = clip_draft();
         s.faults.render.render_ms = 0;
     });
     env

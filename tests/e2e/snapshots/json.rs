@@ -3,10 +3,10 @@
 //! the same filters as the human output, with the exit code and stderr.
 
 use assert_cmd::Command;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::{Shot, nemo_in_tmp, snap};
-use crate::common::Env;
+use crate::common::{Env, clip_draft};
 
 /// Runs `cmd`, parses its stdout as exactly one JSON document.
 fn json_shot(env: &Env, cmd: &mut Command) -> Shot {
@@ -70,8 +70,7 @@ fn json_documents() {
         .expect("a current session")
         .to_string();
     env.emu.with_state(|s| {
-        s.sessions.get_mut(&sid).expect("the session").state["draft"] =
-            json!({"t":[{"tt":0,"sg":[{"d":10000,"m":{"name":"clip"}}]}]});
+        s.sessions.get_mut(&sid).expect("the session").state["draft"] = clip_draft();
         s.faults.render.render_ms = 0;
     });
     snap!(

@@ -71,6 +71,22 @@ fn settings() -> insta::Settings {
     settings
 }
 
+/// A logged-in env whose agent answers at once and whose renders finish
+/// at once (no timing in the output), with credits for a few generations.
+fn instant_env() -> Env {
+    let env = Env::new();
+    env.login();
+    env.emu.with_state(|s| {
+        s.faults.chat.chat_pace_ms = 0;
+        s.faults.chat.chat_tool_ms = 0;
+        s.faults.render.render_ms = 0;
+        for user in s.users.values_mut() {
+            user.available = 1000;
+        }
+    });
+    env
+}
+
 /// One finished run, shown as a person sees it.
 pub struct Shot {
     text: String,

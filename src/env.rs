@@ -22,19 +22,10 @@ pub const CLICOLOR_FORCE: &str = "CLICOLOR_FORCE";
 pub const NO_INPUT: &str = "NEMO_NO_INPUT";
 /// Set by CI services; set and not empty, `false` or `0`: never prompt.
 pub const CI: &str = "CI";
-/// Proxies, read by the HTTP client (reqwest) itself; listed here so that
+/// Proxies, read by the HTTP client (reqwest) itself; named here so that
 /// `nemo doctor` and the help name the same ones.
-pub const PROXIES: [&str; 6] = [
-    "HTTPS_PROXY",
-    "https_proxy",
-    "HTTP_PROXY",
-    "http_proxy",
-    "ALL_PROXY",
-    "all_proxy",
-];
+pub use nemo_api::{PROXIES, SSL_CERT_FILE};
 pub const NO_PROXY: [&str; 2] = ["NO_PROXY", "no_proxy"];
-/// A PEM file of extra root certificates to trust.
-pub const SSL_CERT_FILE: &str = "SSL_CERT_FILE";
 /// Set to a shell's name by the completion scripts: print completions for
 /// the command line that follows, and exit.
 pub const COMPLETE: &str = "NEMO_COMPLETE";

@@ -4,25 +4,25 @@
 //! runs one command, and turns its error into a message and an exit code in
 //! one place ([`main_entry`]).
 
-pub mod api;
 mod argv;
 pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod context;
 pub mod env;
-pub mod error;
 pub mod interrupt;
 pub mod jq;
 pub mod printer;
 pub mod report;
-pub mod sanitize;
-pub mod secret;
 pub mod settings;
 pub mod size;
 pub mod suggest;
-pub mod time;
 pub mod timeline;
+
+// The API client is a crate of its own (`crates/nemo-api`), with the error
+// kinds, the secret type, the sanitiser and the time helpers it needs.
+pub use nemo_api as api;
+pub use nemo_api::{error, sanitize, secret, time};
 
 use std::process::ExitCode;
 use std::sync::Arc;

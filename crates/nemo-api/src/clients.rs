@@ -18,6 +18,18 @@ use reqwest::{Certificate, Url};
 use super::{CONNECT_TIMEOUT, describe};
 use crate::error::{Error, Result};
 
+/// Proxies, read by the HTTP client (reqwest) itself.
+pub const PROXIES: [&str; 6] = [
+    "HTTPS_PROXY",
+    "https_proxy",
+    "HTTP_PROXY",
+    "http_proxy",
+    "ALL_PROXY",
+    "all_proxy",
+];
+/// A PEM file of extra root certificates to trust.
+pub const SSL_CERT_FILE: &str = "SSL_CERT_FILE";
+
 /// The clients, and the extra roots for the TLS one.
 pub struct Clients {
     plain: reqwest::Client,
@@ -102,7 +114,7 @@ fn setup_error(e: reqwest::Error) -> Error {
 /// SSL_CERT_FILE: roots to trust besides the system's on every platform
 /// (on Linux the system verifier also reads it, instead of its own).
 fn extra_roots() -> Result<Option<Vec<Certificate>>> {
-    let Some(file) = std::env::var_os(crate::env::SSL_CERT_FILE).filter(|f| !f.is_empty()) else {
+    let Some(file) = std::env::var_os(SSL_CERT_FILE).filter(|f| !f.is_empty()) else {
         return Ok(None);
     };
     let shown = std::path::Path::new(&file).display().to_string();
@@ -121,7 +133,7 @@ fn extra_roots() -> Result<Option<Vec<Certificate>>> {
 /// Whether a proxy variable names an `https://` proxy: a plain-http
 /// request through it still speaks TLS (to the proxy).
 fn tls_proxy() -> bool {
-    crate::env::PROXIES.iter().any(|name| {
+    PROXIES.iter().any(|name| {
         std::env::var(name)
             .is_ok_and(|v| v.trim_start().to_ascii_lowercase().starts_with("https://"))
     })

@@ -9,8 +9,9 @@
 //! It never prints: `-v` request lines go to the [`LogHook`] the caller
 //! gives, download progress to a [`download::Progress`]. The bearer token is
 //! only ever sent to the API's own origin. The client is a library below
-//! the commands: it imports nothing from `settings`, `printer`, `cli`,
-//! `commands` or `context` (checked by a test in this module).
+//! the commands: a crate of its own, it cannot reach the terminal, the
+//! settings or the commands. It owns the error kinds ([`error`]), the
+//! secret type ([`secret`]) and the sanitising of server text ([`sanitize`]).
 
 mod attribution;
 pub mod auth;
@@ -20,10 +21,14 @@ mod clients;
 pub mod credits;
 pub mod download;
 mod envelope;
+pub mod error;
 mod http;
 pub mod render;
+pub mod sanitize;
+pub mod secret;
 pub mod sessions;
 pub mod state;
+pub mod time;
 pub mod upload;
 mod wait;
 
@@ -38,7 +43,7 @@ use crate::secret::Secret;
 
 pub use attribution::Attribution;
 pub use body::MAX_ANSWER;
-pub use clients::Clients;
+pub use clients::{Clients, PROXIES, SSL_CERT_FILE};
 pub use envelope::decode;
 pub use envelope::{check_envelope, code_error, read_json, status_error, unwrap_envelope};
 pub use http::{Answer, describe, host_of, network_error};
@@ -251,91 +256,5 @@ mod tests {
     fn segments_are_escaped() {
         assert_eq!(segment("5529798706024415232"), "5529798706024415232");
         assert_eq!(segment("a/../b c"), "a%2F..%2Fb%20c");
-    }
-
-    /// The client is a library below the commands: nothing under `src/api`
-    /// may reach up into the command line, the printer, the settings or the
-    /// commands' context.
-    #[test]
-    fn the_client_imports_nothing_from_above() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/api");
-        let mut found = Vec::new();
-        let mut dirs = vec![root];
-        while let Some(dir) = dirs.pop() {
-            for entry in std::fs::read_dir(&dir).unwrap() {
-                let path = entry.unwrap().path();
-                if path.is_dir() {
-                    dirs.push(path);
-                } else if path.extension().is_some_and(|e| e == "rs") {
-                    let text = std::fs::read_to_string(&path).unwrap();
-                    // Test code may name the modules (this test does).
-                    let text = text.split("#[cfg(test)]").next().unwrap_or_default();
-                    for module in crate_paths(text) {
-                        if FORBIDDEN.contains(&module.as_str()) {
-                            found.push(format!("{}: crate::{module}", path.display()));
-                        }
-                    }
-                }
-            }
-        }
-        assert!(found.is_empty(), "imports from above the client: {found:?}");
-    }
-
-    const FORBIDDEN: [&str; 5] = ["settings", "printer", "cli", "commands", "context"];
-
-    /// The first module after every `crate::`, including each one of a
-    /// `crate::{a, b::c}` group.
-    fn crate_paths(text: &str) -> Vec<String> {
-        let flat: String = text.split_whitespace().collect();
-        let mut out = Vec::new();
-        for (at, _) in flat.match_indices("crate::") {
-            let rest = &flat[at + "crate::".len()..];
-            if let Some(group) = rest.strip_prefix('{') {
-                let mut depth = 0;
-                let mut item = String::new();
-                let mut first = true;
-                for c in group.chars() {
-                    match c {
-                        '{' => depth += 1,
-                        '}' if depth == 0 => break,
-                        '}' => depth -= 1,
-                        ',' if depth == 0 => {
-                            if first && !item.is_empty() {
-                                out.push(std::mem::take(&mut item));
-                            }
-                            first = true;
-                            item.clear();
-                            continue;
-                        }
-                        _ => {}
-                    }
-                    if first && depth == 0 && (c.is_alphanumeric() || c == '_') {
-                        item.push(c);
-                    } else if first && !item.is_empty() {
-                        out.push(std::mem::take(&mut item));
-                        first = false;
-                    }
-                }
-                if first && !item.is_empty() {
-                    out.push(item);
-                }
-            } else {
-                let name: String = rest
-                    .chars()
-                    .take_while(|c| c.is_alphanumeric() || *c == '_')
-                    .collect();
-                out.push(name);
-            }
-        }
-        out
-    }
-
-    #[test]
-    fn crate_paths_sees_groups_and_plain_paths() {
-        let text = "use crate::settings::X;\nuse crate::{\n error::Error,\n printer, cli::{A, B}};\nlet x = crate::context::f();";
-        assert_eq!(
-            crate_paths(text),
-            ["settings", "error", "printer", "cli", "context"]
-        );
     }
 }

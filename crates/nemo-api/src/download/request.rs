@@ -10,8 +10,8 @@ use reqwest::header;
 use reqwest::{Method, Response, StatusCode, Url};
 
 use super::{Authorizer, Level, Progress};
-use crate::api::{self, ApiClient, Retry};
 use crate::error::{Error, Kind, Result};
+use crate::{self as api, ApiClient, Retry};
 
 /// A stalled transfer (no headers, or no bytes) is given up after this.
 pub(super) const STALL_TIMEOUT: Duration = Duration::from_secs(60);

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use reqwest::Method;
 
 use super::*;
-use crate::api::{ApiClient, Attribution, http_client};
+use crate::{ApiClient, Attribution, http_client};
 
 /// A loopback server whose `n`-th connection (from 0) gets `answer(n)`
 /// written raw; returns its URL and the connection count.
@@ -63,7 +63,7 @@ const HEAD: &[u8] =
     b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 40\r\nConnection: close\r\n\r\n";
 const GOOD: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 44\r\nConnection: close\r\n\r\n{\"code\":0,\"data\":{\"available\":7,\"frozen\":0}}";
 
-async fn credits(api: &ApiClient) -> Result<crate::api::credits::Balance> {
+async fn credits(api: &ApiClient) -> Result<crate::credits::Balance> {
     api.call(Retry::Read, || api.request(Method::GET, "/c", false))
         .await
 }

@@ -8,7 +8,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
 use super::*;
-use crate::api::{Attribution, http_client};
+use crate::{Attribution, http_client};
 
 /// Serves `answer` to every connection; returns its URL.
 async fn serve(answer: &'static [u8]) -> Url {

@@ -1,59 +1,21 @@
 //! The `Context` every command gets: settings, the printer, the config
-//! store and the API client, plus the bootstraps that several commands share
-//! — a token on first use, token renewal after 1001, a session when there is
-//! none — and the hints that depend on who the user is (2001).
+//! store and the API client (which owns its credentials: a token on first
+//! use and the renewal after a rejection happen inside it, through
+//! [`crate::keyring`]), plus what several commands share — a session when
+//! there is none, the one place a lost session is recovered — and the hint
+//! that depends on who the user is (2001).
 
 use std::future::Future;
-use std::time::{Duration, SystemTime};
 
 use crate::api::ApiClient;
-use crate::api::auth::{AnonymousOutcome, AnonymousToken};
-use crate::config::{SessionRecord, Store, StoredToken};
+use crate::config::{SessionRecord, Store};
 use crate::error::{Error, Kind, Result};
 use crate::printer::Printer;
 use crate::secret::Secret;
 use crate::settings::Settings;
 
-/// Where the token in use came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TokenSource {
-    /// `NEMO_TOKEN`.
-    Env,
-    /// nemo's own `nemo-cli.json`.
-    Config,
-    /// The official Node CLI's `config.json` `api_key`.
-    OfficialConfig,
-}
-
-impl TokenSource {
-    pub fn name(self) -> &'static str {
-        match self {
-            TokenSource::Env => "env",
-            TokenSource::Config => "config",
-            TokenSource::OfficialConfig => "config.json",
-        }
-    }
-}
-
-/// The token that would be used now, and what is known of it.
-#[derive(Debug, Clone)]
-pub struct CurrentToken {
-    pub token: Secret,
-    pub source: TokenSource,
-    pub anonymous: bool,
-    pub user_id: Option<String>,
-    pub expires_at: Option<String>,
-}
-
-impl CurrentToken {
-    /// Expired, or about to be (within a minute), by the stored expiry.
-    pub fn is_expired(&self) -> bool {
-        self.expires_at
-            .as_deref()
-            .and_then(crate::time::parse)
-            .is_some_and(|at| at <= SystemTime::now() + Duration::from_secs(60))
-    }
-}
+/// The token in use and what is known of it; where it came from.
+pub use crate::api::{Credential as CurrentToken, TokenSource};
 
 pub struct Context {
     pub settings: Settings,
@@ -76,98 +38,20 @@ impl Context {
     /// The token by precedence: `NEMO_TOKEN`, nemo's stored token, the
     /// official CLI's `api_key`.
     pub fn current_token(&self) -> Result<Option<CurrentToken>> {
-        if let Some(token) = &self.settings.env_token {
-            return Ok(Some(CurrentToken {
-                token: token.clone(),
-                source: TokenSource::Env,
-                anonymous: false,
-                user_id: None,
-                expires_at: None,
-            }));
-        }
-        if let Some(stored) = self.store.load()?.token {
-            return Ok(Some(CurrentToken::from(stored)));
-        }
-        Ok(self.store.official_api_key().map(|token| CurrentToken {
-            token,
-            source: TokenSource::OfficialConfig,
-            anonymous: false,
-            user_id: None,
-            expires_at: None,
-        }))
+        crate::keyring::current(&self.store, self.settings.env_token.as_ref())
     }
 
     /// Makes sure the API client holds a token: the current one, or a new
-    /// anonymous one (`Connecting…`) when there is none or the stored
-    /// anonymous one has expired.
+    /// free one (`Connecting…`) when there is none or the stored free one
+    /// has expired.
     pub async fn ensure_token(&self) -> Result<CurrentToken> {
-        if let Some(current) = self.current_token()?
-            && !(current.source == TokenSource::Config && current.anonymous && current.is_expired())
-        {
-            self.api.set_token(Some(current.token.clone()));
-            return Ok(current);
-        }
-        let current = self.anonymous_login(None).await?;
-        self.api.set_token(Some(current.token.clone()));
-        Ok(current)
+        self.api.credential().await
     }
 
-    /// Gets and stores an anonymous token with the persisted client id, once
-    /// across processes. `replacing`: the token just rejected, if any; a
-    /// different usable token stored meanwhile by another process is taken
-    /// instead of asking for a new one.
+    /// Gets and stores a free token with the persisted client id, once
+    /// across processes (the API client's own bootstrap).
     pub async fn anonymous_login(&self, replacing: Option<&Secret>) -> Result<CurrentToken> {
-        let _bootstrap = self.store.bootstrap_lock("token.lock").await?;
-        if let Some(stored) = self.store.load()?.token {
-            let current = CurrentToken::from(stored);
-            let rejected = replacing.is_some_and(|r| *r == current.token);
-            let renewable = current.anonymous && current.is_expired();
-            if !rejected && !renewable {
-                return Ok(current);
-            }
-        }
-        self.printer.status("Connecting…");
-        let mut client_id = self.client_id()?;
-        let mut token = None;
-        for attempt in 0..2 {
-            match self.api.anonymous_token(&client_id).await? {
-                AnonymousOutcome::Issued(t) => {
-                    token = Some(t);
-                    break;
-                }
-                AnonymousOutcome::BadClientId
-                    if attempt == 0 && self.settings.env_client_id.is_none() =>
-                {
-                    self.printer
-                        .debug("the server refused the client id (HTTP 400); making a new one");
-                    client_id = self
-                        .store
-                        .write_client_id(&uuid::Uuid::new_v4().to_string())?;
-                }
-                AnonymousOutcome::BadClientId => {
-                    return Err(Error::new(
-                        Kind::Auth,
-                        "the server refused the client id (HTTP 400)",
-                    )
-                    .with_hint("check NEMO_CLIENT_ID: it must be a UUID"));
-                }
-            }
-        }
-        let token: AnonymousToken =
-            token.ok_or_else(|| Error::bad_answer("the server gave no anonymous token"))?;
-        let stored = StoredToken {
-            value: token.token.clone(),
-            anonymous: true,
-            user_id: token.user_id.clone(),
-            expires_at: token.expires_at.clone(),
-            client_id: Some(client_id),
-            extra: Default::default(),
-        };
-        self.store.update(|config| {
-            config.token = Some(stored.clone());
-            Ok(())
-        })?;
-        Ok(CurrentToken::from(stored))
+        self.api.login_anonymous(replacing).await
     }
 
     /// `NEMO_CLIENT_ID`, else `<config-dir>/client_id` (made on first need).
@@ -186,58 +70,24 @@ impl Context {
         }
     }
 
-    /// Runs an authenticated call: gets a token first if needed; after a
-    /// 1001 on a stored anonymous token, renews it with the same client id
-    /// and runs the call once more. A rejected token the user gave
-    /// (`NEMO_TOKEN`, `--with-token`) stops with exit 3.
-    pub async fn authed<T, F, Fut>(&self, call: F) -> Result<T>
-    where
-        F: Fn(ApiClient) -> Fut,
-        Fut: Future<Output = Result<T>>,
-    {
-        let current = self.ensure_token().await?;
-        match call(self.api.clone()).await {
-            Err(err)
-                if err.is(Kind::TokenRejected)
-                    && current.source == TokenSource::Config
-                    && current.anonymous =>
-            {
-                self.printer
-                    .debug("the token was rejected (1001); renewing it with the same client id");
-                let renewed = self.anonymous_login(Some(&current.token)).await?;
-                self.api.set_token(Some(renewed.token.clone()));
-                call(self.api.clone())
-                    .await
-                    .map_err(|err| self.explain(err, &renewed))
-            }
-            result => result.map_err(|err| self.explain(err, &current)),
+    /// Gives an error the context only the command line knows: where to get
+    /// credits (2001) for who the user is. Applied once, where a command's
+    /// error leaves it.
+    pub fn explain(&self, err: Error) -> Error {
+        if !err.is(Kind::NoCredits) || err.hint().is_some() {
+            return err;
         }
-    }
-
-    /// Gives errors the context only the caller knows: whose token was
-    /// rejected, where to get credits.
-    fn explain(&self, err: Error, current: &CurrentToken) -> Error {
-        match err {
-            err if err.is(Kind::TokenRejected) => match current.source {
-                TokenSource::Env => Error::new(Kind::Auth, "the token in NEMO_TOKEN was rejected (bad or expired)").with_hint("set a valid NEMO_TOKEN, or unset it to use nemo's own login"),
-                TokenSource::OfficialConfig => Error::new(Kind::Auth, "the api_key in config.json was rejected (bad or expired)").with_hint("log in with `nemo auth login --with-token`, or `nemo auth login` for a free token"),
-                TokenSource::Config if current.anonymous => Error::new(Kind::Auth, "the server rejected the free token even after renewing it").with_hint("run `nemo auth logout`, then `nemo auth login`"),
-                TokenSource::Config => Error::new(Kind::Auth, "the stored token was rejected (bad or expired)").with_hint("log in again with `nemo auth login --with-token`"),
-            },
-            err if err.is(Kind::NoCredits) => {
-                let hint = match (&current.user_id, current.anonymous) {
-                    _ if self.settings.sandbox => {
-                        "set the sandbox balance with `nemo sandbox credits 500`, or start afresh with `nemo sandbox reset`".to_string()
-                    }
-                    (Some(user), true) => {
-                        format!("register to get more credits: {}", self.bind_url(user))
-                    }
-                    _ => format!("top up credits in your account at {}", self.settings.web_url),
-                };
-                err.with_hint(hint)
+        let current = self.current_token().ok().flatten();
+        let hint = match current.as_ref().map(|c| (&c.user_id, c.anonymous)) {
+            _ if self.settings.sandbox => {
+                "set the sandbox balance with `nemo sandbox credits 500`, or start afresh with `nemo sandbox reset`".to_string()
             }
-            other => other,
-        }
+            Some((Some(user), true)) => {
+                format!("register to get more credits: {}", self.bind_url(user))
+            }
+            _ => format!("top up credits in your account at {}", self.settings.web_url),
+        };
+        err.with_hint(hint)
     }
 
     /// `<web>?bind=<user_id>`: the registration link for an anonymous user.
@@ -297,12 +147,7 @@ impl Context {
         let language = language
             .unwrap_or(&self.settings.locale_language)
             .to_string();
-        let created = self
-            .authed(|api| {
-                let (name, language) = (name.clone(), language.clone());
-                async move { api.create_session(&name, &language).await }
-            })
-            .await?;
+        let created = self.api.create_session(&name, &language).await?;
         let record = SessionRecord {
             session_id: created.session_id,
             task_id: created.task_id,
@@ -368,29 +213,5 @@ impl Context {
             record.session_id
         ));
         Ok(record.session_id)
-    }
-}
-
-impl From<StoredToken> for CurrentToken {
-    fn from(stored: StoredToken) -> Self {
-        CurrentToken {
-            token: stored.value,
-            source: TokenSource::Config,
-            anonymous: stored.anonymous,
-            user_id: stored.user_id,
-            expires_at: stored.expires_at,
-        }
-    }
-}
-
-/// Downloads from the API's origin run through [`Context::authed`], so an
-/// expired free token is renewed there too.
-impl crate::api::download::Authorizer for Context {
-    async fn authed<T, F, Fut>(&self, call: F) -> Result<T>
-    where
-        F: Fn(ApiClient) -> Fut,
-        Fut: Future<Output = Result<T>>,
-    {
-        Context::authed(self, call).await
     }
 }

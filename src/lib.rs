@@ -12,6 +12,7 @@ pub mod context;
 pub mod env;
 pub mod interrupt;
 pub mod jq;
+mod keyring;
 pub mod printer;
 pub mod report;
 pub mod settings;
@@ -173,7 +174,7 @@ async fn run(cli: Cli, printer: &Printer) -> Result<()> {
 
 async fn run_command(command: Command, settings: Settings, printer: &Printer) -> Result<()> {
     let ctx = context(settings, printer)?;
-    match &command {
+    let result = match &command {
         Command::Auth(args) => commands::auth::run(args, &ctx).await,
         Command::Session(args) => commands::session::run(args, &ctx).await,
         Command::Credits(args) => commands::credits::run(args, &ctx).await,
@@ -187,7 +188,8 @@ async fn run_command(command: Command, settings: Settings, printer: &Printer) ->
         Command::Sandbox(_) | Command::Completions(_) | Command::Man(_) | Command::Help(_) => {
             Ok(())
         }
-    }
+    };
+    result.map_err(|err| ctx.explain(err))
 }
 
 /// The context a command runs in: the API client for `settings`, after a
@@ -204,7 +206,13 @@ pub(crate) fn context(settings: Settings, printer: &Printer) -> Result<Context> 
         settings.rate_limit_wait,
         log,
     )
-    .with_time_scale(settings.http_time_scale);
+    .with_time_scale(settings.http_time_scale)
+    .with_keyring(Arc::new(keyring::ConfigKeyring::new(
+        config::Store::new(settings.config_dir.clone()),
+        settings.env_token.clone(),
+        settings.env_client_id.clone(),
+        printer.clone(),
+    )));
     if let Some(host) = cleartext_host(&settings.api_url) {
         printer.warn(format!(
             "the API URL uses plain http to {host}, which is not this machine: the token would travel unencrypted"

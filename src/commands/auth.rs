@@ -50,13 +50,18 @@ pub struct StatusArgs {
 #[derive(Debug, clap::Args)]
 pub struct LoginArgs {
     /// Read a registered token from stdin instead
-    #[arg(long)]
+    #[arg(long, conflicts_with = "new_client_id")]
     pub with_token: bool,
+    /// Start over with a fresh client id (the old one goes to client_id.old)
+    /// (when the server refuses this id a free token)
+    #[arg(long)]
+    pub new_client_id: bool,
 }
 
 pub async fn run(args: &Args, ctx: &Context) -> Result<()> {
     match &args.command {
         AuthCommand::Login(login) if login.with_token => login_with_token(ctx).await,
+        AuthCommand::Login(login) if login.new_client_id => login_new_client_id(ctx).await,
         AuthCommand::Login(_) => login_anonymous(ctx).await,
         AuthCommand::Status(status_args) => status(status_args, ctx).await,
         AuthCommand::Token => token(ctx),
@@ -77,11 +82,10 @@ async fn login_anonymous(ctx: &Context) -> Result<()> {
             } else {
                 "Already logged in with a registered token; `nemo auth logout` first to replace it"
             });
-            CurrentToken::from(stored)
+            crate::keyring::from_stored(stored)
         }
         _ => ctx.anonymous_login(None).await?,
     };
-    ctx.api.set_token(Some(current.token.clone()));
     let credits = ctx.api.credits().await.ok().map(|b| b.available);
     let mut line = String::from("Logged in");
     if let Some(user) = &current.user_id {
@@ -99,6 +103,48 @@ async fn login_anonymous(ctx: &Context) -> Result<()> {
         }))
         .status(line),
     )
+}
+
+/// `auth login --new-client-id`: the server gives one free token per
+/// client id a week, and an answer that never arrived may have used it up.
+/// Keeps the old id in `client_id.old`, makes a new one, forgets a stored
+/// free token (it belongs to the old id) and logs in afresh.
+async fn login_new_client_id(ctx: &Context) -> Result<()> {
+    if ctx.settings.env_client_id.is_some() {
+        return Err(Error::usage(
+            "the client id comes from NEMO_CLIENT_ID, which nemo cannot replace",
+        )
+        .with_hint("unset NEMO_CLIENT_ID, or set it to another UUID"));
+    }
+    if let Some(stored) = ctx.store.load()?.token
+        && !stored.anonymous
+    {
+        return Err(Error::usage(
+            "a registered token is stored; it does not depend on the client id",
+        )
+        .with_hint("`nemo auth logout` first if you really want a free token instead"));
+    }
+    let old = ctx.store.client_id_path();
+    if old.exists() {
+        let kept = old.with_file_name("client_id.old");
+        std::fs::rename(&old, &kept).map_err(|e| {
+            Error::config(format!(
+                "cannot move {} to {}: {e}",
+                old.display(),
+                kept.display()
+            ))
+        })?;
+    }
+    let id = ctx
+        .store
+        .write_client_id(&uuid::Uuid::new_v4().to_string())?;
+    crate::keyring::forget_pending_login(ctx.store.dir())?;
+    ctx.store.update(|config| {
+        config.token = None;
+        Ok(())
+    })?;
+    ctx.printer.status(format!("New client id {id}"));
+    login_anonymous(ctx).await
 }
 
 async fn login_with_token(ctx: &Context) -> Result<()> {
@@ -133,15 +179,19 @@ async fn login_with_token(ctx: &Context) -> Result<()> {
     }
     let token = Secret::new(value);
     // Verify before storing: a token that does not work is never saved.
-    ctx.api.set_token(Some(token.clone()));
-    let balance = ctx.api.credits().await.map_err(|err| match err {
-        err if err.is(Kind::TokenRejected) => Error::new(
-            Kind::Auth,
-            "the server rejected that token; nothing was stored",
-        )
-        .with_hint("check that you copied the whole token"),
-        other => other,
-    })?;
+    let balance = ctx
+        .api
+        .with_token(token.clone())
+        .credits()
+        .await
+        .map_err(|err| match err {
+            err if err.is(Kind::TokenRejected) => Error::new(
+                Kind::Auth,
+                "the server rejected that token; nothing was stored",
+            )
+            .with_hint("check that you copied the whole token"),
+            other => other,
+        })?;
     let stored = StoredToken {
         value: token,
         anonymous: false,
@@ -181,8 +231,7 @@ enum Check {
 /// One credits read with the token as it is: no renewal, no retry with
 /// another token (a status must not change the login).
 async fn check_with_server(ctx: &Context, current: &CurrentToken) -> Result<Check> {
-    ctx.api.set_token(Some(current.token.clone()));
-    match ctx.api.credits().await {
+    match ctx.api.with_token(current.token.clone()).credits().await {
         Ok(balance) => Ok(Check::Accepted(balance.available)),
         Err(err) if err.is(Kind::TokenRejected) => Ok(Check::Rejected),
         Err(err) => Err(err.with_hint(
@@ -315,5 +364,5 @@ fn logout(ctx: &Context) -> Result<()> {
 }
 
 fn is_expired(stored: &StoredToken) -> bool {
-    CurrentToken::from(stored.clone()).is_expired()
+    crate::keyring::from_stored(stored.clone()).is_expired()
 }

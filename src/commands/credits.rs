@@ -45,7 +45,7 @@ impl Report for Credits<'_> {
 }
 
 pub async fn run(args: &Args, ctx: &Context) -> Result<()> {
-    let balance = ctx.authed(|api| async move { api.credits().await }).await?;
+    let balance = ctx.api.credits().await?;
     let report = Credits(&balance);
     match args.min.filter(|min| balance.available < *min) {
         // With --json the one document on stdout is the error when the gate fails.

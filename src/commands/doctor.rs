@@ -146,8 +146,8 @@ pub async fn run(_args: &Args, ctx: &Context) -> Result<()> {
     let api = settings.api_url.to_string();
     checks.push(match token {
         Some(t) => {
-            ctx.api.set_token(Some(t.token.clone()));
-            match tokio::time::timeout(ANSWER_WITHIN, ctx.api.credits()).await {
+            let client = ctx.api.with_token(t.token.clone());
+            match tokio::time::timeout(ANSWER_WITHIN, client.credits()).await {
                 Ok(Ok(balance)) => Check::ok("api", api).detail(format!(
                     "answers; the token works ({} credits available)",
                     balance.available

@@ -181,15 +181,12 @@ async fn use_session(args: &UseArgs, ctx: &Context) -> Result<()> {
     let id = args.id.trim();
     crate::settings::check_session_id("session", id)?;
     // Check it exists before making it current: a typo should not stick.
-    let state = ctx
-        .authed(|api| async move { api.state(id).await })
-        .await
-        .map_err(|err| match err {
-            err if err.is(Kind::SessionNotFound) => {
-                err.with_message(format!("session {id} was not found on the server"))
-            }
-            other => other,
-        })?;
+    let state = ctx.api.state(id).await.map_err(|err| match err {
+        err if err.is(Kind::SessionNotFound) => {
+            err.with_message(format!("session {id} was not found on the server"))
+        }
+        other => other,
+    })?;
     let record = SessionRecord {
         session_id: id.to_string(),
         task_id: state.task_id(),

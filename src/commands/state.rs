@@ -37,12 +37,7 @@ pub struct Args {
 
 pub async fn run(args: &Args, ctx: &Context) -> Result<()> {
     let session = ctx.ensure_session().await?;
-    let answer = ctx
-        .authed(|api| {
-            let session = session.clone();
-            async move { api.state(&session).await }
-        })
-        .await?;
+    let answer = ctx.api.state(&session).await?;
     let state = answer.state;
     if args.draft {
         let draft = state.get("draft").unwrap_or(&Value::Null);

@@ -121,13 +121,7 @@ pub async fn run(args: &Args, ctx: &Context) -> Result<()> {
         let answer = ctx
             .with_session(&mut session, &mut recovered, |sid| {
                 let urls = urls.clone();
-                async move {
-                    ctx.authed(|api| {
-                        let (sid, urls) = (sid.clone(), urls.clone());
-                        async move { api.upload_urls(&sid, &urls).await }
-                    })
-                    .await
-                }
+                async move { ctx.api.upload_urls(&sid, &urls).await }
             })
             .await;
         spinner.finish_and_clear();
@@ -161,13 +155,7 @@ async fn upload_file(
     let result = ctx
         .with_session(session, recovered, |sid| {
             let progress = progress.clone();
-            async move {
-                ctx.authed(|api| {
-                    let (sid, progress) = (sid.clone(), progress.clone());
-                    async move { api.upload_file(&sid, file, progress).await }
-                })
-                .await
-            }
+            async move { ctx.api.upload_file(&sid, file, progress).await }
         })
         .await;
     // The result line (stdout) or the error takes the bar's place.

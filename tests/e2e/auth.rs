@@ -423,3 +423,147 @@ fn a_client_id_that_cannot_be_sent_is_reported_not_replaced() {
         "bad id\u{7}\n"
     );
 }
+
+/// A free-token server that gives one token per client id a week and loses
+/// the answer to the first request: it reads the request, records the
+/// client id as served, and closes the connection without a word.
+struct OneAWeek {
+    url: String,
+    seen: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl OneAWeek {
+    fn start() -> OneAWeek {
+        use std::io::{BufRead, BufReader, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+        let log = seen.clone();
+        std::thread::spawn(move || {
+            for socket in listener.incoming() {
+                let Ok(mut socket) = socket else { continue };
+                let mut reader = BufReader::new(socket.try_clone().unwrap());
+                let (mut first, mut client) = (String::new(), String::new());
+                if reader.read_line(&mut first).is_err() {
+                    continue;
+                }
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line.trim().is_empty() {
+                        break;
+                    }
+                    if let Some((name, value)) = line.split_once(':')
+                        && name.eq_ignore_ascii_case("x-client-id")
+                    {
+                        client = value.trim().to_string();
+                    }
+                }
+                let body = if first.starts_with("POST /api/auth/anonymous-token") {
+                    let mut seen = log.lock().unwrap();
+                    let served = seen.contains(&client);
+                    seen.push(client.clone());
+                    if seen.len() == 1 {
+                        // Issued, and the answer lost on the way.
+                        drop(socket);
+                        continue;
+                    }
+                    if served {
+                        let refused =
+                            r#"{"code":429,"message":"One free token per client every 7 days"}"#;
+                        let _ = write!(
+                            socket,
+                            "HTTP/1.1 429 Too Many Requests\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{refused}",
+                            refused.len()
+                        );
+                        continue;
+                    }
+                    r#"{"code":0,"data":{"token":"nmv_usr_fresh","user_id":"anon_2","expires_at":"2099-01-01T00:00:00Z","credits":100}}"#
+                } else {
+                    r#"{"code":0,"data":{"available":100,"frozen":0,"total":100}}"#
+                };
+                let _ = write!(
+                    socket,
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            }
+        });
+        OneAWeek { url, seen }
+    }
+}
+
+#[test]
+fn a_lost_first_login_is_remembered_and_a_new_client_id_starts_over() {
+    let env = Env::new();
+    let server = OneAWeek::start();
+    let login = |extra: &[&str]| {
+        env.nemo()
+            .env("NEMO_API_URL", &server.url)
+            .args(["auth", "login"])
+            .args(extra)
+            .assert()
+    };
+    // The answer never arrives: a network failure, and nothing stored.
+    login(&[]).code(9);
+    assert_eq!(env.stored_token(), None);
+    let first = std::fs::read_to_string(env.config_dir().join("client_id")).unwrap();
+
+    // The server now refuses the id: the way forward is offered.
+    let refused = login(&[]).code(6);
+    let said = stderr(&refused);
+    assert!(said.contains("nemo auth login --new-client-id"), "{said}");
+    assert!(said.contains("got no answer"), "{said}");
+
+    // It starts over with a fresh id, keeping the old one.
+    let fresh = login(&["--new-client-id"]).success();
+    assert!(
+        stderr(&fresh).contains("New client id"),
+        "{}",
+        stderr(&fresh)
+    );
+    let old = std::fs::read_to_string(env.config_dir().join("client_id.old")).unwrap();
+    assert_eq!(old, first);
+    let new = std::fs::read_to_string(env.config_dir().join("client_id")).unwrap();
+    assert_ne!(new.trim(), first.trim());
+    assert_eq!(env.stored_token().as_deref(), Some("nmv_usr_fresh"));
+    assert!(!env.config_dir().join("login.pending").exists());
+    // The old id until --new-client-id (the 429 is tried once more, as
+    // every 429 is), then the new one.
+    let seen = server.seen.lock().unwrap().clone();
+    let (last, before) = seen.split_last().unwrap();
+    assert_eq!(last, new.trim());
+    assert!(
+        before.len() >= 2 && before.iter().all(|id| id == first.trim()),
+        "{seen:?}"
+    );
+}
+
+#[test]
+fn a_plain_refusal_of_the_client_id_does_not_claim_a_lost_answer() {
+    let env = Env::new();
+    let server = OneAWeek::start();
+    // Another tool of this machine spent the id's token: the server knows it.
+    server
+        .seen
+        .lock()
+        .unwrap()
+        .extend(["elsewhere".to_string(), "given-id".to_string()]);
+    let out = env
+        .nemo()
+        .env("NEMO_API_URL", &server.url)
+        .env("NEMO_CLIENT_ID", "given-id")
+        .args(["auth", "login"])
+        .assert()
+        .code(6);
+    let said = stderr(&out);
+    assert!(!said.contains("--new-client-id"), "{said}");
+    assert!(said.contains("this one had its token"), "{said}");
+    assert!(!env.config_dir().join("login.pending").exists());
+    // NEMO_CLIENT_ID is the user's: --new-client-id cannot replace it.
+    env.nemo()
+        .env("NEMO_API_URL", &server.url)
+        .env("NEMO_CLIENT_ID", "given-id")
+        .args(["auth", "login", "--new-client-id"])
+        .assert()
+        .code(2);
+}

@@ -74,7 +74,14 @@ impl ApiClient {
     /// events. Fails before any event with the typed error of a JSON answer
     /// (1001 → `TokenRejected`, 1002/404 → `SessionNotFound`, 2001 →
     /// `NoCredits`, …).
+    ///
+    /// A rejected free token is renewed and the message sent once more:
+    /// the rejection came before any work started.
     pub async fn run_sse(&self, session_id: &str, message: &str) -> Result<AgentStream> {
+        self.authed(|| self.run_sse_once(session_id, message)).await
+    }
+
+    async fn run_sse_once(&self, session_id: &str, message: &str) -> Result<AgentStream> {
         let body = RunRequest::new(session_id, message).body()?;
         let response = self
             .send(Retry::Once, None, || {

@@ -18,8 +18,10 @@ pub struct Balance {
 
 impl ApiClient {
     pub async fn credits(&self) -> Result<Balance> {
-        self.call(Retry::Read, || {
-            self.request(Method::GET, "/api/credits/balance/simple", true)
+        self.authed(|| {
+            self.call(Retry::Read, || {
+                self.request(Method::GET, "/api/credits/balance/simple", true)
+            })
         })
         .await
     }

@@ -18,6 +18,7 @@ pub mod auth;
 mod body;
 pub mod chat;
 mod clients;
+pub mod credentials;
 pub mod credits;
 pub mod download;
 mod envelope;
@@ -44,6 +45,7 @@ use crate::secret::Secret;
 pub use attribution::Attribution;
 pub use body::MAX_ANSWER;
 pub use clients::{Clients, PROXIES, SSL_CERT_FILE};
+pub use credentials::{Credential, Keyring, TokenSource};
 pub use envelope::decode;
 pub use envelope::{check_envelope, code_error, read_json, status_error, unwrap_envelope};
 pub use http::{Answer, describe, host_of, network_error};
@@ -76,7 +78,7 @@ pub struct ApiClient {
 }
 
 struct Inner {
-    http: Clients,
+    http: Arc<Clients>,
     base: Url,
     attribution: Attribution,
     token: Mutex<Option<Secret>>,
@@ -85,6 +87,7 @@ struct Inner {
     /// Multiplies the network waits (1 but in tests, [`ApiClient::with_time_scale`]).
     time_scale: f64,
     log: Option<LogHook>,
+    keyring: Option<Arc<dyn Keyring>>,
 }
 
 /// Builds the HTTP clients of the process ([`Clients`]).
@@ -102,7 +105,7 @@ impl ApiClient {
     ) -> Self {
         ApiClient {
             inner: Arc::new(Inner {
-                http,
+                http: Arc::new(http),
                 base,
                 attribution,
                 token: Mutex::new(None),
@@ -110,6 +113,7 @@ impl ApiClient {
                 stall: BODY_STALL,
                 time_scale: 1.0,
                 log,
+                keyring: None,
             }),
         }
     }
@@ -133,6 +137,40 @@ impl ApiClient {
             inner.stall = BODY_STALL.mul_f64(scale);
         }
         self
+    }
+
+    /// The same client with `keyring` as the source of its credentials:
+    /// it then gets a token on first use and renews a rejected free one by
+    /// itself ([`credentials`]). Call it before the client is shared.
+    pub fn with_keyring(mut self, keyring: Arc<dyn Keyring>) -> Self {
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.keyring = Some(keyring);
+        }
+        self
+    }
+
+    /// A client that sends exactly `token`: no keyring, no free token on
+    /// first use, no renewal. For checking a token (`auth login
+    /// --with-token`, `auth status`, `doctor`) without changing the login.
+    pub fn with_token(&self, token: Secret) -> ApiClient {
+        let inner = &self.inner;
+        ApiClient {
+            inner: Arc::new(Inner {
+                http: inner.http.clone(),
+                base: inner.base.clone(),
+                attribution: inner.attribution.clone(),
+                token: Mutex::new(Some(token)),
+                rate_limit_wait: inner.rate_limit_wait,
+                stall: inner.stall,
+                time_scale: inner.time_scale,
+                log: inner.log.clone(),
+                keyring: None,
+            }),
+        }
+    }
+
+    pub(crate) fn keyring(&self) -> Option<&dyn Keyring> {
+        self.inner.keyring.as_deref()
     }
 
     /// `wait` under the time scale.

@@ -174,10 +174,12 @@ impl ApiClient {
     /// Submits a render. A refusal (`{"success":false}`, e.g. a duplicate
     /// id) is an `Error::Api`; HTTP 402 is `Error::Plan`.
     pub async fn submit_render(&self, request: &RenderRequest<'_>) -> Result<Submitted> {
-        self.call(Retry::Write, || {
-            Ok(self
-                .request(Method::POST, "/api/render/proxy/lambda", true)?
-                .json(request))
+        self.authed(|| {
+            self.call(Retry::Write, || {
+                Ok(self
+                    .request(Method::POST, "/api/render/proxy/lambda", true)?
+                    .json(request))
+            })
         })
         .await
     }
@@ -186,7 +188,7 @@ impl ApiClient {
     pub async fn render_status(&self, id: &str) -> Result<RenderStatus> {
         let path = format!("/api/render/proxy/lambda/{}", segment(id));
         let answer = self
-            .call_value(Retry::Read, || self.request(Method::GET, &path, true))
+            .authed(|| self.call_value(Retry::Read, || self.request(Method::GET, &path, true)))
             .await
             .map_err(|err| not_found(err, id))?;
         RenderStatus::from_answer(&answer)
@@ -198,7 +200,7 @@ impl ApiClient {
     /// cancelled is not a success.
     pub async fn cancel_render(&self, id: &str) -> Result<Value> {
         let path = format!("/api/render/proxy/lambda/{}/cancel", segment(id));
-        self.call_value(Retry::Write, || self.request(Method::POST, &path, true))
+        self.authed(|| self.call_value(Retry::Write, || self.request(Method::POST, &path, true)))
             .await
             .map_err(|err| not_found(err, id))
     }

@@ -50,20 +50,24 @@ fn opt_id_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String
 impl ApiClient {
     pub async fn create_session(&self, name: &str, language: &str) -> Result<NewSession> {
         let body = json!({ "task_name": name, "language": language });
-        self.call(Retry::Write, || {
-            Ok(self
-                .request(Method::POST, "/api/tasks/me/with-session/nemo_agent", true)?
-                .json(&body))
+        self.authed(|| {
+            self.call(Retry::Write, || {
+                Ok(self
+                    .request(Method::POST, "/api/tasks/me/with-session/nemo_agent", true)?
+                    .json(&body))
+            })
         })
         .await
     }
 
     pub async fn claim_token(&self, task_id: &str, session_id: &str) -> Result<ClaimToken> {
         let body = json!({ "task_id": task_id, "session_id": session_id });
-        self.call(Retry::Write, || {
-            Ok(self
-                .request(Method::POST, "/api/auth/claim-token", true)?
-                .json(&body))
+        self.authed(|| {
+            self.call(Retry::Write, || {
+                Ok(self
+                    .request(Method::POST, "/api/auth/claim-token", true)?
+                    .json(&body))
+            })
         })
         .await
     }

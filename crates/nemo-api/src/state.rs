@@ -33,7 +33,7 @@ impl SessionState {
 impl ApiClient {
     pub async fn state(&self, session_id: &str) -> Result<SessionState> {
         let path = format!("/api/state/nemo_agent/me/{}/latest", segment(session_id));
-        self.call(Retry::Read, || self.request(Method::GET, &path, true))
+        self.authed(|| self.call(Retry::Read, || self.request(Method::GET, &path, true)))
             .await
     }
 }

@@ -182,6 +182,16 @@ impl ApiClient {
         file: &LocalFile,
         progress: Progress,
     ) -> Result<UploadAnswer> {
+        self.authed(|| self.upload_file_once(session_id, file, progress.clone()))
+            .await
+    }
+
+    async fn upload_file_once(
+        &self,
+        session_id: &str,
+        file: &LocalFile,
+        progress: Progress,
+    ) -> Result<UploadAnswer> {
         let path = Self::upload_path(session_id);
         // Bytes of the file handed to the connection in this try; the
         // watchdog reads it on its own timer (no wake-up per piece).
@@ -239,8 +249,10 @@ impl ApiClient {
     pub async fn upload_urls(&self, session_id: &str, urls: &[String]) -> Result<UploadAnswer> {
         let path = Self::upload_path(session_id);
         let body = json!({ "urls": urls, "source_type": "url" });
-        self.call(Retry::Write, || {
-            Ok(self.request(Method::POST, &path, true)?.json(&body))
+        self.authed(|| {
+            self.call(Retry::Write, || {
+                Ok(self.request(Method::POST, &path, true)?.json(&body))
+            })
         })
         .await
     }

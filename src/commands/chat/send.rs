@@ -146,7 +146,7 @@ async fn send(
 ) -> Result<Sent> {
     let wait_until = (Instant::now() + limits.idle).min(deadline);
     // Borrowed, not copied: a message from stdin may be 64 MiB.
-    let sent = ctx.authed(|api| async move { api.run_sse(session, message).await });
+    let sent = ctx.api.run_sse(session, message);
     match tokio::time::timeout_at(wait_until, sent).await {
         Ok(Ok(stream)) => Ok(Sent::Stream(stream)),
         Ok(Err(err)) if may_have_gone_out(&err) => Ok(Sent::Cut(err)),
@@ -179,12 +179,7 @@ fn may_have_gone_out(err: &Error) -> bool {
 }
 
 pub(crate) async fn read_state(ctx: &Context, session: &str) -> Result<Value> {
-    ctx.authed(|api| {
-        let session = session.to_string();
-        async move { api.state(&session).await }
-    })
-    .await
-    .map(|s| s.state)
+    ctx.api.state(session).await.map(|s| s.state)
 }
 
 /// How the stream ended.

@@ -66,23 +66,13 @@ fn nothing_to_cancel(id: &str, state: &RenderState) -> Error {
 
 pub(super) async fn run(given: Option<&str>, ctx: &Context) -> Result<()> {
     let id = render_id_or_latest(given, ctx)?;
-    let sent = ctx
-        .authed(|api| {
-            let id = id.clone();
-            async move { api.cancel_render(&id).await }
-        })
-        .await;
+    let sent = ctx.api.cancel_render(&id).await;
     let answer = match sent {
         Ok(answer) => read_answer(&answer)?,
         // A refusal: a render that already ended is refused too; its status
         // says which.
         Err(err) if err.is(Kind::Api) => {
-            let status: Result<RenderStatus> = ctx
-                .authed(|api| {
-                    let id = id.clone();
-                    async move { api.render_status(&id).await }
-                })
-                .await;
+            let status: Result<RenderStatus> = ctx.api.render_status(&id).await;
             match status {
                 Ok(status)
                     if matches!(status.state, RenderState::Completed | RenderState::Failed) =>

@@ -73,7 +73,7 @@ pub async fn fetch(
         message: format!("Downloading {name}"),
         bar: Mutex::new(None),
     };
-    let done = download::render(&ctx.api, ctx, &bar, id, output_url, size, &part).await?;
+    let done = download::render(&ctx.api, &bar, id, output_url, size, &part).await?;
     finish(&part, path, force, id)?;
     if let Err(err) = part::remove(&sidecar) {
         ctx.printer.warn(err.to_string());

@@ -38,9 +38,7 @@ pub(crate) async fn claim_link(ctx: &Context, session_id: &str) -> Result<(Strin
     let task_id = match known {
         Some(task) => task,
         None => {
-            let state = ctx
-                .authed(|api| async move { api.state(session_id).await })
-                .await?;
+            let state = ctx.api.state(session_id).await?;
             let task = state.task_id().ok_or_else(|| {
                 Error::bad_answer(format!(
                     "the server did not say which task session {session_id} belongs to"
@@ -61,12 +59,7 @@ pub(crate) async fn claim_link(ctx: &Context, session_id: &str) -> Result<(Strin
             task
         }
     };
-    let claim = ctx
-        .authed(|api| {
-            let task_id = task_id.clone();
-            async move { api.claim_token(&task_id, session_id).await }
-        })
-        .await?;
+    let claim = ctx.api.claim_token(&task_id, session_id).await?;
     let mut url = ctx.settings.web_url.clone();
     url.set_path(&format!(
         "{}/workspace/claim",

@@ -65,12 +65,7 @@ pub(crate) async fn submit(
     quality: &str,
 ) -> Result<Submitted> {
     let session = ctx.ensure_session().await?;
-    let state = ctx
-        .authed(|api| {
-            let session = session.clone();
-            async move { api.state(&session).await }
-        })
-        .await?;
+    let state = ctx.api.state(&session).await?;
     let draft = state.state.get("draft").cloned().unwrap_or(Value::Null);
     if !Timeline::from_draft(&draft).has_content() {
         return Err(Error::bad_input(
@@ -93,12 +88,7 @@ pub(crate) async fn submit(
             draft: &draft,
             output: RenderOutput { format, quality },
         };
-        let result = ctx
-            .authed(|api| {
-                let request = request.clone();
-                async move { api.submit_render(&request).await }
-            })
-            .await;
+        let result = ctx.api.submit_render(&request).await;
         match result {
             Ok(answer) => break (id, path, answer),
             Err(err) if previous.is_none() && submit_may_retry(&err) => {

@@ -99,9 +99,7 @@ pub(crate) async fn wait_for(ctx: &Context, id: &str, wait: &Wait) -> Result<Ren
         pause(wait, started, schedule.next().unwrap_or(FIRST_POLL)).await;
     }
     loop {
-        let polled = ctx
-            .authed(|api| async move { api.render_status(id).await })
-            .await;
+        let polled = ctx.api.render_status(id).await;
         match polled {
             Ok(status) => {
                 failing_since = None;

@@ -183,10 +183,7 @@ pub async fn run(args: &Args, ctx: &Context) -> Result<()> {
             .with_hint(display.resume_hint()));
         }
     };
-    let credits_spent = match (
-        funds,
-        ctx.authed(|api| async move { api.credits().await }).await,
-    ) {
+    let credits_spent = match (funds, ctx.api.credits().await) {
         (Funds::Known(before), Ok(after)) => Some(before.available - after.available),
         _ => None,
     };

@@ -48,8 +48,7 @@ pub(crate) async fn check_funds(ctx: &Context, generations: usize, dry_run: bool
             }
             _ => return Ok(Funds::NoToken),
         };
-        ctx.api.set_token(Some(current.token.clone()));
-        match ctx.api.credits().await {
+        match ctx.api.with_token(current.token.clone()).credits().await {
             Err(err)
                 if err.is(Kind::TokenRejected)
                     && current.source == TokenSource::Config
@@ -60,7 +59,7 @@ pub(crate) async fn check_funds(ctx: &Context, generations: usize, dry_run: bool
             other => other?,
         }
     } else {
-        ctx.authed(|api| async move { api.credits().await }).await?
+        ctx.api.credits().await?
     };
     if balance.available < needed {
         return Err(short(ctx, balance.available, needed, generations));

@@ -287,10 +287,9 @@ async fn upload(jctx: &Context, session: &str, items: &[Item], hooks: &dyn Hooks
         match item {
             Item::File(file) => {
                 hooks.phase(Phase::Uploading(file.name.clone()));
-                jctx.authed(
-                    |api| async move { api.upload_file(session, file, Arc::new(|_| {})).await },
-                )
-                .await?;
+                jctx.api
+                    .upload_file(session, file, Arc::new(|_| {}))
+                    .await?;
             }
             Item::Url(url) => urls.push(url.clone()),
         }
@@ -301,11 +300,7 @@ async fn upload(jctx: &Context, session: &str, items: &[Item], hooks: &dyn Hooks
             urls.len(),
             if urls.len() == 1 { "" } else { "s" }
         )));
-        jctx.authed(|api| {
-            let urls = urls.clone();
-            async move { api.upload_urls(session, &urls).await }
-        })
-        .await?;
+        jctx.api.upload_urls(session, &urls).await?;
     }
     Ok(())
 }

@@ -17,7 +17,6 @@
 mod headers;
 mod request;
 
-use std::future::Future;
 use std::path::Path;
 use std::time::Duration;
 
@@ -64,26 +63,6 @@ pub trait Progress {
     fn note(&self, level: Level, message: &str);
 }
 
-/// Runs calls that need the token, with whatever renewal the caller does
-/// (a free token rejected with 1001 is renewed and the call run again).
-pub trait Authorizer {
-    fn authed<T, F, Fut>(&self, call: F) -> impl Future<Output = Result<T>>
-    where
-        F: Fn(ApiClient) -> Fut,
-        Fut: Future<Output = Result<T>>;
-}
-
-/// No renewal: the call runs once with the client as it is.
-impl Authorizer for ApiClient {
-    async fn authed<T, F, Fut>(&self, call: F) -> Result<T>
-    where
-        F: Fn(ApiClient) -> Fut,
-        Fut: Future<Output = Result<T>>,
-    {
-        call(self.clone()).await
-    }
-}
-
 /// A complete download.
 #[derive(Debug, Clone)]
 pub struct Downloaded {
@@ -101,9 +80,8 @@ pub struct Downloaded {
 /// already in `file` are taken as the download's head and it goes on from
 /// there when the server takes ranges. `expected`: the render's size as its
 /// status gave it (`output.size`), which the file must then have.
-pub async fn render<A: Authorizer, P: Progress>(
+pub async fn render<P: Progress>(
     api: &ApiClient,
-    auth: &A,
     progress: &P,
     id: &str,
     output_url: Option<&str>,
@@ -113,7 +91,7 @@ pub async fn render<A: Authorizer, P: Progress>(
     match output_url.map(Url::parse) {
         Some(Ok(url)) if matches!(url.scheme(), "http" | "https") => {
             let host = host_of(&url);
-            match get(api, auth, progress, url, expected, file).await {
+            match get(api, progress, url, expected, file).await {
                 Ok(downloaded) => return Ok(downloaded),
                 Err(err) if err.is(Kind::Io) || err.is(Kind::Interrupted) => return Err(err),
                 Err(err) => {
@@ -138,7 +116,7 @@ pub async fn render<A: Authorizer, P: Progress>(
         ),
     }
     let url = api.render_download_url(id)?;
-    get(api, auth, progress, url, expected, file).await
+    get(api, progress, url, expected, file).await
 }
 
 /// Removes a file; one that is not there is fine.
@@ -161,21 +139,19 @@ fn file_len(file: &Path) -> Result<u64> {
 /// Downloads `url` (following redirects) into `file`, resuming cut
 /// transfers. The file is complete only at the size announced (`expected`,
 /// else what the server said); an empty one never is.
-pub async fn get<A: Authorizer, P: Progress>(
+pub async fn get<P: Progress>(
     api: &ApiClient,
-    auth: &A,
     progress: &P,
     url: Url,
     expected: Option<u64>,
     file: &Path,
 ) -> Result<Downloaded> {
-    get_capped(api, auth, progress, url, expected, file, UNANNOUNCED_CAP).await
+    get_capped(api, progress, url, expected, file, UNANNOUNCED_CAP).await
 }
 
 /// [`get`] with the cap on a body of unannounced size as a parameter.
-async fn get_capped<A: Authorizer, P: Progress>(
+async fn get_capped<P: Progress>(
     api: &ApiClient,
-    auth: &A,
     progress: &P,
     url: Url,
     expected: Option<u64>,
@@ -191,7 +167,7 @@ async fn get_capped<A: Authorizer, P: Progress>(
     loop {
         tries += 1;
         let offset = if ranges { file_len(file)? } else { 0 };
-        let (response, final_url) = open(api, auth, progress, &url, offset).await?;
+        let (response, final_url) = open(api, progress, &url, offset).await?;
         let status = response.status();
         let headers = response.headers().clone();
         let (start, total) = match status {

@@ -1,7 +1,7 @@
 //! One download request: the GET (with `Range` when resuming), redirects
 //! followed by hand, and error answers turned into typed errors. The token
 //! and attribution headers go only to the API's origin, through the
-//! caller's [`Authorizer`]; every other host gets a plain request. No
+//! client's credentials (renewed like any call); every other host gets a plain request. No
 //! answer headers within a minute counts as a stall.
 
 use std::time::Duration;
@@ -9,7 +9,7 @@ use std::time::Duration;
 use reqwest::header;
 use reqwest::{Method, Response, StatusCode, Url};
 
-use super::{Authorizer, Level, Progress};
+use super::{Level, Progress};
 use crate::error::{Error, Kind, Result};
 use crate::{self as api, ApiClient, Retry};
 
@@ -30,9 +30,8 @@ pub(super) fn host_of(url: &Url) -> String {
 /// Sends the GET for `url` (from `offset` when above zero) and follows
 /// redirects by hand. Answers that are errors become typed errors; 206 and
 /// 416 come back to the caller, with the URL they came from in the end.
-pub(super) async fn open<A: Authorizer, P: Progress>(
+pub(super) async fn open<P: Progress>(
     api: &ApiClient,
-    auth: &A,
     progress: &P,
     url: &Url,
     offset: u64,
@@ -43,10 +42,7 @@ pub(super) async fn open<A: Authorizer, P: Progress>(
             let target = current.clone();
             tokio::time::timeout(
                 api.scaled(STALL_TIMEOUT),
-                auth.authed(|api| {
-                    let target = target.clone();
-                    async move { send(&api, &target, offset, true).await }
-                }),
+                api.authed(|| send(api, &target, offset, true)),
             )
             .await
         } else {

@@ -62,7 +62,7 @@ async fn fetch(answer: &'static [u8], expected: Option<u64>) -> (Result<Download
     let file = dir.path().join("x.mp4.part");
     let api = client();
     let progress = Quiet::default();
-    let result = get(&api, &api, &progress, url, expected, &file).await;
+    let result = get(&api, &progress, url, expected, &file).await;
     (result, progress.advanced.get())
 }
 
@@ -162,7 +162,7 @@ async fn an_endless_body_of_no_announced_size_is_capped() {
     let file = dir.path().join("x.mp4.part");
     let api = client();
     let progress = Quiet::default();
-    let result = get_capped(&api, &api, &progress, url, None, &file, 1 << 20).await;
+    let result = get_capped(&api, &progress, url, None, &file, 1 << 20).await;
     let err = result.unwrap_err();
     assert!(err.is(Kind::TooLarge), "{err}");
     assert!(
@@ -184,7 +184,7 @@ async fn a_symlinked_part_file_is_never_written_through() {
     let file = dir.path().join("x.mp4.part");
     std::os::unix::fs::symlink(&victim, &file).unwrap();
     let api = client();
-    let result = get(&api, &api, &Quiet::default(), url, Some(4), &file).await;
+    let result = get(&api, &Quiet::default(), url, Some(4), &file).await;
     let err = result.unwrap_err();
     assert!(err.to_string().contains("symbolic link"), "{err}");
     assert_eq!(std::fs::read(&victim).unwrap(), b"keep me");

@@ -130,7 +130,7 @@ fn readme_examples() -> Vec<Example> {
             },
             _ => line,
         };
-        let line = line.replace("cargo run --release -q --", "nemo");
+        let line = line.replace("cargo run -q --", "nemo");
         if line.trim_start().starts_with('#') || !line.contains("nemo ") {
             continue;
         }

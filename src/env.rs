@@ -42,6 +42,10 @@ pub const HTTP_TIME_SCALE: &str = "NEMO_HTTP_TIME_SCALE";
 /// Hidden, for tests: seconds of network errors in a row a render wait
 /// tolerates (default 120), for tests that cannot wait two minutes.
 pub const POLL_NETWORK_TOLERANCE: &str = "NEMO_POLL_NETWORK_TOLERANCE";
+/// Hidden, for tests: set and not `0`, the in-process emulator of
+/// `--sandbox` runs its agent and renders in tens of milliseconds instead
+/// of seconds (its saved state keeps the pace it had).
+pub const SANDBOX_QUICK: &str = "NEMO_SANDBOX_QUICK";
 /// Hidden, for tests: streams the printer takes for terminals whatever they
 /// are, e.g. `stdout,stderr` (spinners, colour, the chat's terminal layout).
 pub const PRETEND_TTY: &str = "NEMO_PRETEND_TTY";

@@ -46,6 +46,9 @@ pub struct Settings {
     pub sandbox: bool,
     /// `NEMO_SANDBOX_FAULTS`: a faults file for the `--sandbox` emulator.
     pub sandbox_faults: Option<PathBuf>,
+    /// Hidden `NEMO_SANDBOX_QUICK`, for tests: the `--sandbox` emulator's
+    /// agent and renders at a quick pace.
+    pub sandbox_quick: bool,
     /// Multiplies chat's waiting schedules (hidden `NEMO_CHAT_TIME_SCALE`,
     /// for tests); 1 otherwise.
     pub chat_time_scale: f64,
@@ -248,6 +251,7 @@ impl Settings {
             output: output_settings(args)?,
             sandbox: args.sandbox,
             sandbox_faults: var(env::SANDBOX_FAULTS)?.map(PathBuf::from),
+            sandbox_quick: truthy(env::SANDBOX_QUICK),
             chat_time_scale,
             http_time_scale,
             poll_network_tolerance,

@@ -63,6 +63,55 @@ impl Default for Faults {
     }
 }
 
+/// How long the agent and renders take: the timing switches together, so
+/// a caller can make the emulator quick for a while and put the old pace
+/// back before its state is saved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pace {
+    pub chat_pace_ms: u64,
+    pub chat_tool_ms: u64,
+    pub chat_keepalive_ms: u64,
+    pub chat_late_ms: u64,
+    pub render_ms: u64,
+}
+
+impl Pace {
+    /// Tens of milliseconds where the default takes seconds: events 2 ms
+    /// apart, a generation of 60 ms, renders of 100 ms (still long enough
+    /// to be seen pending by a status read that follows a submit at once).
+    pub const QUICK: Pace = Pace {
+        chat_pace_ms: 2,
+        chat_tool_ms: 60,
+        chat_keepalive_ms: 20,
+        chat_late_ms: 100,
+        render_ms: 100,
+    };
+}
+
+impl Faults {
+    /// The pace in force.
+    pub fn pace(&self) -> Pace {
+        Pace {
+            chat_pace_ms: self.chat.chat_pace_ms,
+            chat_tool_ms: self.chat.chat_tool_ms,
+            chat_keepalive_ms: self.chat.chat_keepalive_ms,
+            chat_late_ms: self.chat.chat_late_ms,
+            render_ms: self.render.render_ms,
+        }
+    }
+
+    /// Puts `pace` in force and returns the one it replaces.
+    pub fn set_pace(&mut self, pace: Pace) -> Pace {
+        let old = self.pace();
+        self.chat.chat_pace_ms = pace.chat_pace_ms;
+        self.chat.chat_tool_ms = pace.chat_tool_ms;
+        self.chat.chat_keepalive_ms = pace.chat_keepalive_ms;
+        self.chat.chat_late_ms = pace.chat_late_ms;
+        self.render.render_ms = pace.render_ms;
+        old
+    }
+}
+
 /// `faults` with the fields of `patch` replaced.
 pub fn merge_faults(faults: &Faults, patch: &Value) -> Result<Faults, String> {
     let mut current = serde_json::to_value(faults).map_err(|e| e.to_string())?;

@@ -47,7 +47,7 @@ pub mod spec;
 mod state;
 pub mod upload;
 
-pub use faults::{Faults, merge_faults};
+pub use faults::{Faults, Pace, merge_faults};
 pub use media::{RENDERED_GIF, RENDERED_MOV, RENDERED_MP4, RENDERED_WEBM};
 pub use model::{
     Claim, ClientRecord, EmuState, FREE_CREDITS, RecordedRequest, Session, TOKEN_LIFETIME_SECS,

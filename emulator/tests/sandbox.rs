@@ -1,5 +1,5 @@
 //! The scripted agent, the faults scenarios and the link pages over HTTP
-//! on loopback (issue 10): what a message does to credits and to the
+//! on loopback: what a message does to credits and to the
 //! session's draft, in English and Chinese; scenario steps; the pages the
 //! claim and registration links lead to.
 

@@ -112,7 +112,7 @@ mod linked {
 
     use std::path::Path;
 
-    use nemo_emulator::{EmuState, Emulator, Ports, merge_faults, read_scenario};
+    use nemo_emulator::{EmuState, Emulator, Pace, Ports, merge_faults, read_scenario};
 
     use serde_json::json;
 
@@ -284,6 +284,8 @@ mod linked {
     pub struct InProcess {
         emulator: Emulator,
         path: PathBuf,
+        /// The pace the saved state had, while a quick one is in force.
+        saved_pace: Option<Pace>,
         _lock: ConfigLock,
     }
 
@@ -304,6 +306,9 @@ mod linked {
                 settings.sandbox_faults.as_deref(),
                 crate::env::SANDBOX_FAULTS,
             )?;
+            let saved_pace = settings
+                .sandbox_quick
+                .then(|| state.faults.set_pace(Pace::QUICK));
             let emulator = Emulator::start(state, Ports::default())
                 .await
                 .map_err(|e| Error::io("cannot start the sandbox on 127.0.0.1", e))?;
@@ -317,6 +322,7 @@ mod linked {
             Ok(InProcess {
                 emulator,
                 path,
+                saved_pace,
                 _lock: lock,
             })
         }
@@ -333,6 +339,9 @@ mod linked {
             change: impl FnOnce(&mut EmuState) -> Result<T>,
         ) -> Result<T> {
             let mut state = self.emulator.shutdown().await;
+            if let Some(pace) = self.saved_pace {
+                state.faults.set_pace(pace);
+            }
             let result = change(&mut state);
             state
                 .save(&self.path)

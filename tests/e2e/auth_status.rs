@@ -1,6 +1,7 @@
 //! `nemo auth status` checks the token with the server (`--offline` only
 //! locally), `auth logout --json` says so, and logging out of a free token
-//! that still works warns about the week's limit (issue 9, defect 19).
+//! that still works warns about the week's limit (a second free token is
+//! refused for a week, so the user must know before giving this one up).
 
 use serde_json::json;
 

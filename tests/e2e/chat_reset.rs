@@ -1,5 +1,6 @@
 //! `nemo chat` when the connection breaks after the message went out but
-//! before the answer's headers (issue 9, defects 2–4): a dropped stream whose
+//! before the answer's headers (the message may have been taken and paid
+//! for, so it must never be sent twice): a dropped stream whose
 //! result is watched for, never a hint to send again; `--timeout` bounds the
 //! watch too; absurd time limits and a message that is not UTF-8 are usage
 //! errors found before anything is sent.

@@ -1,6 +1,7 @@
 //! The agent's stream against a hostile server (the raw-socket server):
 //! a huge `data:` line is refused quickly (exit 9) with bounded work, and
-//! `--timeout` still fires while a huge line trickles in (issue 9, defect 1).
+//! `--timeout` still fires while a huge line trickles in (a server that
+//! never ends a line must not hold nemo past its time limit).
 
 use std::io::Write;
 use std::net::TcpStream;

@@ -40,8 +40,9 @@ pub const DOCUMENTED_ENV: [&str; 24] = [
 
 /// The rest of what nemo reads: hidden test switches, the lowercase proxy
 /// spellings, clap's completion switch.
-const UNDOCUMENTED_ENV: [&str; 8] = [
+const UNDOCUMENTED_ENV: [&str; 9] = [
     "NEMO_CHAT_TIME_SCALE",
+    "NEMO_SANDBOX_QUICK",
     "NEMO_HTTP_TIME_SCALE",
     "NEMO_POLL_NETWORK_TOLERANCE",
     "NEMO_PRETEND_TTY",

@@ -1,5 +1,5 @@
-//! Process-level faults (issue 9, "kill -9" and "32 processes" rows of the
-//! fault matrix): a download killed mid-way is completed byte for byte by
+//! Process-level faults (the "kill -9" and "32 processes" rows of the
+//! fault matrix in RELIABILITY.md): a download killed mid-way is completed byte for byte by
 //! `export resume`; a config write killed at any point leaves the old or
 //! the new config, never a torn one; 32 processes writing the config at
 //! once lose nothing.

@@ -1,5 +1,5 @@
-//! `nemo export` options and subcommands against their contract (issue 9,
-//! defects 8–10; issue 10, item 5): `--format`/`--quality` checked locally,
+//! `nemo export` options and subcommands against their contract
+//! (`../shared/spec/cli.md` "nemo export"): `--format`/`--quality` checked locally,
 //! `cancel` on unreadable answers and on renders that already ended, the
 //! wait giving up on an unreachable API, and `resume`/`cancel` without an id.
 

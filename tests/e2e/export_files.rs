@@ -1,4 +1,5 @@
-//! The files of a download (issue 9, defects 12 and 13): a `.part` is
+//! The files of a download, which must never overwrite what is not
+//! nemo's own: a `.part` is
 //! resumed only when its sidecar says it is this render's; a symlinked
 //! `.part` is never written through; two downloads to one path exclude
 //! each other.

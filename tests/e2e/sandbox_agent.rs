@@ -1,5 +1,5 @@
-//! `nemo --sandbox` against its in-process emulator (issue 10, emulator
-//! side): the scripted agent does what the request asks, by intent, in the
+//! `nemo --sandbox` against its in-process emulator, from the emulator's
+//! side: the scripted agent does what the request asks, by intent, in the
 //! request's or the session's language; failures come from markers only;
 //! `NEMO_SANDBOX_FAULTS` puts a faults file in force.
 

@@ -8,6 +8,10 @@ use std::path::Path;
 
 use crate::common::{Env, stderr, stdout};
 
+/// The hidden switch that gives the `--sandbox` emulator a quick pace: these
+/// tests check what the sandbox says, not how long its agent takes.
+const QUICK: &str = "NEMO_SANDBOX_QUICK";
+
 /// nemo's top-level command names, read from `nemo --help`.
 fn command_names(env: &Env) -> Vec<String> {
     let text = stdout(&env.nemo().arg("--help").assert().success());
@@ -61,10 +65,17 @@ pub fn untruths(text: &str, commands: &[String]) -> Vec<String> {
 
 /// Runs `nemo --sandbox ARGS` (with a `NEMO_TOKEN` and a real web URL set,
 /// which the sandbox must ignore), checks its exit code and returns
-/// stdout and stderr together.
+/// stdout and stderr together. At the quick pace, but for a wait with a
+/// `--timeout`: its render must outlast the timeout, at the sandbox's pace.
+/// A 429 is retried at once: what is said about it is checked here, not
+/// the 30 s wait before the retry.
 fn sandboxed(env: &Env, dir: &Path, args: &[&str], code: i32) -> String {
-    let out = env
-        .nemo()
+    let mut nemo = env.nemo();
+    nemo.env("NEMO_RATE_LIMIT_WAIT", "0");
+    if !args.contains(&"--timeout") {
+        nemo.env(QUICK, "1");
+    }
+    let out = nemo
         .current_dir(dir)
         .env("NEMO_TOKEN", "nmv_real_token_the_sandbox_ignores")
         .env("NEMO_WEB_URL", "https://nemovideo.com")
@@ -168,6 +179,36 @@ fn under_sandbox_no_suggestion_leads_out_and_no_link_leaves_loopback() {
     let all: String = transcript.iter().map(|(_, t)| t.as_str()).collect();
     assert!(all.contains("nemo --sandbox export resume"), "{all}");
     assert!(all.contains("http://127.0.0.1:"), "{all}");
+}
+
+/// The quick pace is the asking process's own: the render it submits is
+/// quick, and the sandbox's saved state keeps the pace it had.
+#[test]
+fn the_quick_pace_is_not_saved_with_the_sandbox() {
+    use nemo_emulator::{Faults, Pace};
+    let env = Env::new();
+    let quick = |args: &[&str]| {
+        env.nemo()
+            .env(QUICK, "1")
+            .arg("--sandbox")
+            .args(args)
+            .assert()
+            .success()
+    };
+    quick(&["chat", "generate a 10-second video of a panda walking"]);
+    quick(&["export", "--no-wait"]);
+    let saved: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(env.config_dir().join("sandbox/emulator.json")).unwrap(),
+    )
+    .unwrap();
+    let renders: Vec<_> = saved["renders"].as_object().unwrap().values().collect();
+    assert_eq!(renders.len(), 1, "{saved}");
+    assert_eq!(renders[0]["render_ms"], Pace::QUICK.render_ms);
+    let pace = Faults::default().pace();
+    assert_ne!(pace, Pace::QUICK);
+    assert_eq!(saved["faults"]["render_ms"], pace.render_ms);
+    assert_eq!(saved["faults"]["chat_pace_ms"], pace.chat_pace_ms);
+    assert_eq!(saved["faults"]["chat_tool_ms"], pace.chat_tool_ms);
 }
 
 #[test]
@@ -278,7 +319,7 @@ fn the_readme_s_main_job_runs_twice_in_a_row_on_one_checkout() {
     let env = Env::new();
     let line = readme_main_job();
     let bin = env!("CARGO_BIN_EXE_nemo");
-    let cmd = line.replace("cargo run --release -q --", &format!("'{bin}'"));
+    let cmd = line.replace("cargo run -q --", &format!("'{bin}'"));
     assert_ne!(
         cmd, line,
         "the main job runs nemo through cargo run: {line}"
@@ -296,6 +337,7 @@ fn the_readme_s_main_job_runs_twice_in_a_row_on_one_checkout() {
             .env_remove("NEMO_SESSION")
             .env("HOME", env.home())
             .env("NEMO_CONFIG_DIR", env.config_dir())
+            .env(QUICK, "1")
             .output()
             .unwrap();
         assert!(

@@ -55,8 +55,8 @@ fn null_on_every_reader() {
     every_reader_exits_9(b"null".to_vec());
 }
 
-/// Issue 9 #21: "invalid type: string, expected i64" and "expected struct
-/// AnonymousToken" were the messages.
+/// Messages speak of the user's world: "invalid type: string, expected
+/// i64" and "expected struct AnonymousToken" were once what they said.
 #[test]
 fn wrong_types_on_every_reader() {
     every_reader_exits_9(

@@ -1,4 +1,4 @@
-//! The fault matrix of issue 9: one test per row, each asserting the exit
+//! The fault matrix (RELIABILITY.md): one test per row, each asserting the exit
 //! code, the one `error:` line and the state afterwards (the config byte
 //! for byte, `/run_sse` sent at most once). Hostile servers are the
 //! raw-socket server (`raw_server.rs`) where a well-behaved HTTP stack

@@ -83,8 +83,9 @@ fn reset_mid_body_on_every_try_exits_9_after_three() {
     setup.assert_config_intact();
 }
 
-/// Issue 9 #7: a body cut after the headers was not tried again (exit 9 on
-/// the first cut); now the second try's answer is used.
+/// A body cut after the headers is a network error like any other: a read
+/// is tried again and the second try's answer used (it once exited 9 on
+/// the first cut).
 #[test]
 fn reset_mid_body_once_is_tried_again_and_succeeds() {
     let setup = Setup::new();

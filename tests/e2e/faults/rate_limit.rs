@@ -1,7 +1,7 @@
 //! Rows: HTTP 429 without `Retry-After` and with seconds, a date, a huge
 //! value and a negative one, and with every body shape — always exit 6,
-//! whatever the body's code says (issue 9 #5), and never waiting over five
-//! minutes (issue 9 #6).
+//! whatever the body's code says (the HTTP status decides the kind), and
+//! never waiting over five minutes (a far date is said, not waited for).
 
 use super::{Setup, error_line, every_request, respond, seen};
 use crate::raw_server::RawServer;
@@ -38,8 +38,9 @@ fn always_429(retry_after: Option<&'static str>, kind: usize) -> RawServer {
     })
 }
 
-/// Issue 9 #5: `{"code":429}` (the emulator's own body) exited 1 ("the
-/// server answered code 429") on every command but `auth login`.
+/// The status decides, whatever the body: `{"code":429}` (the emulator's
+/// own body) once exited 1 ("the server answered code 429") on every
+/// command but `auth login`.
 #[test]
 fn http_429_with_every_body_shape_is_exit_6_after_one_retry() {
     let setup = Setup::new();
@@ -98,8 +99,8 @@ fn retry_after_as_a_past_date_is_no_wait() {
     assert_eq!(seen(&server, "GET /api/credits/"), 2);
 }
 
-/// Issue 9 #6: a date decades away was waited for ("waiting 2300922537.7
-/// s"); over five minutes is exit 6 at once, saying when.
+/// A date decades away was once waited for ("waiting 2300922537.7 s"):
+/// over five minutes is exit 6 at once, saying when.
 #[test]
 fn retry_after_as_a_far_date_is_exit_6_at_once_saying_when() {
     let setup = Setup::new();

@@ -58,8 +58,8 @@ fn http_5xx_with_an_empty_body() {
     server_error("", b"");
 }
 
-/// Issue 9 #21: a redirect of the API was an exit 1; the token must never
-/// follow it, and it is the server's doing (exit 9).
+/// A redirect of the API (once an exit 1): the token must never follow
+/// it, and it is the server's doing (exit 9).
 #[test]
 fn a_redirect_of_the_api_is_not_followed_with_the_token() {
     let setup = Setup::new();

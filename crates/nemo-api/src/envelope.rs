@@ -263,7 +263,10 @@ mod tests {
         // NemoVideo's other gateway: a bad key is 1010 or 1011, even in a 200.
         for code in [1010, 1011] {
             let e = unwrap_envelope(json!({"code":code,"message":"invalid api key"})).unwrap_err();
-            assert!(e.is(Kind::TokenRejected) && e.exit_code() == 3, "{code}: {e:?}");
+            assert!(
+                e.is(Kind::TokenRejected) && e.exit_code() == 3,
+                "{code}: {e:?}"
+            );
             let e = status_error(StatusCode::FORBIDDEN, Some(&json!({"code":code})));
             assert!(e.is(Kind::TokenRejected), "{code}: {e:?}");
         }

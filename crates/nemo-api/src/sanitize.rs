@@ -103,6 +103,17 @@ pub fn strip_controls(text: &str) -> String {
     Stripper::default().push(text)
 }
 
+/// Reads a server string that may be printed (a user id, a date, a name)
+/// with its controls already removed: it can be stored and shown as it is.
+/// Absent, `null` or a non-string is `None`.
+pub fn opt_clean<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    use serde::Deserialize;
+    Ok(match Option::<serde_json::Value>::deserialize(d)? {
+        Some(serde_json::Value::String(s)) => Some(strip_controls(&s)),
+        _ => None,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

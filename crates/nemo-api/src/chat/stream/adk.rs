@@ -192,9 +192,7 @@ impl EventParser {
             return out.push_back(Err(unreadable(data, "it is not a JSON object")));
         }
         match serde_json::from_str::<WireEvent>(data) {
-            Ok(wire) if wire.type_.as_ref().is_some_and(is_typed_kind) => {
-                self.on_value(data, out)
-            }
+            Ok(wire) if wire.type_.as_ref().is_some_and(is_typed_kind) => self.on_value(data, out),
             Ok(wire) => {
                 self.in_typed_text = false;
                 self.on_wire(wire, out)
@@ -271,7 +269,10 @@ impl EventParser {
     /// "tool_result" | "error", …}`), or `None` when `value` is not one.
     fn typed(&mut self, value: &Value) -> Option<Result<AgentEvent>> {
         let kind = value.get("type").and_then(Value::as_str)?.trim();
-        let field = |keys: &[&str]| keys.iter().find_map(|k| value.get(*k).filter(|v| !v.is_null()));
+        let field = |keys: &[&str]| {
+            keys.iter()
+                .find_map(|k| value.get(*k).filter(|v| !v.is_null()))
+        };
         let text_field = |keys: &[&str]| field(keys).and_then(Value::as_str).map(str::to_string);
         let event = match kind.to_ascii_lowercase().as_str() {
             "text" | "text_delta" => {
@@ -288,7 +289,9 @@ impl EventParser {
             "tool_call" | "function_call" => AgentEvent::ToolCall {
                 id: field(&["id", "call_id"]).and_then(text_of),
                 name: text_field(&["name", "tool", "tool_name"]).unwrap_or_default(),
-                args: field(&["args", "arguments", "input"]).cloned().unwrap_or(Value::Null),
+                args: field(&["args", "arguments", "input"])
+                    .cloned()
+                    .unwrap_or(Value::Null),
             },
             "tool_result" | "function_response" => AgentEvent::ToolResult {
                 id: field(&["id", "call_id"]).and_then(text_of),

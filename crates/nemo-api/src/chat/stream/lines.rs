@@ -291,10 +291,21 @@ mod tests {
     /// standard decodes it as U+FFFD and reads on.
     #[test]
     fn invalid_utf8_becomes_the_replacement_character() {
-        let lines = ok(&[b"data: ok\n\ndata: a\xffb\xe4\xbd\n\n", b"data: \xc3", b"\xa9\n\n"]);
+        let lines = ok(&[
+            b"data: ok\n\ndata: a\xffb\xe4\xbd\n\n",
+            b"data: \xc3",
+            b"\xa9\n\n",
+        ]);
         assert_eq!(
             lines,
-            ["data: ok\n", "\n", "data: a\u{fffd}b\u{fffd}\n", "\n", "data: é\n", "\n"]
+            [
+                "data: ok\n",
+                "\n",
+                "data: a\u{fffd}b\u{fffd}\n",
+                "\n",
+                "data: é\n",
+                "\n"
+            ]
         );
     }
 

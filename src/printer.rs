@@ -7,6 +7,14 @@
 //!
 //! It depends on nothing above it (not settings, not the command line): it
 //! is built from its own [`Options`], which the settings fill in.
+//!
+//! Whatever passes through it as text is sanitised on the way out (terminal
+//! control sequences, C0/C1 controls but newline and tab, bidi controls:
+//! [`crate::sanitize`]), and its JSON escapes C1 and bidi controls
+//! (`safe_json`): server text cannot drive the terminal through a report,
+//! a status line or an error, on stdout or stderr. Streamed reply text
+//! (`out_piece`, `out_bytes`) is sanitised by its producer, which keeps a
+//! sequence cut between pieces whole.
 
 use std::io::{IsTerminal, Write};
 use std::sync::Arc;
@@ -19,6 +27,7 @@ use crate::jq::Jq;
 use crate::report::{Note, Report, Text};
 
 mod progress;
+mod safe_json;
 
 pub use progress::Ticker;
 
@@ -180,10 +189,11 @@ impl Printer {
         if self.json { json() } else { text() }
     }
 
-    /// One line of result on stdout.
+    /// One line of result on stdout (sanitised).
     pub fn out(&self, line: impl AsRef<str>) -> Result<()> {
+        let line = safe(line.as_ref());
         let mut stdout = std::io::stdout().lock();
-        writeln!(stdout, "{}", line.as_ref())?;
+        writeln!(stdout, "{line}")?;
         stdout.flush()?;
         Ok(())
     }
@@ -246,17 +256,18 @@ impl Printer {
         value: &T,
     ) -> Result<()> {
         let Some(jq) = &self.jq else {
-            serde_json::to_writer(&mut *out, value)
+            safe_json::to_writer(&mut *out, value)
                 .map_err(|e| Error::new(Kind::Io, format!("cannot encode JSON output: {e}")))?;
             out.push(b'\n');
             return Ok(());
         };
         // With --jq the record goes through the filter like every other
         // JSON that leaves the printer.
-        let text = serde_json::to_string(value)
+        let text = safe_json::to_string(value)
             .map_err(|e| Error::new(Kind::Io, format!("cannot encode JSON output: {e}")))?;
         for line in jq.lines(&text)? {
-            out.extend_from_slice(line.as_bytes());
+            // A string result prints raw: sanitised like any text.
+            out.extend_from_slice(safe(&line).as_bytes());
             out.push(b'\n');
         }
         Ok(())
@@ -287,12 +298,12 @@ impl Printer {
         };
         let Some(jq) = &self.jq else {
             let mut stdout = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock());
-            serde_json::to_writer(&mut stdout, value).map_err(encoding)?;
+            safe_json::to_writer(&mut stdout, value).map_err(encoding)?;
             stdout.write_all(b"\n")?;
             stdout.flush()?;
             return Ok(());
         };
-        let text = serde_json::to_string(value).map_err(encoding)?;
+        let text = safe_json::to_string(value).map_err(encoding)?;
         let lines = jq.lines(&text)?;
         if lines.is_empty() {
             return Ok(());
@@ -310,25 +321,29 @@ impl Printer {
     /// `warning: …` on stderr (hidden by `--quiet`).
     pub fn warn(&self, message: impl AsRef<str>) {
         if !self.quiet {
-            let label = self.paint("warning:", "1;33");
-            self.err_line(&format!("{label} {}", message.as_ref()));
+            self.labelled("warning:", "1;33", message.as_ref());
         }
     }
 
     /// `hint: …` on stderr (hidden by `--quiet`).
     pub fn hint(&self, message: impl AsRef<str>) {
         if !self.quiet {
-            let label = self.paint("hint:", "1;36");
-            self.err_line(&format!("{label} {}", message.as_ref()));
+            self.labelled("hint:", "1;36", message.as_ref());
         }
     }
 
     /// A `-v` line on stderr.
     pub fn debug(&self, message: impl AsRef<str>) {
         if self.verbose {
-            let label = self.paint("debug:", "2");
-            self.err_line(&format!("{label} {}", message.as_ref()));
+            self.labelled("debug:", "2", message.as_ref());
         }
+    }
+
+    /// `label message` on stderr: the message sanitised, then the label
+    /// painted (its colour is nemo's own escape sequence).
+    fn labelled(&self, label: &str, sgr: &str, message: &str) {
+        let label = self.paint(label, sgr);
+        self.write_err(&format!("{label} {}", safe(message)));
     }
 
     /// Reports a failure: `error: …` and `hint: …` on stderr, and with
@@ -337,11 +352,9 @@ impl Printer {
         if err.is(Kind::BrokenPipe) {
             return;
         }
-        let label = self.paint("error:", "1;31");
-        self.err_line(&format!("{label} {}", one_line(&err.to_string())));
+        self.labelled("error:", "1;31", &one_line(&err.to_string()));
         if let Some(hint) = err.hint() {
-            let label = self.paint("hint:", "1;36");
-            self.err_line(&format!("{label} {}", one_line(&hint)));
+            self.labelled("hint:", "1;36", &one_line(&hint));
         }
         if self.verbose {
             for cause in err.causes() {
@@ -353,9 +366,15 @@ impl Printer {
         }
     }
 
-    /// A line on stderr; write errors are ignored (stderr is the last resort).
-    /// Every `nemo …` command in it is one to run in this mode.
+    /// A line on stderr, sanitised; write errors are ignored (stderr is
+    /// the last resort). Every `nemo …` command in it is one to run in this
+    /// mode.
     pub fn err_line(&self, line: &str) {
+        self.write_err(&safe(line));
+    }
+
+    /// A line on stderr as it is (already sanitised, or nemo's own colour).
+    fn write_err(&self, line: &str) {
         let line = self.suggest(line);
         let mut stderr = std::io::stderr().lock();
         let _ = writeln!(stderr, "{line}");
@@ -386,6 +405,16 @@ pub fn error_document(err: &Error) -> serde_json::Value {
             "api_code": err.api_code(),
         }
     })
+}
+
+/// `text` with terminal control sequences and controls removed (newline and
+/// tab kept); borrowed when there is nothing to remove.
+fn safe(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.chars().any(crate::sanitize::is_unsafe) {
+        std::borrow::Cow::Owned(crate::sanitize::strip_controls(text))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
 }
 
 /// Folds a message onto one line so `error:` stays one line.

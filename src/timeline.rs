@@ -10,8 +10,10 @@
 
 mod diff;
 pub mod draw;
+mod form;
 
 pub use diff::{Change, ChangeOp, diff};
+pub use form::{DraftForm, is_known_empty};
 
 use serde::Serialize;
 use serde_json::Value;

@@ -166,3 +166,109 @@ async fn an_sse_event() {
         }]
     );
 }
+
+/// The events of a recorded ADK stream (`tests/fixtures/adk/`), fed in
+/// small network chunks as a real connection delivers them.
+async fn adk_stream(name: &str) -> Vec<AgentEvent> {
+    let path = format!("{}/tests/fixtures/adk/{name}", env!("CARGO_MANIFEST_DIR"));
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let chunks: Vec<_> = bytes
+        .chunks(37)
+        .map(|c| Ok(Bytes::copy_from_slice(c)))
+        .collect();
+    agent_events(futures::stream::iter(chunks))
+        .map(|e| e.unwrap_or_else(|e| panic!("{name}: {e}")))
+        .collect()
+        .await
+}
+
+fn reply_of(events: &[AgentEvent]) -> String {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            AgentEvent::Text { text, .. } => Some(text.as_str()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn tools_of(events: &[AgentEvent]) -> Vec<String> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            AgentEvent::ToolCall { name, .. } => Some(format!("call {name}")),
+            AgentEvent::ToolResult { name, .. } => Some(format!("result {name}")),
+            _ => None,
+        })
+        .collect()
+}
+
+fn error_of(events: &[AgentEvent]) -> Option<String> {
+    events.iter().find_map(|e| match e {
+        AgentEvent::Error { message, .. } => Some(message.clone()),
+        _ => None,
+    })
+}
+
+/// ADK 1.22 writes its error line with an unescaped f-string: invalid JSON
+/// when the message quotes a tool's name, and still an error.
+#[tokio::test]
+async fn adk_1_22_stream() {
+    let events = adk_stream("adk-1.22.sse").await;
+    assert_eq!(reply_of(&events), "Generating your video now…");
+    assert_eq!(
+        tools_of(&events),
+        ["call render_preview", "result render_preview"]
+    );
+    assert_eq!(
+        error_of(&events).as_deref(),
+        Some(r#"Tool "render_preview" failed: timeout after 30s"#)
+    );
+    assert!(matches!(events.last(), Some(AgentEvent::Error { .. })));
+}
+
+/// ADK 1.23 reports a failure as an event from author `system` whose text
+/// begins `Error:`: an error, not part of the reply.
+#[tokio::test]
+async fn adk_1_23_stream() {
+    let events = adk_stream("adk-1.23.sse").await;
+    assert_eq!(reply_of(&events), "Adding a title to your video.");
+    assert_eq!(tools_of(&events), ["call add_title"]);
+    assert_eq!(
+        error_of(&events).as_deref(),
+        Some("429 RESOURCE_EXHAUSTED. The model is overloaded, try again later.")
+    );
+}
+
+#[tokio::test]
+async fn adk_1_39_stream() {
+    let events = adk_stream("adk-1.39.sse").await;
+    // The thought is hidden; the final event does not repeat the pieces.
+    assert_eq!(reply_of(&events), "Added lo-fi music at 35%.");
+    assert_eq!(tools_of(&events), ["call add_bgm", "result add_bgm"]);
+    assert_eq!(
+        error_of(&events).as_deref(),
+        Some(r#"Tool "export_video" failed: quota exceeded"#)
+    );
+}
+
+#[tokio::test]
+async fn adk_2_13_stream() {
+    let events = adk_stream("adk-2.13.sse").await;
+    assert_eq!(reply_of(&events), "Trimming the clip to 8 seconds.");
+    assert_eq!(tools_of(&events), ["call trim", "result trim"]);
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| matches!(e, AgentEvent::Heartbeat))
+            .count(),
+        2
+    );
+    assert_eq!(
+        events.last(),
+        Some(&AgentEvent::Error {
+            code: Some("MALFORMED_FUNCTION_CALL".into()),
+            message: "The model produced a malformed function call.".into()
+        })
+    );
+}

@@ -2,17 +2,19 @@
 //! counts; `--json` the server's `state` object, `--draft` only its draft
 //! (`../shared/spec/cli.md` "nemo state").
 //!
-//! A lost session (1002) is an error here (exit 10): showing a fresh, empty
-//! session instead would hide that the work is gone.
+//! A lost session (1002) is an error here (exit 10), naming the session:
+//! showing a fresh, empty session instead would hide that the work is gone.
+//! A draft in a form nemo does not read (markup, an unknown JSON shape) is
+//! said to be so, with its size and how to print it — never called empty.
 
 use serde::Serialize;
 use serde_json::Value;
 
 use crate::context::Context;
-use crate::error::Result;
+use crate::error::{Kind, Result};
 use crate::report::{Report, Text};
-use crate::timeline::StateSummary;
 use crate::timeline::draw::draw;
+use crate::timeline::{DraftForm, StateSummary};
 
 #[derive(Debug, Default, clap::Args)]
 #[command(after_help = "\
@@ -23,21 +25,28 @@ its time range in seconds, and the volume of audio when known), then how many me
 uploaded and generated. A session is created when there is none; a session the server lost is
 an error (exit 10).
 
---json prints the server's `state` object; --draft only its draft, as JSON.
+--json prints the server's `state` object; --draft only its draft, as it came (JSON, or the
+text of a draft in another form, such as Draft Protocol markup).
 
 Examples:
   nemo state
   nemo state --json | jq '.video_infos | length'
   nemo state --draft > draft.json")]
 pub struct Args {
-    /// Print only the draft, as JSON
+    /// Print only the draft, as it came (JSON, or the text of a draft in another form)
     #[arg(long)]
     pub draft: bool,
 }
 
 pub async fn run(args: &Args, ctx: &Context) -> Result<()> {
     let session = ctx.ensure_session().await?;
-    let answer = ctx.api.state(&session).await?;
+    let answer = ctx.api.state(&session).await.map_err(|err| {
+        if err.is(Kind::SessionNotFound) {
+            err.with_message(format!("session {session} was not found on the server"))
+        } else {
+            err
+        }
+    })?;
     let state = answer.state;
     if args.draft {
         let draft = state.get("draft").unwrap_or(&Value::Null);
@@ -60,14 +69,18 @@ pub async fn run(args: &Args, ctx: &Context) -> Result<()> {
     })
 }
 
-/// `--draft`: the draft as JSON, whether `--json` was given or not.
+/// `--draft`: the draft as it came — JSON, or as text the string of a
+/// draft in another form (markup), which `--json` keeps a JSON string.
 #[derive(Debug, Serialize)]
 #[serde(transparent)]
 struct Draft<'a>(&'a Value);
 
 impl Report for Draft<'_> {
     fn human(&self, text: &mut Text) {
-        text.line(self.0.to_string());
+        match self.0 {
+            Value::String(markup) => text.line(markup.trim_end_matches('\n')),
+            json => text.line(json.to_string()),
+        }
     }
 }
 
@@ -88,17 +101,22 @@ impl Report for State<'_> {
             text.line("");
         }
         let summary = StateSummary::from_state(self.state);
-        let mut lines = if summary.timeline.tracks.is_empty() {
-            vec!["Timeline (0 tracks): the draft is empty".to_string()]
-        } else {
-            summary.timeline.summary_lines()
+        let form = DraftForm::of(self.state.get("draft").unwrap_or(&Value::Null));
+        let mut lines = match form.describe() {
+            Some(other) => vec![format!("Timeline: {other}")],
+            None if summary.timeline.tracks.is_empty() => {
+                vec!["Timeline (0 tracks): the draft is empty".to_string()]
+            }
+            None => summary.timeline.summary_lines(),
         };
         lines.push(format!(
             "Media: {} uploaded, {} generated",
             summary.uploaded, summary.generated
         ));
         text.line(lines.join("\n"));
-        if !summary.timeline.has_content() {
+        if form != DraftForm::Known {
+            text.hint("print the draft as it is with `nemo state --draft`; `nemo export` renders it as it is");
+        } else if !summary.timeline.has_content() {
             text.hint(
                 "nothing to export yet; ask the agent for a video: nemo chat \"generate a 10-second video of …\"",
             );

@@ -10,8 +10,9 @@
 //! ```
 //!
 //! Pure text in, lines out: it does not know where the lines go, and it
-//! never panics nor draws a line wider than the width it was given (after
-//! fitting it to [`MIN_WIDTH`]..=[`MAX_WIDTH`]), whatever the draft holds:
+//! never panics nor draws a line wider than the width it was given (at
+//! most [`MAX_WIDTH`]; narrower than [`MIN_WIDTH`] there is no picture, the
+//! summary below it says it all), whatever the draft holds:
 //! labels are cut with `…` by display width (wide CJK characters count
 //! two), control characters dropped.
 
@@ -19,25 +20,27 @@ use unicode_width::UnicodeWidthChar;
 
 use super::{Segment, Timeline};
 
-pub const MIN_WIDTH: usize = 40;
+/// Below this, no picture: the bars would say nothing.
+pub const MIN_WIDTH: usize = 20;
 pub const MAX_WIDTH: usize = 200;
 /// The widest the track names column gets.
 const LABEL_MAX: usize = 12;
 
-/// The picture, `width` columns at most (fitted to 40..=200); no lines for
-/// a timeline without tracks.
+/// The picture, `width` columns at most (and at most 200); no lines for a
+/// timeline without tracks or a width under [`MIN_WIDTH`].
 pub fn draw(timeline: &Timeline, width: usize) -> Vec<String> {
-    if timeline.tracks.is_empty() {
+    if timeline.tracks.is_empty() || width < MIN_WIDTH {
         return Vec::new();
     }
-    let width = width.clamp(MIN_WIDTH, MAX_WIDTH);
+    let width = width.min(MAX_WIDTH);
+    // Narrow screens give the names a quarter of the width at most.
     let label_width = timeline
         .tracks
         .iter()
         .map(|t| text_width(&clean(&t.label)))
         .max()
         .unwrap_or(0)
-        .clamp(1, LABEL_MAX);
+        .clamp(1, LABEL_MAX.min(width / 4));
     // Track names, a space, the bars.
     let bars = width - label_width - 1;
     let total = timeline
@@ -368,7 +371,8 @@ mod tests {
                     .collect(),
             };
             let lines = draw(&timeline, width);
-            let limit = width.clamp(MIN_WIDTH, MAX_WIDTH);
+            prop_assert!(width >= MIN_WIDTH || lines.is_empty());
+            let limit = width.min(MAX_WIDTH);
             for line in &lines {
                 prop_assert!(text_width(line) <= limit, "{} > {limit}: {line:?}", text_width(line));
                 prop_assert!(!line.chars().any(char::is_control), "{line:?}");

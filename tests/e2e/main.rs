@@ -33,4 +33,5 @@ mod session_new;
 mod shell;
 mod snapshots;
 mod state;
+mod trust;
 mod upload;

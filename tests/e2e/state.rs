@@ -181,8 +181,11 @@ fn a_lost_session_exits_10_without_making_a_new_one() {
         assert_eq!(doc["error"]["exit_code"], 10);
         assert_eq!(doc["error"]["api_code"], 1002);
         let err = stderr(&out);
+        // Issue 20 #23: the error names the session.
         assert!(
-            err.contains("error: the session was not found on the server"),
+            err.contains(&format!(
+                "error: session {session} was not found on the server"
+            )),
             "{err}"
         );
         assert!(err.contains("hint: start a new one with `nemo session new`"));
@@ -211,4 +214,100 @@ fn a_draft_kept_as_a_json_string_is_read_everywhere() {
     // --json stays what the server holds: the string.
     let out = env.nemo().args(["state", "--json"]).assert().success();
     assert!(json(&out)["draft"].is_string());
+}
+
+/// Issue 20 #23: `--session 999 state` said "not found" without the id.
+#[test]
+fn a_session_named_by_the_caller_that_is_not_found_is_named() {
+    let env = Env::new();
+    env.session();
+    let out = env
+        .nemo()
+        .args(["--session", "999", "state"])
+        .assert()
+        .code(10);
+    assert!(
+        stderr(&out).contains("error: session 999 was not found on the server"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// Issue 20 #23: the drawing was 40 wide at `COLUMNS=10` or `30`.
+#[test]
+fn the_drawing_fits_columns() {
+    let env = Env::new();
+    let session = env.session();
+    seed(&env, &session, city_draft());
+    for columns in [10usize, 30, 61] {
+        let out = env
+            .nemo()
+            .arg("state")
+            .env("NEMO_PRETEND_TTY", "stdout")
+            .env("COLUMNS", columns.to_string())
+            .assert()
+            .success();
+        let text = stdout(&out);
+        // The picture: the lines above the blank line before the summary.
+        let picture = text.split_once("\n\n").map_or("", |(p, _)| p);
+        for line in picture.lines() {
+            assert!(
+                unicode_width::UnicodeWidthStr::width(line) <= columns,
+                "COLUMNS={columns}: {line:?} in\n{text}"
+            );
+        }
+        // Wide enough, there is a picture above the summary.
+        let drawn = !text.starts_with("Timeline (3 tracks):");
+        assert_eq!(drawn, columns >= 20, "COLUMNS={columns}:\n{text}");
+    }
+}
+
+/// Issue 19 #20: a draft in Draft Protocol V3 markup was "the draft is
+/// empty"; an unknown JSON shape too. Each is said to be in another form,
+/// with its size and how to print it, and `--draft` prints it as it came.
+#[test]
+fn a_draft_in_another_form_is_said_to_be_so_never_empty() {
+    let markup = r#"<draft fps="30" width="1920" height="1080" duration="10000"><track type="video"><clip src="https://cdn.example/a.mp4" start="0" duration="10000"/></track></draft>"#;
+    let env = Env::new();
+    let session = env.session();
+    seed(&env, &session, Value::String(markup.into()));
+    let out = env.nemo().arg("state").assert().success();
+    let text = stdout(&out);
+    assert!(!text.contains("empty"), "{text}");
+    assert!(
+        text.starts_with(&format!(
+            "Timeline: the draft is in a form nemo does not draw (markup, not the JSON nemo reads; {} bytes)\n",
+            markup.len()
+        )),
+        "{text}"
+    );
+    assert!(
+        stderr(&out).contains("nemo state --draft"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        !stderr(&out).contains("nothing to export"),
+        "{}",
+        stderr(&out)
+    );
+    let out = env.nemo().args(["state", "--draft"]).assert().success();
+    assert_eq!(stdout(&out), format!("{markup}\n"));
+    let out = env
+        .nemo()
+        .args(["state", "--draft", "--json"])
+        .assert()
+        .success();
+    assert_eq!(json(&out), Value::String(markup.into()));
+
+    let other = json!({"tracks": [{"clips": [{"src": "a.mp4", "len": 10}]}]});
+    seed(&env, &session, other.clone());
+    let out = env.nemo().arg("state").assert().success();
+    assert!(
+        stdout(&out).contains("JSON of a shape nemo does not read"),
+        "{}",
+        stdout(&out)
+    );
+    let out = env.nemo().args(["state", "--draft"]).assert().success();
+    assert_eq!(json(&out), other);
 }

@@ -14,11 +14,12 @@ use crate::secret::Secret;
 pub struct AnonymousToken {
     #[serde(deserialize_with = "secret")]
     pub token: Secret,
-    #[serde(default)]
+    /// Printed by `auth login/status`: its controls are removed here.
+    #[serde(default, deserialize_with = "crate::sanitize::opt_clean")]
     pub user_id: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::sanitize::opt_clean")]
     pub expires_at: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::number::opt_lenient_i64")]
     pub credits: Option<i64>,
 }
 

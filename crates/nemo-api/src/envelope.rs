@@ -100,8 +100,9 @@ fn redirect_error(status: StatusCode, headers: &HeaderMap, url: &Url) -> Error {
         )
 }
 
-/// The API codes that refine a 4xx status (`api.md` "Error codes").
-const REFINING: [i64; 5] = [1001, 1002, 2001, 4001, 4002];
+/// The API codes that refine a 4xx status (`api.md` "Error codes"; 1010
+/// and 1011 are how NemoVideo's other gateway says 1001).
+const REFINING: [i64; 7] = [1001, 1010, 1011, 1002, 2001, 4001, 4002];
 
 /// The error for a non-2xx answer. The status decides the kind; a known
 /// API code in the body of a 4xx (other than 402 and 429) says which
@@ -186,10 +187,13 @@ pub(super) fn message_of(body: &Value) -> Option<String> {
 pub fn code_error(code: i64, message: Option<String>) -> Result<()> {
     let err = match code {
         0 => return Ok(()),
-        1001 => Error::new(
+        // 1010 and 1011: NemoVideo's other gateway rejecting a key, inside
+        // an HTTP 200 too (`../shared/spec/cli.md` "Retries").
+        code @ (1001 | 1010 | 1011) => Error::new(
             Kind::TokenRejected,
             "the token was rejected (bad or expired)",
-        ),
+        )
+        .with_api_code(code),
         1002 => Error::new(
             Kind::SessionNotFound,
             "the session was not found on the server",
@@ -256,6 +260,16 @@ mod tests {
                 .is_err_and(|e| e.is(Kind::TokenRejected))
         );
         assert!(unwrap_envelope(json!({"code":2001})).is_err_and(|e| e.is(Kind::NoCredits)));
+        // NemoVideo's other gateway: a bad key is 1010 or 1011, even in a 200.
+        for code in [1010, 1011] {
+            let e = unwrap_envelope(json!({"code":code,"message":"invalid api key"})).unwrap_err();
+            assert!(
+                e.is(Kind::TokenRejected) && e.exit_code() == 3,
+                "{code}: {e:?}"
+            );
+            let e = status_error(StatusCode::FORBIDDEN, Some(&json!({"code":code})));
+            assert!(e.is(Kind::TokenRejected), "{code}: {e:?}");
+        }
         assert!(
             unwrap_envelope(json!({"success":false,"error":"dup"})).is_err_and(|e| e.is(Kind::Api))
         );

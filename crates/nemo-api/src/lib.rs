@@ -24,6 +24,8 @@ pub mod download;
 mod envelope;
 pub mod error;
 mod http;
+pub mod ids;
+pub mod number;
 pub mod render;
 pub mod sanitize;
 pub mod secret;

@@ -30,12 +30,15 @@ pub struct RenderOutput<'a> {
     pub quality: &'a str,
 }
 
-/// The `data` of an accepted submit.
+/// The `data` of an accepted submit. The server only echoes the id nemo
+/// sent: its echo is taken when it satisfies the id rule (a number as its
+/// exact digits), else it is `None` and the id nemo sent stays the id —
+/// an odd echo is never a refusal, which would submit a second render.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Submitted {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::ids::echoed_id")]
     pub id: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::sanitize::opt_clean")]
     pub status: Option<String>,
 }
 
@@ -174,12 +177,17 @@ impl ApiClient {
     /// Submits a render. A refusal (`{"success":false}`, e.g. a duplicate
     /// id) is an `Error::Api`; HTTP 402 is `Error::Plan`.
     pub async fn submit_render(&self, request: &RenderRequest<'_>) -> Result<Submitted> {
-        self.authed(|| {
-            self.call(Retry::Write, || {
-                Ok(self
-                    .request(Method::POST, "/api/render/proxy/lambda", true)?
-                    .json(request))
-            })
+        self.authed(|| async {
+            let answer = self
+                .fetch(Retry::Write, || {
+                    Ok(self
+                        .request(Method::POST, "/api/render/proxy/lambda", true)?
+                        .json(request))
+                })
+                .await?;
+            let bytes = answer.body.clone();
+            super::check_envelope(&super::decode(answer)?)?;
+            crate::ids::data_of(&bytes, "the render submit's answer")
         })
         .await
     }

@@ -1,6 +1,10 @@
 //! Removes terminal control sequences from server text before it is printed
-//! (`../shared/spec/cli.md` "Streams"): whole CSI and OSC sequences first,
-//! then any other C0 control byte except newline and tab (and DEL).
+//! (`../shared/spec/cli.md` "Streams"): whole CSI, OSC, DCS, SOS, PM and APC
+//! sequences in their 7-bit (`ESC [`, `ESC ]`, `ESC P`, `ESC X`, `ESC ^`,
+//! `ESC _`) and 8-bit C1 forms (U+009B, U+009D, U+0090, U+0098, U+009E,
+//! U+009F), payload included, then any other C0 or C1 control except
+//! newline and tab (and DEL), and the bidirectional controls U+202A–202E
+//! and U+2066–2069 (the "Trojan Source" reordering, CVE-2021-42574).
 //!
 //! One state machine, [`Stripper`], does it for whole strings
 //! ([`strip_controls`]) and for text that arrives in pieces (a chat reply),
@@ -19,11 +23,22 @@ enum State {
     /// In a CSI sequence (`ESC [` or the 8-bit `0x9B`): up to a final byte
     /// 0x40–0x7E.
     Csi,
-    /// In an OSC (`ESC ]`) or a DCS/SOS/PM/APC string: up to BEL or ST
-    /// (`ESC \`).
+    /// In an OSC, DCS, SOS, PM or APC string (7- or 8-bit introducer): up
+    /// to BEL, ST (`ESC \`) or the 8-bit ST (U+009C).
     Text,
     /// In such a string, just after an ESC.
     TextEscape,
+}
+
+/// Whether `c` is a bidirectional control that can reorder what is shown.
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Whether `c` may not reach a terminal: a control other than newline and
+/// tab, or a bidirectional control.
+pub fn is_unsafe(c: char) -> bool {
+    (c.is_control() && c != '\n' && c != '\t') || is_bidi_control(c)
 }
 
 /// A streaming control-sequence stripper: feed it pieces with [`push`],
@@ -43,11 +58,14 @@ impl Stripper {
             self.state = match (self.state, c) {
                 (State::Ground, '\x1b') => State::Escape,
                 (State::Ground, '\u{9b}') => State::Csi,
+                (State::Ground, '\u{90}' | '\u{98}' | '\u{9d}' | '\u{9e}' | '\u{9f}') => {
+                    State::Text
+                }
                 (State::Ground, '\n' | '\t') => {
                     out.push(c);
                     State::Ground
                 }
-                (State::Ground, c) if c.is_control() => State::Ground,
+                (State::Ground, c) if is_unsafe(c) => State::Ground,
                 (State::Ground, c) => {
                     out.push(c);
                     State::Ground
@@ -58,7 +76,7 @@ impl Stripper {
                 (State::Escape, _) => State::Ground,
                 (State::Csi, c) if is_final(c) => State::Ground,
                 (State::Csi, _) => State::Csi,
-                (State::Text | State::TextEscape, '\x07') => State::Ground,
+                (State::Text | State::TextEscape, '\x07' | '\u{9c}') => State::Ground,
                 (State::Text | State::TextEscape, '\x1b') => State::TextEscape,
                 (State::TextEscape, '\\') => State::Ground,
                 (State::Text | State::TextEscape, _) => State::Text,
@@ -83,6 +101,17 @@ impl Stripper {
 /// Strips escape sequences and control characters; keeps `\n` and `\t`.
 pub fn strip_controls(text: &str) -> String {
     Stripper::default().push(text)
+}
+
+/// Reads a server string that may be printed (a user id, a date, a name)
+/// with its controls already removed: it can be stored and shown as it is.
+/// Absent, `null` or a non-string is `None`.
+pub fn opt_clean<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    use serde::Deserialize;
+    Ok(match Option::<serde_json::Value>::deserialize(d)? {
+        Some(serde_json::Value::String(s)) => Some(strip_controls(&s)),
+        _ => None,
+    })
 }
 
 #[cfg(test)]
@@ -131,11 +160,36 @@ mod tests {
         assert_eq!(s.push("b"), "b");
     }
 
+    /// The 8-bit (C1) string introducers take their payload with them, up
+    /// to BEL, `ESC \\` or the 8-bit ST; bidi controls go too.
+    #[test]
+    fn c1_strings_go_whole_and_bidi_controls_go() {
+        assert_eq!(strip_controls("a\u{9d}52;c;ZXZpbA==\u{7}b"), "ab");
+        assert_eq!(strip_controls("a\u{9d}0;title\u{9c}b"), "ab");
+        assert_eq!(strip_controls("a\u{90}1$r0m\x1b\\b"), "ab");
+        assert_eq!(strip_controls("a\u{98}sos text\u{9c}b"), "ab");
+        assert_eq!(strip_controls("a\u{9e}pm\u{9c}b"), "ab");
+        assert_eq!(strip_controls("a\u{9f}apc\u{9c}b"), "ab");
+        // 7-bit strings may end with the 8-bit ST too.
+        assert_eq!(strip_controls("a\x1b]0;t\u{9c}b"), "ab");
+        assert_eq!(strip_controls("a\x1bXsos\x1b\\b"), "ab");
+        assert_eq!(
+            strip_controls("access = \u{202e}\u{2066}user\u{2069}\u{2066}admin\u{202c}"),
+            "access = useradmin"
+        );
+        for c in ['\u{202a}', '\u{202b}', '\u{202d}', '\u{2067}', '\u{2068}'] {
+            assert_eq!(strip_controls(&format!("x{c}y")), "xy");
+        }
+        // Other format characters that do not reorder text are kept.
+        assert_eq!(strip_controls("a\u{200d}b"), "a\u{200d}b");
+    }
+
     /// Text rich in escape-sequence material, cut anywhere.
     fn pieces() -> impl Strategy<Value = (String, Vec<usize>)> {
         let alphabet = prop::sample::select(vec![
             "\x1b", "[", "]", "P", "\\", "\x07", "\u{9b}", "m", "3", ";", "a", "中", "\n", "\t",
-            "\r", "\u{85}", "_", "^", "X", "~",
+            "\r", "\u{85}", "_", "^", "X", "~", "\u{9d}", "\u{90}", "\u{98}", "\u{9c}", "\u{9e}",
+            "\u{9f}", "\u{202e}", "\u{2066}",
         ]);
         (
             prop::collection::vec(alphabet, 0..60).prop_map(|v| v.concat()),
@@ -163,7 +217,7 @@ mod tests {
             }
             prop_assert_eq!(&streamed, &whole);
             // What is kept has no control character but newline and tab.
-            prop_assert!(whole.chars().all(|c| !c.is_control() || c == '\n' || c == '\t'));
+            prop_assert!(!whole.chars().any(is_unsafe));
         }
     }
 }

@@ -1,20 +1,26 @@
 //! Sessions: `POST /api/tasks/me/with-session/nemo_agent` and the claim link
 //! `POST /api/auth/claim-token`.
+//!
+//! The new session's ids are checked where they are read ([`crate::ids`]):
+//! a session id that breaks the id rule is an unreadable answer (exit 9),
+//! so it is never stored as current nor sent; a numeric one keeps its
+//! exact digits.
 
 use reqwest::Method;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{ApiClient, Retry};
+use super::{ApiClient, Retry, check_envelope, decode};
 use crate::error::Result;
+use crate::ids::{data_of, id, opt_id};
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct NewSession {
-    #[serde(deserialize_with = "id_string")]
+    #[serde(deserialize_with = "id")]
     pub session_id: String,
-    #[serde(default, deserialize_with = "opt_id_string")]
+    #[serde(default, deserialize_with = "opt_id")]
     pub task_id: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::sanitize::opt_clean")]
     pub user_id: Option<String>,
 }
 
@@ -25,37 +31,20 @@ pub struct ClaimToken {
     pub expires_in: Option<u64>,
 }
 
-/// Ids are documented as strings; accept numbers too.
-fn id_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    match serde_json::Value::deserialize(d)? {
-        serde_json::Value::String(s) => Ok(s),
-        serde_json::Value::Number(n) => Ok(n.to_string()),
-        other => Err(serde::de::Error::custom(format!(
-            "expected an id, got {other}"
-        ))),
-    }
-}
-
-fn opt_id_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    match serde_json::Value::deserialize(d)? {
-        serde_json::Value::Null => Ok(None),
-        serde_json::Value::String(s) => Ok(Some(s)),
-        serde_json::Value::Number(n) => Ok(Some(n.to_string())),
-        other => Err(serde::de::Error::custom(format!(
-            "expected an id, got {other}"
-        ))),
-    }
-}
-
 impl ApiClient {
     pub async fn create_session(&self, name: &str, language: &str) -> Result<NewSession> {
         let body = json!({ "task_name": name, "language": language });
-        self.authed(|| {
-            self.call(Retry::Write, || {
-                Ok(self
-                    .request(Method::POST, "/api/tasks/me/with-session/nemo_agent", true)?
-                    .json(&body))
-            })
+        self.authed(|| async {
+            let answer = self
+                .fetch(Retry::Write, || {
+                    Ok(self
+                        .request(Method::POST, "/api/tasks/me/with-session/nemo_agent", true)?
+                        .json(&body))
+                })
+                .await?;
+            let bytes = answer.body.clone();
+            check_envelope(&decode(answer)?)?;
+            data_of(&bytes, "the new session's answer")
         })
         .await
     }

@@ -16,7 +16,6 @@ use super::target::{Target, check_output};
 use crate::api::render::{RenderOutput, RenderRequest, RenderState};
 use crate::context::Context;
 use crate::error::{Error, Kind, Result};
-use crate::timeline::Timeline;
 
 /// The last render id this process gave out, in ms.
 static LAST_ID_MS: AtomicU64 = AtomicU64::new(0);
@@ -67,7 +66,8 @@ pub(crate) async fn submit(
     let session = ctx.ensure_session().await?;
     let state = ctx.api.state(&session).await?;
     let draft = state.state.get("draft").cloned().unwrap_or(Value::Null);
-    if !Timeline::from_draft(&draft).has_content() {
+    // A draft in a form nemo does not read (markup) is submitted as it is.
+    if crate::timeline::is_known_empty(&draft) {
         return Err(Error::bad_input(
             format!("the draft of session {session} is empty: there is nothing to export"),
             Some(

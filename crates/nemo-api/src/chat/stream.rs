@@ -16,8 +16,8 @@
 //!
 //! The contract of the stream's items: an `Err(Error::BadAnswer)` is one
 //! event that could not be read (the stream goes on); any other `Err` means
-//! the stream broke (the connection dropped, invalid UTF-8, an event over
-//! [`MAX_EVENT`]) and is the last item.
+//! the stream broke (the connection dropped, an event over [`MAX_EVENT`])
+//! and is the last item. Bytes that are not UTF-8 are read as U+FFFD.
 
 mod adk;
 mod lines;
@@ -346,6 +346,68 @@ data: {"author":"a","errorCode":500}
         );
     }
 
+    /// Issue 19 #19: a gateway's typed events showed no text and "No
+    /// visible change".
+    #[test]
+    fn typed_gateway_events() {
+        let sse = concat!(
+            "data: {\"type\":\"text\",\"content\":\"Hello\"}\n\n",
+            "data: {\"type\":\"text\",\"content\":\", panda\"}\n\n",
+            "data: {\"type\":\"tool_call\",\"name\":\"generate_video\",\"args\":{\"prompt\":\"p\"}}\n\n",
+            "data: {\"type\":\"heartbeat\"}\n\n",
+            "data: {\"type\":\"tool_result\",\"name\":\"generate_video\",\"result\":{\"ok\":true}}\n\n",
+            "data: {\"type\":\"text\",\"content\":\"Done.\"}\n\n",
+            "data: {\"type\":\"error\",\"message\":\"quota\"}\n\n",
+        );
+        assert_eq!(
+            parse(sse.as_bytes()),
+            vec![
+                text("Hello", true),
+                text(", panda", false),
+                AgentEvent::ToolCall {
+                    id: None,
+                    name: "generate_video".into(),
+                    args: json!({"prompt": "p"}),
+                },
+                AgentEvent::Heartbeat,
+                AgentEvent::ToolResult {
+                    id: None,
+                    name: "generate_video".into(),
+                    response: json!({"ok": true}),
+                },
+                text("Done.", true),
+                AgentEvent::Error {
+                    code: None,
+                    message: "quota".into()
+                },
+            ]
+        );
+    }
+
+    /// Issue 19 #18: ADK's error forms before 1.24.
+    #[test]
+    fn old_adk_error_forms_are_errors() {
+        let error = |m: &str| AgentEvent::Error {
+            code: None,
+            message: m.into(),
+        };
+        assert_eq!(
+            parse(b"data: {\"error\": \"Tool \"render_preview\" failed\"}\n\n"),
+            vec![error("Tool \"render_preview\" failed")]
+        );
+        let system = r#"data: {"author":"system","content":{"role":"model","parts":[{"text":"Error: the model is overloaded"}]}}"#;
+        assert_eq!(
+            parse(format!("{system}\n\n").as_bytes()),
+            vec![error("the model is overloaded")]
+        );
+        // Only from `system`: the agent may well say "Error:" in a reply.
+        let agent = system.replace("\"system\"", "\"nemo_agent\"");
+        assert_eq!(
+            parse(format!("{agent}\n\n").as_bytes()),
+            vec![text("Error: the model is overloaded", true)]
+        );
+    }
+
     #[test]
     fn keep_alives_of_every_kind() {
         let sse = concat!(
@@ -433,9 +495,12 @@ data: {"author":"a","errorCode":500}
         let events = block_on(agent_events(futures::stream::iter(chunks)).collect::<Vec<_>>());
         assert_eq!(events.len(), 2);
         assert!(matches!(&events[1], Err(e) if e.is(Kind::Network)));
-        // Invalid UTF-8 breaks the stream too.
-        let events = parse_chunks(vec![b"data: \xff\xfe\n\n".to_vec()]);
-        assert!(matches!(events.last(), Some(Err(e)) if e.is(Kind::Network)));
+        // Invalid UTF-8 does not: it is read as U+FFFD.
+        let events = parse_chunks(vec![
+            b"data: {\"content\":{\"parts\":[{\"text\":\"caf\xe9 ok\"}]}}\n\n".to_vec(),
+        ]);
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0].as_ref().unwrap(), &text("caf\u{fffd} ok", true));
     }
 
     #[test]

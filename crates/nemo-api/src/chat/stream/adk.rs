@@ -3,6 +3,14 @@
 //! comes out once, the aggregated final event never repeats it), hidden
 //! `thought` parts, server errors and the gateway's small heartbeat events.
 //!
+//! ADK's error forms of every version are errors (`../shared/spec/cli.md`
+//! "Retries"): `errorCode`/`errorMessage`, `{"error": …}`, the invalid JSON
+//! that ADK before 1.24 writes with an f-string when the message holds a
+//! quote (`{"error": "… "render_preview" failed"}`), and ADK 1.23's event
+//! from author `system` whose text begins `Error:`. A gateway's typed
+//! events (`{"type":"text","content":…}`, `tool_call`, `tool_result`,
+//! `error`, `heartbeat`) are read as well.
+//!
 //! Each event is parsed once, straight into borrowed shapes (text without
 //! escapes is not copied until it becomes an [`AgentEvent`]). Only when that
 //! typed parse fails is the event read again as a `serde_json::Value`, by
@@ -36,7 +44,7 @@ struct WireEvent<'a> {
     error_message: Option<Value>,
     id: Option<IgnoredAny>,
     invocation_id: Option<IgnoredAny>,
-    author: Option<IgnoredAny>,
+    author: Option<Value>,
     actions: Option<IgnoredAny>,
     /// `{"error": …}` from the server.
     error: Option<Value>,
@@ -61,7 +69,7 @@ struct AdkEvent<'a> {
     error_message: Option<Value>,
     id: Option<IgnoredAny>,
     invocation_id: Option<IgnoredAny>,
-    author: Option<IgnoredAny>,
+    author: Option<Value>,
     actions: Option<IgnoredAny>,
 }
 
@@ -164,6 +172,9 @@ pub struct EventParser {
     in_partial: bool,
     /// Tool calls and results already reported, by id.
     seen: HashSet<(bool, String)>,
+    /// The last event was a typed gateway text event (the next one goes on
+    /// the same message).
+    in_typed_text: bool,
 }
 
 impl EventParser {
@@ -181,7 +192,11 @@ impl EventParser {
             return out.push_back(Err(unreadable(data, "it is not a JSON object")));
         }
         match serde_json::from_str::<WireEvent>(data) {
-            Ok(wire) => self.on_wire(wire, out),
+            Ok(wire) if wire.type_.as_ref().is_some_and(is_typed_kind) => self.on_value(data, out),
+            Ok(wire) => {
+                self.in_typed_text = false;
+                self.on_wire(wire, out)
+            }
             Err(_) => self.on_value(data, out),
         }
     }
@@ -219,8 +234,19 @@ impl EventParser {
     fn on_value(&mut self, data: &str, out: &mut VecDeque<Result<AgentEvent>>) {
         let value: Value = match serde_json::from_str(data) {
             Ok(value @ Value::Object(_)) => value,
+            Err(_) if let Some(message) = unescaped_error(data) => {
+                self.in_typed_text = false;
+                return out.push_back(Ok(AgentEvent::Error {
+                    code: None,
+                    message,
+                }));
+            }
             _ => return out.push_back(Err(unreadable(data, "it is not a JSON object"))),
         };
+        if let Some(event) = self.typed(&value) {
+            return out.push_back(event);
+        }
+        self.in_typed_text = false;
         if let Some(error) = value.get("error").filter(|e| !e.is_null())
             && value.get("content").is_none()
         {
@@ -239,6 +265,53 @@ impl EventParser {
         }
     }
 
+    /// A gateway's typed event (`{"type": "text" | "tool_call" |
+    /// "tool_result" | "error", …}`), or `None` when `value` is not one.
+    fn typed(&mut self, value: &Value) -> Option<Result<AgentEvent>> {
+        let kind = value.get("type").and_then(Value::as_str)?.trim();
+        let field = |keys: &[&str]| {
+            keys.iter()
+                .find_map(|k| value.get(*k).filter(|v| !v.is_null()))
+        };
+        let text_field = |keys: &[&str]| field(keys).and_then(Value::as_str).map(str::to_string);
+        let event = match kind.to_ascii_lowercase().as_str() {
+            "text" | "text_delta" => {
+                let text = text_field(&["content", "text", "delta"]).unwrap_or_default();
+                let starts_message = !std::mem::replace(&mut self.in_typed_text, true);
+                if text.is_empty() {
+                    return Some(Ok(AgentEvent::Heartbeat));
+                }
+                return Some(Ok(AgentEvent::Text {
+                    text,
+                    starts_message,
+                }));
+            }
+            "tool_call" | "function_call" => AgentEvent::ToolCall {
+                id: field(&["id", "call_id"]).and_then(text_of),
+                name: text_field(&["name", "tool", "tool_name"]).unwrap_or_default(),
+                args: field(&["args", "arguments", "input"])
+                    .cloned()
+                    .unwrap_or(Value::Null),
+            },
+            "tool_result" | "function_response" => AgentEvent::ToolResult {
+                id: field(&["id", "call_id"]).and_then(text_of),
+                name: text_field(&["name", "tool", "tool_name"]).unwrap_or_default(),
+                response: field(&["response", "result", "output", "content"])
+                    .cloned()
+                    .unwrap_or(Value::Null),
+            },
+            "error" => AgentEvent::Error {
+                code: field(&["code"]).and_then(text_of),
+                message: field(&["message", "content", "error", "detail"])
+                    .and_then(error_text)
+                    .unwrap_or_else(|| "the agent failed".into()),
+            },
+            _ => return None,
+        };
+        self.in_typed_text = false;
+        Some(Ok(event))
+    }
+
     fn on_adk(&mut self, adk: AdkEvent, out: &mut VecDeque<Result<AgentEvent>>) {
         let before = out.len();
         let parts = adk.content.and_then(|c| c.parts).unwrap_or_default();
@@ -247,6 +320,27 @@ impl EventParser {
             .filter(|p| p.thought != Some(true))
             .filter_map(|p| p.text.as_deref())
             .collect();
+        // ADK 1.23 reports a failure as an event from author `system`
+        // whose text begins `Error:`: an error, never the reply.
+        let from_system = adk
+            .author
+            .as_ref()
+            .and_then(Value::as_str)
+            .is_some_and(|a| a.trim().eq_ignore_ascii_case("system"));
+        if from_system {
+            let text = texts.concat();
+            if let Some(rest) = text.trim_start().strip_prefix("Error:") {
+                let rest = rest.trim();
+                return out.push_back(Ok(AgentEvent::Error {
+                    code: None,
+                    message: if rest.is_empty() {
+                        "the agent failed".into()
+                    } else {
+                        rest.to_string()
+                    },
+                }));
+            }
+        }
         if adk.partial == Some(true) {
             let text = texts.concat();
             if !text.is_empty() {
@@ -330,6 +424,44 @@ impl EventParser {
             _ => true,
         }
     }
+}
+
+/// The types of a gateway's typed events (heartbeats aside).
+fn is_typed_kind(value: &Value) -> bool {
+    value.as_str().is_some_and(|kind| {
+        matches!(
+            kind.trim().to_ascii_lowercase().as_str(),
+            "text"
+                | "text_delta"
+                | "tool_call"
+                | "function_call"
+                | "tool_result"
+                | "function_response"
+                | "error"
+        )
+    })
+}
+
+/// The message of the error line ADK before 1.24 writes with an f-string
+/// (`data: {"error": "<str(e)>"}`, nothing escaped): invalid JSON when the
+/// message holds a quote, yet plainly an error.
+fn unescaped_error(data: &str) -> Option<String> {
+    let rest = data
+        .strip_prefix('{')?
+        .trim_start()
+        .strip_prefix("\"error\"")?
+        .trim_start()
+        .strip_prefix(':')?
+        .trim_start()
+        .strip_prefix('"')?;
+    let rest = rest.trim_end();
+    let rest = rest.strip_suffix('}').map_or(rest, str::trim_end);
+    let rest = rest.strip_suffix('"').unwrap_or(rest).trim();
+    Some(if rest.is_empty() {
+        "the server failed while answering".to_string()
+    } else {
+        rest.to_string()
+    })
 }
 
 fn server_error(code: Option<&Value>, error: &Value) -> AgentEvent {

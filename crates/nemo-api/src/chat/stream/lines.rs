@@ -10,8 +10,9 @@
 //!   at once: a line's start is kept, never rescanned, while its end is
 //!   awaited; a CR ends its line at once (a following LF is skipped), so a
 //!   line never waits for the next chunk to be known;
-//! - every line is handed on ending in a single LF, valid UTF-8 (else a
-//!   clear error that ends the stream), without a leading BOM;
+//! - every line is handed on ending in a single LF, valid UTF-8 (a byte
+//!   sequence that is not UTF-8 becomes U+FFFD, as the server-sent events
+//!   standard decodes it, and the stream goes on), without a leading BOM;
 //! - the cap: one event (its lines up to the blank line) over [`MAX_EVENT`]
 //!   ends the stream with an error, so memory is bounded whatever is sent;
 //! - keep-alives: a `: comment` line between events becomes an empty
@@ -188,10 +189,8 @@ impl Cutter {
             return Err(too_big());
         }
         if std::str::from_utf8(&line).is_err() {
-            return Err(Error::new(
-                Kind::Network,
-                "the agent's stream broke: it is not valid UTF-8",
-            ));
+            // Whole lines only reach here, so a character is never cut.
+            line = Bytes::from(String::from_utf8_lossy(&line).into_owned());
         }
         if line.starts_with(BOM) {
             // A BOM past the start is part of a field name: an unknown
@@ -288,12 +287,25 @@ mod tests {
         );
     }
 
+    /// Issue 19 #11: one byte that is not UTF-8 was fatal; the SSE
+    /// standard decodes it as U+FFFD and reads on.
     #[test]
-    fn invalid_utf8_ends_the_stream() {
-        let lines = lines_of(&[b"data: ok\n\ndata: \xff\n\ndata: more\n\n"]);
-        assert_eq!(lines.len(), 3);
-        assert!(
-            matches!(&lines[2], Err(e) if e.is(Kind::Network) && e.message().contains("UTF-8"))
+    fn invalid_utf8_becomes_the_replacement_character() {
+        let lines = ok(&[
+            b"data: ok\n\ndata: a\xffb\xe4\xbd\n\n",
+            b"data: \xc3",
+            b"\xa9\n\n",
+        ]);
+        assert_eq!(
+            lines,
+            [
+                "data: ok\n",
+                "\n",
+                "data: a\u{fffd}b\u{fffd}\n",
+                "\n",
+                "data: é\n",
+                "\n"
+            ]
         );
     }
 

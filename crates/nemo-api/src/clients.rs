@@ -13,6 +13,7 @@
 
 use std::sync::OnceLock;
 
+use reqwest::header::{self, HeaderMap, HeaderValue};
 use reqwest::{Certificate, Url};
 
 use super::{CONNECT_TIMEOUT, describe};
@@ -27,6 +28,9 @@ pub const PROXIES: [&str; 6] = [
     "ALL_PROXY",
     "all_proxy",
 ];
+/// Header fields an answer may have (RFC 9112 sets no limit; 256 is
+/// generous for any CDN and still bounds memory).
+const MAX_HEADERS: usize = 256;
 /// A PEM file of extra root certificates to trust.
 pub const SSL_CERT_FILE: &str = "SSL_CERT_FILE";
 
@@ -99,8 +103,23 @@ impl Clients {
 }
 
 fn builder() -> reqwest::ClientBuilder {
+    let mut headers = HeaderMap::new();
+    // A body is wanted as it is: a CDN that codes it anyway has it decoded
+    // (gzip, deflate: reqwest's decoders run whatever was asked) or
+    // refused (`http::refuse_coded`), never saved coded.
+    headers.insert(
+        header::ACCEPT_ENCODING,
+        HeaderValue::from_static("identity"),
+    );
     reqwest::Client::builder()
         .user_agent(concat!("nemo-cli/", env!("CARGO_PKG_VERSION")))
+        .default_headers(headers)
+        // RFC 9112 §5.2: a client replaces an obsolete line fold with a
+        // space rather than failing the answer.
+        .http1_allow_obsolete_multiline_headers_in_responses(true)
+        // hyper's default of 100 fields failed legal answers as "message
+        // head is too large"; proxies and CDNs add many.
+        .http1_max_headers(MAX_HEADERS)
         .connect_timeout(CONNECT_TIMEOUT)
         // Redirects are followed by hand where they are expected, so that
         // the bearer token can never follow one to another host.

@@ -11,6 +11,7 @@ mod network;
 mod rate_limit;
 mod stall;
 mod status;
+mod wire;
 
 use std::io::Write;
 use std::net::TcpStream;

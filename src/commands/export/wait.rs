@@ -20,7 +20,8 @@ const POLL_GROWTH: f64 = 1.5;
 const MAX_POLL: Duration = Duration::from_secs(15);
 /// How long `export` and `export resume` wait for a render (30 minutes).
 const DEFAULT_TIMEOUT_SECS: f64 = 1800.0;
-/// Network errors in a row tolerated while waiting, before exit 9.
+/// Network errors and unreadable answers in a row tolerated while
+/// waiting, before exit 9.
 const NETWORK_TOLERANCE: Duration = Duration::from_secs(120);
 
 /// Told each status read: the render's state and its progress (0–100).
@@ -161,7 +162,12 @@ pub(crate) async fn wait_for(ctx: &Context, id: &str, wait: &Wait) -> Result<Ren
             {
                 let first = failing_since.is_none();
                 let since = *failing_since.get_or_insert_with(Instant::now);
-                if since.elapsed() >= wait.tolerance && err.is_transient() {
+                // Answers that cannot be read count like network errors:
+                // a server sending garbage is not "still waiting" until the
+                // 30-minute timeout.
+                if since.elapsed() >= wait.tolerance
+                    && (err.is_transient() || err.is(Kind::BadAnswer))
+                {
                     bar.finish_and_clear();
                     return Err(Error::new(
                         Kind::Network,

@@ -8,6 +8,7 @@
 mod codes;
 mod malformed;
 mod network;
+mod poll;
 mod rate_limit;
 mod stall;
 mod status;

@@ -32,6 +32,9 @@ pub(crate) struct Wait {
     /// `--poll-interval`: a fixed wait between polls.
     fixed: Option<Duration>,
     timeout: Duration,
+    /// Whether `timeout` bounds the download too: a `--timeout` given, or
+    /// a job's time left (the 30-minute default bounds only the wait).
+    bounds_download: bool,
     /// Poll before the first wait (`resume`: the render may be done).
     at_once: bool,
     tolerance: Duration,
@@ -47,6 +50,7 @@ impl Wait {
         Wait {
             fixed: args.poll_interval.map(Duration::from_secs_f64),
             timeout: Duration::from_secs_f64(args.timeout.unwrap_or(DEFAULT_TIMEOUT_SECS)),
+            bounds_download: args.timeout.is_some(),
             at_once: false,
             tolerance,
             observer: None,
@@ -56,7 +60,15 @@ impl Wait {
     /// The same wait, at most `timeout` long (a job's time left).
     pub(crate) fn at_most(mut self, timeout: Duration) -> Wait {
         self.timeout = self.timeout.min(timeout);
+        self.bounds_download = true;
         self
+    }
+
+    /// How long the download may take when it started `started` (the
+    /// wait's start): what the timeout leaves, when it bounds the download.
+    pub(crate) fn download_within(&self, started: Instant) -> Option<Duration> {
+        self.bounds_download
+            .then(|| self.timeout.saturating_sub(started.elapsed()))
     }
 
     /// The same wait, telling `observer` each status read.
@@ -225,6 +237,7 @@ mod tests {
         let mut wait = Wait {
             fixed: None,
             timeout: Duration::from_secs(60),
+            bounds_download: false,
             at_once: false,
             tolerance: NETWORK_TOLERANCE,
             observer: None,

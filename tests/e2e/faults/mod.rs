@@ -6,6 +6,7 @@
 //! can. RELIABILITY.md lists the rows with these tests' names.
 
 mod codes;
+mod download;
 mod malformed;
 mod network;
 mod poll;

@@ -172,7 +172,9 @@ async fn run(cli: Cli, printer: &Printer) -> Result<()> {
 }
 
 async fn run_command(command: Command, settings: Settings, printer: &Printer) -> Result<()> {
-    let ctx = context(settings, printer)?;
+    // doctor reports a bad SSL_CERT_FILE as one of its checks.
+    let defer_roots = matches!(command, Command::Doctor(_));
+    let ctx = context_deferring_roots(settings, printer, defer_roots)?;
     match &command {
         Command::Auth(args) => commands::auth::run(args, &ctx).await,
         Command::Session(args) => commands::session::run(args, &ctx).await,
@@ -193,12 +195,27 @@ async fn run_command(command: Command, settings: Settings, printer: &Printer) ->
 /// The context a command runs in: the API client for `settings`, after a
 /// warning about a clear-text API URL and the config's permission check.
 pub(crate) fn context(settings: Settings, printer: &Printer) -> Result<Context> {
+    context_deferring_roots(settings, printer, false)
+}
+
+/// [`context`]; with `defer_roots`, or under `--sandbox` (plain http only),
+/// a bad `SSL_CERT_FILE` fails the first https request instead of the start.
+fn context_deferring_roots(
+    settings: Settings,
+    printer: &Printer,
+    defer_roots: bool,
+) -> Result<Context> {
+    let clients = if defer_roots || settings.sandbox {
+        api::Clients::deferring_roots()?
+    } else {
+        api::http_client()?
+    };
     let log: Option<api::LogHook> = printer.verbose.then(|| {
         let printer = printer.clone();
         Arc::new(move |line: String| printer.debug(line)) as api::LogHook
     });
     let api = ApiClient::new(
-        api::http_client()?,
+        clients,
         settings.api_url.clone(),
         settings.attribution.clone(),
         settings.rate_limit_wait,

@@ -43,7 +43,7 @@ use crate::secret::Secret;
 
 pub use attribution::Attribution;
 pub use body::MAX_ANSWER;
-pub use clients::{Clients, PROXIES, SSL_CERT_FILE};
+pub use clients::{Clients, PROXIES, SSL_CERT_FILE, read_cert_file};
 pub use envelope::decode;
 pub use envelope::{check_envelope, code_error, read_json, status_error, unwrap_envelope};
 pub use http::{Answer, describe, host_of, network_error};

@@ -221,7 +221,11 @@ fn context_deferring_roots(
         settings.rate_limit_wait,
         log,
     )
-    .with_time_scale(settings.http_time_scale);
+    .with_time_scale(settings.http_time_scale)
+    .with_notice_hook({
+        let printer = printer.clone();
+        Arc::new(move |line: String| printer.status(line))
+    });
     if let Some(host) = cleartext_host(&settings.api_url) {
         printer.warn(format!(
             "the API URL uses plain http to {host}, which is not this machine: the token would travel unencrypted"

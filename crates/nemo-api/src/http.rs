@@ -2,7 +2,8 @@
 //! which follows the retry policy of `../shared/spec/cli.md` "Retries"
 //! (reads up to three tries with backoff on network errors, timeouts and
 //! 5xx; one wait after 429, honouring `Retry-After`; `/run_sse` never twice)
-//! and writes the `-v` request lines to the client's log hook. It turns
+//! and writes the `-v` request lines to the client's log hook (a 429 wait
+//! over a second to its notice hook). It turns
 //! transport failures into typed errors; what an answer's body means is
 //! `envelope`'s job.
 
@@ -25,6 +26,8 @@ use crate::error::{Error, Kind, Result};
 const CALL_TIMEOUT: Duration = Duration::from_secs(60);
 /// Tries for reads on network errors, timeouts and 5xx.
 const READ_TRIES: u32 = 3;
+/// A 429 wait longer than this is said without `-v`.
+const NOTICE_WAIT: Duration = Duration::from_secs(1);
 
 /// A whole answer: its status, headers and body (at most
 /// [`MAX_ANSWER`] bytes).
@@ -131,12 +134,17 @@ impl ApiClient {
                             self.inner.rate_limit_wait,
                             SystemTime::now(),
                         )?;
-                        self.log(|| {
-                            format!(
-                                "rate limited; waiting {:.1} s before one retry",
-                                wait.as_secs_f64()
-                            )
-                        });
+                        let said = format!(
+                            "{} is rate limiting requests (HTTP 429); waiting {:.0} s before trying once more",
+                            host_of(response.url()),
+                            wait.as_secs_f64().ceil()
+                        );
+                        // Up to 5 minutes of silence looked like a hang.
+                        if wait > NOTICE_WAIT {
+                            self.notice(|| said);
+                        } else {
+                            self.log(|| said);
+                        }
                         tokio::time::sleep(wait).await;
                         continue;
                     }

@@ -51,6 +51,9 @@ pub use wait::MAX_WAIT;
 
 /// Receives `-v` lines (request, status, timing), already redacted.
 pub type LogHook = Arc<dyn Fn(String) + Send + Sync>;
+/// Receives what the user should hear without `-v` (a wait of more than a
+/// second after HTTP 429); the caller prints it as a status line.
+pub type NoticeHook = Arc<dyn Fn(String) + Send + Sync>;
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
 /// How long a JSON answer's body may go without a byte before the try is
@@ -85,6 +88,7 @@ struct Inner {
     /// Multiplies the network waits (1 but in tests, [`ApiClient::with_time_scale`]).
     time_scale: f64,
     log: Option<LogHook>,
+    notice: Option<NoticeHook>,
 }
 
 /// Builds the HTTP clients of the process ([`Clients`]).
@@ -110,6 +114,7 @@ impl ApiClient {
                 stall: BODY_STALL,
                 time_scale: 1.0,
                 log,
+                notice: None,
             }),
         }
     }
@@ -131,6 +136,15 @@ impl ApiClient {
         if let Some(inner) = Arc::get_mut(&mut self.inner) {
             inner.time_scale = scale;
             inner.stall = BODY_STALL.mul_f64(scale);
+        }
+        self
+    }
+
+    /// The same client telling `notice` what the user should hear (see
+    /// [`NoticeHook`]). Call it before the client is shared.
+    pub fn with_notice_hook(mut self, notice: NoticeHook) -> Self {
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.notice = Some(notice);
         }
         self
     }
@@ -230,6 +244,12 @@ impl ApiClient {
     pub(crate) fn log(&self, line: impl FnOnce() -> String) {
         if let Some(log) = &self.inner.log {
             log(line());
+        }
+    }
+
+    pub(crate) fn notice(&self, line: impl FnOnce() -> String) {
+        if let Some(notice) = &self.inner.notice {
+            notice(line());
         }
     }
 }

@@ -9,6 +9,7 @@ mod codes;
 mod download;
 mod malformed;
 mod network;
+mod notice;
 mod poll;
 mod rate_limit;
 mod stall;

@@ -172,9 +172,11 @@ async fn run(cli: Cli, printer: &Printer) -> Result<()> {
 }
 
 async fn run_command(command: Command, settings: Settings, printer: &Printer) -> Result<()> {
-    // doctor reports a bad SSL_CERT_FILE as one of its checks.
-    let defer_roots = matches!(command, Command::Doctor(_));
-    let ctx = context_deferring_roots(settings, printer, defer_roots)?;
+    let ctx = match command {
+        // doctor reports a bad SSL_CERT_FILE as one of its checks.
+        Command::Doctor(_) => context_deferring_roots(settings, printer, true)?,
+        _ => context(settings, printer)?,
+    };
     match &command {
         Command::Auth(args) => commands::auth::run(args, &ctx).await,
         Command::Session(args) => commands::session::run(args, &ctx).await,

@@ -173,7 +173,11 @@ async fn run(cli: Cli, printer: &Printer) -> Result<()> {
 }
 
 async fn run_command(command: Command, settings: Settings, printer: &Printer) -> Result<()> {
-    let ctx = context(settings, printer)?;
+    let ctx = match command {
+        // doctor reports a bad SSL_CERT_FILE as one of its checks.
+        Command::Doctor(_) => context_deferring_roots(settings, printer, true)?,
+        _ => context(settings, printer)?,
+    };
     let result = match &command {
         Command::Auth(args) => commands::auth::run(args, &ctx).await,
         Command::Session(args) => commands::session::run(args, &ctx).await,
@@ -195,12 +199,27 @@ async fn run_command(command: Command, settings: Settings, printer: &Printer) ->
 /// The context a command runs in: the API client for `settings`, after a
 /// warning about a clear-text API URL and the config's permission check.
 pub(crate) fn context(settings: Settings, printer: &Printer) -> Result<Context> {
+    context_deferring_roots(settings, printer, false)
+}
+
+/// [`context`]; with `defer_roots`, or under `--sandbox` (plain http only),
+/// a bad `SSL_CERT_FILE` fails the first https request instead of the start.
+fn context_deferring_roots(
+    settings: Settings,
+    printer: &Printer,
+    defer_roots: bool,
+) -> Result<Context> {
+    let clients = if defer_roots || settings.sandbox {
+        api::Clients::deferring_roots()?
+    } else {
+        api::http_client()?
+    };
     let log: Option<api::LogHook> = printer.verbose.then(|| {
         let printer = printer.clone();
         Arc::new(move |line: String| printer.debug(line)) as api::LogHook
     });
     let api = ApiClient::new(
-        api::http_client()?,
+        clients,
         settings.api_url.clone(),
         settings.attribution.clone(),
         settings.rate_limit_wait,
@@ -212,7 +231,11 @@ pub(crate) fn context(settings: Settings, printer: &Printer) -> Result<Context> 
         settings.env_token.clone(),
         settings.env_client_id.clone(),
         printer.clone(),
-    )));
+    )))
+    .with_notice_hook({
+        let printer = printer.clone();
+        Arc::new(move |line: String| printer.status(line))
+    });
     if let Some(host) = cleartext_host(&settings.api_url) {
         printer.warn(format!(
             "the API URL uses plain http to {host}, which is not this machine: the token would travel unencrypted"

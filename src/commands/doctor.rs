@@ -1,7 +1,10 @@
 //! `nemo doctor`: one screen that says what nemo will use and whether it
 //! works — version, API URL and whether it answers, config folder and its
 //! permissions, token source and validity, current session, sandbox or
-//! real, proxies, TLS roots. What a user pastes into a bug report.
+//! real, proxies, TLS roots. What a user pastes into a bug report. An API
+//! that cannot be reached through a proxy blames the proxy; an
+//! `SSL_CERT_FILE` that holds no certificate is a failed check, reported
+//! with the others (it does not stop doctor from starting).
 //!
 //! It reads and asks; it never changes anything (no anonymous login, no
 //! token renewal, no session) and never prints the token, only its mask.
@@ -152,13 +155,13 @@ pub async fn run(_args: &Args, ctx: &Context) -> Result<()> {
                     "answers; the token works ({} credits available)",
                     balance.available
                 )),
-                Ok(Err(e)) => Check::failed("api", api, e),
+                Ok(Err(e)) => Check::failed("api", api, blame_proxy(settings, e)),
                 Err(_) => Check::failed("api", api, no_answer()),
             }
         }
         None => match reachable(ctx).await {
             Ok(status) => Check::ok("api", api).detail(format!("answers (HTTP {status})")),
-            Err(e) => Check::failed("api", api, e),
+            Err(e) => Check::failed("api", api, blame_proxy(settings, e)),
         },
     });
     checks.push(proxy_check());
@@ -197,6 +200,65 @@ async fn reachable(ctx: &Context) -> Result<u16> {
         Ok(Err(e)) => Err(crate::api::network_error(e)),
         Err(_) => Err(no_answer()),
     }
+}
+
+/// A connection that could not be made while a proxy is in effect for the
+/// API's URL: it is the proxy that refused (the API host was never
+/// dialled), so the error names it.
+fn blame_proxy(settings: &crate::settings::Settings, err: Error) -> Error {
+    let refused = err.causes().any(|cause| {
+        cause
+            .downcast_ref::<reqwest::Error>()
+            .is_some_and(reqwest::Error::is_connect)
+    });
+    let url = &settings.api_url;
+    let Some((name, proxy)) = refused.then(|| proxy_for(url)).flatten() else {
+        return err;
+    };
+    let host = crate::api::host_of(url);
+    Error::network(format!(
+        "cannot connect to the proxy {} ({name}) on the way to {host}",
+        hide_password(&proxy)
+    ))
+    .with_hint(format!(
+        "check the proxy in {name}, or add {host} to NO_PROXY to go without it"
+    ))
+    .with_source(err)
+}
+
+/// The proxy variable reqwest uses for `url` (by its scheme, then
+/// `ALL_PROXY`), unless `NO_PROXY` names its host.
+fn proxy_for(url: &reqwest::Url) -> Option<(&'static str, String)> {
+    let host = url
+        .host_str()?
+        .trim_start_matches('[')
+        .trim_end_matches(']');
+    let bypassed = env::NO_PROXY
+        .iter()
+        .filter_map(|name| std::env::var(name).ok())
+        .flat_map(|list| {
+            list.split(',')
+                .map(|e| e.trim().trim_start_matches('.').to_ascii_lowercase())
+                .collect::<Vec<_>>()
+        })
+        .any(|entry| {
+            entry == "*"
+                || (!entry.is_empty()
+                    && (host.eq_ignore_ascii_case(&entry)
+                        || host.to_ascii_lowercase().ends_with(&format!(".{entry}"))))
+        });
+    if bypassed {
+        return None;
+    }
+    let names: [&'static str; 4] = if url.scheme() == "https" {
+        ["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"]
+    } else {
+        ["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"]
+    };
+    names.into_iter().find_map(|name| {
+        let value = std::env::var(name).ok().filter(|v| !v.trim().is_empty())?;
+        Some((name, value))
+    })
 }
 
 fn config_check(ctx: &Context) -> Check {
@@ -263,26 +325,33 @@ fn hide_password(value: &str) -> String {
 }
 
 fn tls_check() -> Check {
-    match std::env::var_os(env::SSL_CERT_FILE).filter(|v| !v.is_empty()) {
-        Some(file) => {
-            let path = Path::new(&file);
-            let check = Check::ok("tls roots", format!("{} (SSL_CERT_FILE)", path.display()));
-            if path.is_file() {
-                check.detail(if cfg!(target_os = "linux") {
-                    "trusted in place of the system's roots"
-                } else {
-                    "trusted besides the system's roots"
-                })
+    let Some(file) = std::env::var_os(env::SSL_CERT_FILE).filter(|v| !v.is_empty()) else {
+        return Check::ok("tls roots", "the system's (platform verifier)");
+    };
+    let path = Path::new(&file);
+    let value = format!("{} (SSL_CERT_FILE)", path.display());
+    match crate::api::read_cert_file(path) {
+        Ok(certs) => {
+            let trusted = if cfg!(target_os = "linux") {
+                "trusted in place of the system's roots"
             } else {
-                Check::failed(
-                    "tls roots",
-                    format!("{} (SSL_CERT_FILE)", path.display()),
-                    Error::new(Kind::Usage, "SSL_CERT_FILE names no readable file")
-                        .with_hint("point it at a PEM file of certificates, or unset it"),
-                )
-            }
+                "trusted besides the system's roots"
+            };
+            let count = match certs.len() {
+                1 => "1 certificate".to_string(),
+                n => format!("{n} certificates"),
+            };
+            Check::ok("tls roots", value).detail(format!("{count}, {trusted}"))
         }
-        None => Check::ok("tls roots", "the system's (platform verifier)"),
+        Err(problem) => Check::failed(
+            "tls roots",
+            value,
+            Error::new(
+                Kind::Usage,
+                format!("SSL_CERT_FILE cannot be used: {problem}"),
+            )
+            .with_hint("point it at a PEM file of CA certificates, or unset it"),
+        ),
     }
 }
 

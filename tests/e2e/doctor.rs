@@ -168,3 +168,95 @@ fn under_sandbox_it_says_so() {
         "{doc}"
     );
 }
+
+/// Issue 20 #12: an SSL_CERT_FILE with no certificate in it got a green ✓
+/// (it trusts nothing); now that check fails, with the others printed.
+#[test]
+fn an_ssl_cert_file_without_a_certificate_fails_its_check() {
+    let env = Env::new();
+    let empty = env.tmp.path().join("empty.pem");
+    std::fs::write(&empty, "not a certificate\n").expect("write the file");
+    let out = env
+        .nemo()
+        .env("SSL_CERT_FILE", &empty)
+        .args(["doctor", "--json"])
+        .assert()
+        .code(2);
+    let doc = json(&out);
+    let tls = check(&doc, "tls roots");
+    assert_eq!(tls["ok"], false, "{doc}");
+    assert!(
+        tls["detail"]
+            .as_str()
+            .unwrap_or("")
+            .contains("no certificate"),
+        "{doc}"
+    );
+    assert_eq!(check(&doc, "api")["ok"], true, "{doc}");
+}
+
+/// Issue 20 #12: a missing SSL_CERT_FILE made doctor print no checks at
+/// all (rc 2) and blocked `--sandbox`, which speaks no TLS.
+#[test]
+fn a_missing_ssl_cert_file_is_one_failed_check_and_does_not_block_the_sandbox() {
+    let env = Env::new();
+    let missing = env.tmp.path().join("no-such.pem");
+    let out = env
+        .nemo()
+        .env("SSL_CERT_FILE", &missing)
+        .arg("doctor")
+        .assert()
+        .code(2);
+    let text = stdout(&out);
+    assert_eq!(text.lines().count(), 8, "every check printed: {text}");
+    let tls = text.lines().find(|l| l.contains("tls roots")).unwrap_or("");
+    assert!(
+        tls.starts_with("✗ ") && tls.contains("no such file"),
+        "{text}"
+    );
+    let out = env
+        .nemo()
+        .env("SSL_CERT_FILE", &missing)
+        .args(["--sandbox", "credits", "--json"])
+        .assert()
+        .success();
+    assert!(
+        stdout(&out).starts_with("{\"available\":"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+/// Issue 20 #12: behind a proxy that refuses connections, doctor blamed the
+/// API host, which it never reached.
+#[test]
+fn behind_a_refusing_proxy_it_blames_the_proxy() {
+    let env = Env::new();
+    let out = env
+        .nemo()
+        .env_remove("NO_PROXY")
+        .env("HTTP_PROXY", "http://127.0.0.1:9")
+        .args(["doctor", "--json"])
+        .assert()
+        .code(9);
+    let doc = json(&out);
+    let detail = check(&doc, "api")["detail"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    assert!(
+        detail.contains("proxy") && detail.contains("127.0.0.1:9") && detail.contains("HTTP_PROXY"),
+        "{doc}"
+    );
+    let api_host = env
+        .emu
+        .api_url
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_string();
+    assert!(
+        !detail.contains(&format!("cannot connect to {api_host}")),
+        "{doc}"
+    );
+    assert!(stderr(&out).contains("proxy"), "{}", stderr(&out));
+}

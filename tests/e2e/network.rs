@@ -5,6 +5,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::common::{Env, stderr, stdout};
@@ -177,11 +178,24 @@ fn a_proxy_that_does_not_answer_is_a_network_error() {
 /// self-signed certificate (for `127.0.0.1`), answering every request with
 /// a balance of 7 credits. Returns its URL and the certificate as PEM.
 fn tls_server() -> (String, String) {
-    let key = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()])
-        .expect("a self-signed certificate");
-    let pem = key.cert.pem();
-    let chain = vec![key.cert.der().clone()];
-    let private = rustls::pki_types::PrivateKeyDer::Pkcs8(key.signing_key.serialize_der().into());
+    let (url, pem, _) = tls_server_for("127.0.0.1", false);
+    (url, pem)
+}
+
+/// [`tls_server`] with a certificate for `name`, expired since 2020 when
+/// `expired`; also counts the TCP connections it accepted.
+fn tls_server_for(name: &str, expired: bool) -> (String, String, Arc<AtomicUsize>) {
+    let key = rcgen::KeyPair::generate().expect("a key");
+    let mut params =
+        rcgen::CertificateParams::new(vec![name.to_string()]).expect("certificate parameters");
+    if expired {
+        params.not_before = rcgen::date_time_ymd(2019, 1, 1);
+        params.not_after = rcgen::date_time_ymd(2020, 1, 1);
+    }
+    let cert = params.self_signed(&key).expect("a self-signed certificate");
+    let pem = cert.pem();
+    let chain = vec![cert.der().clone()];
+    let private = rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into());
     let config = rustls::ServerConfig::builder_with_provider(Arc::new(
         rustls::crypto::ring::default_provider(),
     ))
@@ -193,8 +207,11 @@ fn tls_server() -> (String, String) {
     let config = Arc::new(config);
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind the TLS server");
     let url = format!("https://{}", listener.local_addr().expect("address"));
+    let connections = Arc::new(AtomicUsize::new(0));
+    let counted = connections.clone();
     std::thread::spawn(move || {
         for tcp in listener.incoming().flatten() {
+            counted.fetch_add(1, Ordering::SeqCst);
             let config = config.clone();
             std::thread::spawn(move || {
                 let Ok(conn) = rustls::ServerConnection::new(config) else {
@@ -221,7 +238,7 @@ fn tls_server() -> (String, String) {
             });
         }
     });
-    (url, pem)
+    (url, pem, connections)
 }
 
 #[test]
@@ -340,4 +357,61 @@ fn an_ssl_cert_file_that_cannot_be_read_is_a_usage_error_naming_it() {
         "{err}"
     );
     assert!(env.requests().is_empty());
+}
+
+/// A certificate that cannot be trusted: one try (nothing a retry could
+/// change), exit 9 saying why in words, a hint naming `SSL_CERT_FILE`,
+/// never a library's variant name (`UnknownIssuer`, `DnsName(…)`).
+fn untrusted(name: &str, expired: bool, trust: bool, reason: &str) {
+    let env = Env::new();
+    let (url, pem, connections) = tls_server_for(name, expired);
+    let cert = env.tmp.path().join("ca.pem");
+    std::fs::write(&cert, pem).expect("write the certificate");
+    let mut cmd = env.nemo();
+    cmd.env("NEMO_API_URL", &url)
+        .env("NEMO_TOKEN", "nmv_test_token_for_tls");
+    if trust {
+        cmd.env("SSL_CERT_FILE", &cert);
+    }
+    let out = cmd.arg("credits").assert().code(9);
+    let err = stderr(&out);
+    let mut lines = err.lines();
+    let first = lines.next().unwrap_or("");
+    assert!(first.starts_with("error: "), "{err}");
+    assert!(first.contains(reason), "{err}");
+    for raw in [
+        "UnknownIssuer",
+        "DnsName",
+        "NotValidForName",
+        "Expired",
+        "invalid peer certificate",
+    ] {
+        assert!(!err.contains(raw), "{err}");
+    }
+    assert!(!first.contains("check your connection"), "{err}");
+    assert!(
+        lines.any(|l| l.starts_with("hint: ") && l.contains("SSL_CERT_FILE")),
+        "{err}"
+    );
+    assert_eq!(connections.load(Ordering::SeqCst), 1, "tried once: {err}");
+}
+
+#[test]
+fn a_certificate_of_an_unknown_authority_is_said_in_words_and_not_retried() {
+    untrusted(
+        "127.0.0.1",
+        false,
+        false,
+        "not signed by an authority this machine trusts",
+    );
+}
+
+#[test]
+fn a_certificate_for_another_name_is_said_in_words_and_not_retried() {
+    untrusted("other.example", false, true, "issued for another host name");
+}
+
+#[test]
+fn an_expired_certificate_is_said_in_words_and_not_retried() {
+    untrusted("127.0.0.1", true, true, "has expired");
 }

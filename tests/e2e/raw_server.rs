@@ -5,7 +5,8 @@
 //! Each connection gets its own thread; the test's `answer` closure reads
 //! the request's first line and writes whatever it likes to the socket.
 //! Every answer should say `Connection: close`: one request per connection.
-//! It records the request lines and stops accepting when dropped.
+//! It records the request lines (and whole heads, for header checks) and
+//! stops accepting when dropped.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -16,6 +17,7 @@ use std::time::Duration;
 pub struct RawServer {
     pub url: String,
     requests: Arc<Mutex<Vec<String>>>,
+    heads: Arc<Mutex<Vec<String>>>,
     stop: Arc<AtomicBool>,
 }
 
@@ -25,23 +27,36 @@ impl RawServer {
     where
         F: Fn(&str, &mut TcpStream) + Send + Sync + 'static,
     {
+        RawServer::start_with_heads(move |head, socket| {
+            answer(head.lines().next().unwrap_or(""), socket)
+        })
+    }
+
+    /// [`RawServer::start`] whose `answer` is given the whole head (as
+    /// [`RawServer::heads`] records it), to answer by a request header.
+    pub fn start_with_heads<F>(answer: F) -> RawServer
+    where
+        F: Fn(&str, &mut TcpStream) + Send + Sync + 'static,
+    {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
         let url = format!("http://{}", listener.local_addr().expect("local addr"));
         let requests = Arc::new(Mutex::new(Vec::new()));
+        let heads = Arc::new(Mutex::new(Vec::new()));
         let stop = Arc::new(AtomicBool::new(false));
         let answer = Arc::new(answer);
-        let (seen, stopped) = (requests.clone(), stop.clone());
+        let (seen, seen_heads, stopped) = (requests.clone(), heads.clone(), stop.clone());
         std::thread::spawn(move || {
             for socket in listener.incoming() {
                 if stopped.load(Ordering::SeqCst) {
                     break;
                 }
                 let Ok(mut socket) = socket else { continue };
-                let (answer, seen) = (answer.clone(), seen.clone());
+                let (answer, seen, seen_heads) = (answer.clone(), seen.clone(), seen_heads.clone());
                 std::thread::spawn(move || {
-                    if let Some(line) = read_request(&mut socket) {
+                    if let Some((line, head)) = read_request(&mut socket) {
                         seen.lock().expect("requests").push(line.clone());
-                        answer(&line, &mut socket);
+                        seen_heads.lock().expect("heads").push(head.clone());
+                        answer(&head, &mut socket);
                     }
                 });
             }
@@ -49,6 +64,7 @@ impl RawServer {
         RawServer {
             url,
             requests,
+            heads,
             stop,
         }
     }
@@ -56,6 +72,12 @@ impl RawServer {
     /// The request lines (`POST /run_sse HTTP/1.1`) seen so far.
     pub fn requests(&self) -> Vec<String> {
         self.requests.lock().expect("requests").clone()
+    }
+
+    /// The whole heads (request line and header lines, `\r\n` removed,
+    /// joined by `\n`) seen so far, in the order they came.
+    pub fn heads(&self) -> Vec<String> {
+        self.heads.lock().expect("heads").clone()
     }
 }
 
@@ -67,8 +89,9 @@ impl Drop for RawServer {
     }
 }
 
-/// Reads one request (head and `Content-Length` body); its first line.
-fn read_request(socket: &mut TcpStream) -> Option<String> {
+/// Reads one request (head and `Content-Length` body); its first line and
+/// its whole head.
+fn read_request(socket: &mut TcpStream) -> Option<(String, String)> {
     socket
         .set_read_timeout(Some(Duration::from_secs(10)))
         .ok()?;
@@ -76,6 +99,7 @@ fn read_request(socket: &mut TcpStream) -> Option<String> {
     let mut first = String::new();
     reader.read_line(&mut first).ok()?;
     let mut length = 0usize;
+    let mut head = first.trim_end().to_string();
     loop {
         let mut header = String::new();
         if reader.read_line(&mut header).ok()? == 0 {
@@ -85,6 +109,8 @@ fn read_request(socket: &mut TcpStream) -> Option<String> {
         if header.is_empty() {
             break;
         }
+        head.push('\n');
+        head.push_str(header);
         if let Some((name, value)) = header.split_once(':')
             && name.eq_ignore_ascii_case("content-length")
         {
@@ -93,7 +119,7 @@ fn read_request(socket: &mut TcpStream) -> Option<String> {
     }
     let mut body = vec![0; length];
     reader.read_exact(&mut body).ok()?;
-    Some(first.trim_end().to_string())
+    Some((first.trim_end().to_string(), head))
 }
 
 /// A complete JSON answer.

@@ -92,6 +92,19 @@ impl ApiClient {
                     .body(body.clone()))
             })
             .await?;
+        let status = response.status();
+        if status.is_redirection() {
+            // The server's answer, not a dropped stream: nothing to watch
+            // the state for, and the message is not sent again.
+            return Err(Error::bad_answer(format!(
+                "the agent's endpoint answered a redirect (HTTP {}) instead of a reply; the message was not sent again",
+                status.as_u16()
+            ))
+            .with_status(status.as_u16())
+            .with_hint(
+                "check the API URL (--api-url, NEMO_API_URL): it should be the API's own address",
+            ));
+        }
         let content_type = response
             .headers()
             .get(header::CONTENT_TYPE)

@@ -8,11 +8,16 @@
 //! A command that never speaks TLS no longer pays for it; one that does
 //! pays once, at its first https request, as curl does.
 //!
-//! `SSL_CERT_FILE` is still read and checked at start, so a bad file is a
-//! usage error before anything is sent, whatever the scheme.
+//! `SSL_CERT_FILE` is read and checked at start ([`Clients::new`]), so a
+//! bad file — unreadable, or holding no certificate — is a usage error
+//! before anything is sent, whatever the scheme. Where no TLS may be
+//! spoken at all (the in-process sandbox) or the file is what is being
+//! checked (`nemo doctor`), [`Clients::deferring_roots`] keeps that error
+//! for the first https request instead.
 
 use std::sync::OnceLock;
 
+use reqwest::header::{self, HeaderMap, HeaderValue};
 use reqwest::{Certificate, Url};
 
 use super::{CONNECT_TIMEOUT, describe};
@@ -27,6 +32,9 @@ pub const PROXIES: [&str; 6] = [
     "ALL_PROXY",
     "all_proxy",
 ];
+/// Header fields an answer may have (RFC 9112 sets no limit; 256 is
+/// generous for any CDN and still bounds memory).
+const MAX_HEADERS: usize = 256;
 /// A PEM file of extra root certificates to trust.
 pub const SSL_CERT_FILE: &str = "SSL_CERT_FILE";
 
@@ -35,6 +43,9 @@ pub struct Clients {
     plain: reqwest::Client,
     tls: OnceLock<std::result::Result<reqwest::Client, String>>,
     extra_roots: Option<Vec<Certificate>>,
+    /// Why `SSL_CERT_FILE` cannot be used, when that was deferred: said at
+    /// the first https request.
+    roots_problem: Option<String>,
 }
 
 impl std::fmt::Debug for Clients {
@@ -48,9 +59,28 @@ impl std::fmt::Debug for Clients {
 impl Clients {
     /// The plain client now, the TLS one later; `SSL_CERT_FILE` checked now.
     pub fn new() -> Result<Clients> {
+        let extra_roots = extra_roots().map_err(|problem| {
+            Error::usage(problem)
+                .with_hint("point SSL_CERT_FILE at a PEM file of CA certificates, or unset it")
+        })?;
+        Clients::build(extra_roots, None)
+    }
+
+    /// [`Clients::new`], but a bad `SSL_CERT_FILE` fails only the first
+    /// https request, not the plain-http ones.
+    pub fn deferring_roots() -> Result<Clients> {
+        match extra_roots() {
+            Ok(roots) => Clients::build(roots, None),
+            Err(problem) => Clients::build(None, Some(problem)),
+        }
+    }
+
+    fn build(
+        extra_roots: Option<Vec<Certificate>>,
+        roots_problem: Option<String>,
+    ) -> Result<Clients> {
         // reqwest is built with `rustls-no-provider`: install ring once.
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let extra_roots = extra_roots()?;
         // No roots at all: it is only used where no TLS is spoken.
         let plain = builder()
             .tls_certs_only(std::iter::empty())
@@ -60,6 +90,7 @@ impl Clients {
             plain,
             tls: OnceLock::new(),
             extra_roots,
+            roots_problem,
         })
     }
 
@@ -68,6 +99,10 @@ impl Clients {
     pub fn for_url(&self, url: &Url) -> Result<&reqwest::Client> {
         if url.scheme() == "http" && !tls_proxy() {
             return Ok(&self.plain);
+        }
+        if let Some(problem) = &self.roots_problem {
+            return Err(Error::usage(problem.clone())
+                .with_hint("point SSL_CERT_FILE at a PEM file of CA certificates, or unset it"));
         }
         self.tls
             .get_or_init(|| {
@@ -99,8 +134,23 @@ impl Clients {
 }
 
 fn builder() -> reqwest::ClientBuilder {
+    let mut headers = HeaderMap::new();
+    // A body is wanted as it is: a CDN that codes it anyway has it decoded
+    // (gzip, deflate: reqwest's decoders run whatever was asked) or
+    // refused (`http::refuse_coded`), never saved coded.
+    headers.insert(
+        header::ACCEPT_ENCODING,
+        HeaderValue::from_static("identity"),
+    );
     reqwest::Client::builder()
         .user_agent(concat!("nemo-cli/", env!("CARGO_PKG_VERSION")))
+        .default_headers(headers)
+        // RFC 9112 §5.2: a client replaces an obsolete line fold with a
+        // space rather than failing the answer.
+        .http1_allow_obsolete_multiline_headers_in_responses(true)
+        // hyper's default of 100 fields failed legal answers as "message
+        // head is too large"; proxies and CDNs add many.
+        .http1_max_headers(MAX_HEADERS)
         .connect_timeout(CONNECT_TIMEOUT)
         // Redirects are followed by hand where they are expected, so that
         // the bearer token can never follow one to another host.
@@ -112,22 +162,35 @@ fn setup_error(e: reqwest::Error) -> Error {
 }
 
 /// SSL_CERT_FILE: roots to trust besides the system's on every platform
-/// (on Linux the system verifier also reads it, instead of its own).
-fn extra_roots() -> Result<Option<Vec<Certificate>>> {
+/// (on Linux the system verifier also reads it, instead of its own). Why
+/// it cannot be used, in a sentence naming it, when it cannot.
+fn extra_roots() -> std::result::Result<Option<Vec<Certificate>>, String> {
     let Some(file) = std::env::var_os(SSL_CERT_FILE).filter(|f| !f.is_empty()) else {
         return Ok(None);
     };
-    let shown = std::path::Path::new(&file).display().to_string();
-    std::fs::read(&file)
-        .map_err(|e| e.to_string())
-        .and_then(|pem| Certificate::from_pem_bundle(&pem).map_err(|e| e.to_string()))
-        .map(Some)
-        .map_err(|e| {
-            Error::usage(format!(
-                "cannot read the certificates in SSL_CERT_FILE {shown}: {e}"
-            ))
-            .with_hint("point SSL_CERT_FILE at a PEM file of CA certificates, or unset it")
-        })
+    let path = std::path::Path::new(&file);
+    read_cert_file(path).map(Some).map_err(|e| {
+        format!(
+            "cannot read the certificates in SSL_CERT_FILE {}: {e}",
+            path.display()
+        )
+    })
+}
+
+/// The certificates of a PEM file; a file that holds none is an error (it
+/// would trust nothing, silently).
+pub fn read_cert_file(path: &std::path::Path) -> std::result::Result<Vec<Certificate>, String> {
+    let pem = std::fs::read(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => "there is no such file".to_string(),
+        std::io::ErrorKind::PermissionDenied => "it cannot be read (permission denied)".into(),
+        _ => format!("it cannot be read ({})", e.kind()),
+    })?;
+    let certs = Certificate::from_pem_bundle(&pem)
+        .map_err(|_| "it is not a PEM file of certificates".to_string())?;
+    if certs.is_empty() {
+        return Err("it holds no certificate (no -----BEGIN CERTIFICATE----- block)".into());
+    }
+    Ok(certs)
 }
 
 /// Whether a proxy variable names an `https://` proxy: a plain-http

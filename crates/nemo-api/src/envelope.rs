@@ -50,7 +50,10 @@ pub fn decode(answer: Answer) -> Result<Value> {
     if status.is_redirection() {
         return Err(redirect_error(status, &headers, &url));
     }
-    let parsed: std::result::Result<Value, _> = serde_json::from_slice(&body);
+    // RFC 8259 §8.1: a parser may ignore a byte-order mark; some gateways
+    // (.NET, PowerShell) write one.
+    let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&body);
+    let parsed: std::result::Result<Value, _> = serde_json::from_slice(body);
     if !status.is_success() {
         return Err(status_error(status, parsed.as_ref().ok()));
     }

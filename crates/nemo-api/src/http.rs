@@ -2,7 +2,8 @@
 //! which follows the retry policy of `../shared/spec/cli.md` "Retries"
 //! (reads up to three tries with backoff on network errors, timeouts and
 //! 5xx; one wait after 429, honouring `Retry-After`; `/run_sse` never twice)
-//! and writes the `-v` request lines to the client's log hook. It turns
+//! and writes the `-v` request lines to the client's log hook (a 429 wait
+//! over a second to its notice hook). It turns
 //! transport failures into typed errors; what an answer's body means is
 //! `envelope`'s job.
 
@@ -25,6 +26,8 @@ use crate::error::{Error, Kind, Result};
 const CALL_TIMEOUT: Duration = Duration::from_secs(60);
 /// Tries for reads on network errors, timeouts and 5xx.
 const READ_TRIES: u32 = 3;
+/// A 429 wait longer than this is said without `-v`.
+const NOTICE_WAIT: Duration = Duration::from_secs(1);
 
 /// A whole answer: its status, headers and body (at most
 /// [`MAX_ANSWER`] bytes).
@@ -131,12 +134,17 @@ impl ApiClient {
                             self.inner.rate_limit_wait,
                             SystemTime::now(),
                         )?;
-                        self.log(|| {
-                            format!(
-                                "rate limited; waiting {:.1} s before one retry",
-                                wait.as_secs_f64()
-                            )
-                        });
+                        let said = format!(
+                            "{} is rate limiting requests (HTTP 429); waiting {:.0} s before trying once more",
+                            host_of(response.url()),
+                            wait.as_secs_f64().ceil()
+                        );
+                        // Up to 5 minutes of silence looked like a hang.
+                        if wait > NOTICE_WAIT {
+                            self.notice(|| said);
+                        } else {
+                            self.log(|| said);
+                        }
                         tokio::time::sleep(wait).await;
                         continue;
                     }
@@ -144,6 +152,8 @@ impl ApiClient {
                         backoff(tries).await;
                         continue;
                     }
+                    // The same coding would come again: not worth a retry.
+                    refuse_coded(&response)?;
                     match finish(response).await {
                         Ok(done) => return Ok(done),
                         Err(BodyError::Cut(err)) if retry == Retry::Read && tries < READ_TRIES => {
@@ -155,11 +165,12 @@ impl ApiClient {
                 }
                 Err(err) => {
                     self.log(|| format!("✗ {line}: {}", describe(&err)));
-                    let may_retry = match retry {
-                        Retry::Read => true,
-                        Retry::Write => err.is_connect(),
-                        Retry::Once => false,
-                    };
+                    let may_retry = !certificate_refused(&err)
+                        && match retry {
+                            Retry::Read => true,
+                            Retry::Write => err.is_connect(),
+                            Retry::Once => false,
+                        };
                     if may_retry && tries < READ_TRIES {
                         backoff(tries).await;
                         continue;
@@ -207,6 +218,32 @@ pub(super) async fn backoff(tries: u32) {
     tokio::time::sleep(Duration::from_millis(base + jitter)).await;
 }
 
+/// An answer whose body is still coded after reqwest's decoders (gzip and
+/// deflate are decoded; br, zstd or anything else is not) is refused: nemo
+/// asked for `identity`, and a coded body must never be read or saved as
+/// if it were the thing itself. Brotli is not decoded on purpose: its
+/// decoder would grow the binary by about a third for a coding nemo never
+/// asks for.
+fn refuse_coded(response: &Response) -> Result<()> {
+    let Some(coding) = response
+        .headers()
+        .get(header::CONTENT_ENCODING)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).trim().to_string())
+        .filter(|c| !c.is_empty() && !c.eq_ignore_ascii_case("identity"))
+    else {
+        return Ok(());
+    };
+    let coding: String = crate::sanitize::strip_controls(&coding)
+        .chars()
+        .take(40)
+        .collect();
+    Err(Error::bad_answer(format!(
+        "{} sent its answer compressed as \"{coding}\", which nemo does not decode (it asked for no compression)",
+        host_of(response.url())
+    ))
+    .with_hint("a proxy or CDN may be compressing answers; ask for it to send them uncompressed"))
+}
+
 /// `host:port` of a URL, for messages.
 pub fn host_of(url: &Url) -> String {
     match (url.host_str(), url.port()) {
@@ -235,14 +272,36 @@ pub fn describe(err: &reqwest::Error) -> String {
     crate::sanitize::strip_controls(&last)
 }
 
-/// A TLS failure in words, when `err` is one (directly, or inside an
-/// `io::Error`, whose `source()` skips it).
+/// The rustls error `err` is or wraps: directly, or inside `io::Error`s
+/// (whose `source()` skips their payload). tokio-rustls puts it in one,
+/// which hyper-util wraps in another: both layers are looked through.
+fn rustls_error<'a>(err: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
+    let mut current = err;
+    for _ in 0..4 {
+        if let Some(tls) = current.downcast_ref::<rustls::Error>() {
+            return Some(tls);
+        }
+        current = current.downcast_ref::<std::io::Error>()?.get_ref()?;
+    }
+    None
+}
+
+/// Whether a request failed because the server's certificate cannot be
+/// trusted: nothing a retry could change.
+pub(crate) fn certificate_refused(err: &reqwest::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = source {
+        if matches!(rustls_error(e), Some(rustls::Error::InvalidCertificate(_))) {
+            return true;
+        }
+        source = e.source();
+    }
+    false
+}
+
+/// A TLS failure in words, when `err` is one.
 fn tls_reason(err: &(dyn std::error::Error + 'static)) -> Option<&'static str> {
-    let tls = err.downcast_ref::<rustls::Error>().or_else(|| {
-        err.downcast_ref::<std::io::Error>()
-            .and_then(|io| io.get_ref())
-            .and_then(|inner| inner.downcast_ref::<rustls::Error>())
-    })?;
+    let tls = rustls_error(err)?;
     use rustls::CertificateError as C;
     Some(match tls {
         rustls::Error::InvalidCertificate(cert) => match cert {
@@ -251,7 +310,7 @@ fn tls_reason(err: &(dyn std::error::Error + 'static)) -> Option<&'static str> {
                 "the server's TLS certificate is not valid yet (check this machine's clock)"
             }
             C::NotValidForName | C::NotValidForNameContext { .. } => {
-                "the server's TLS certificate is for another host name"
+                "the server's TLS certificate was issued for another host name"
             }
             C::UnknownIssuer => {
                 "the server's TLS certificate is not signed by an authority this machine trusts"
@@ -271,6 +330,17 @@ pub fn network_error(err: reqwest::Error) -> Error {
         .url()
         .map(host_of)
         .unwrap_or_else(|| "the server".into());
+    if certificate_refused(&err) {
+        return Error::new(
+            Kind::Network,
+            format!("cannot connect to {host}: {}", describe(&err)),
+        )
+        .with_hint(
+            "if the connection goes through a proxy or the server uses a private authority, \
+             point SSL_CERT_FILE at a PEM file of the CA certificates to trust",
+        )
+        .with_source(err);
+    }
     let message = if err.is_timeout() {
         format!("{host} did not answer in time")
     } else if err.is_connect() {

@@ -46,7 +46,7 @@ use crate::secret::Secret;
 
 pub use attribution::Attribution;
 pub use body::MAX_ANSWER;
-pub use clients::{Clients, PROXIES, SSL_CERT_FILE};
+pub use clients::{Clients, PROXIES, SSL_CERT_FILE, read_cert_file};
 pub use credentials::{Credential, Keyring, TokenSource};
 pub use envelope::decode;
 pub use envelope::{check_envelope, code_error, read_json, status_error, unwrap_envelope};
@@ -55,6 +55,9 @@ pub use wait::MAX_WAIT;
 
 /// Receives `-v` lines (request, status, timing), already redacted.
 pub type LogHook = Arc<dyn Fn(String) + Send + Sync>;
+/// Receives what the user should hear without `-v` (a wait of more than a
+/// second after HTTP 429); the caller prints it as a status line.
+pub type NoticeHook = Arc<dyn Fn(String) + Send + Sync>;
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
 /// How long a JSON answer's body may go without a byte before the try is
@@ -90,6 +93,7 @@ struct Inner {
     time_scale: f64,
     log: Option<LogHook>,
     keyring: Option<Arc<dyn Keyring>>,
+    notice: Option<NoticeHook>,
 }
 
 /// Builds the HTTP clients of the process ([`Clients`]).
@@ -116,6 +120,7 @@ impl ApiClient {
                 time_scale: 1.0,
                 log,
                 keyring: None,
+                notice: None,
             }),
         }
     }
@@ -151,6 +156,15 @@ impl ApiClient {
         self
     }
 
+    /// The same client telling `notice` what the user should hear (see
+    /// [`NoticeHook`]). Call it before the client is shared.
+    pub fn with_notice_hook(mut self, notice: NoticeHook) -> Self {
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.notice = Some(notice);
+        }
+        self
+    }
+
     /// A client that sends exactly `token`: no keyring, no free token on
     /// first use, no renewal. For checking a token (`auth login
     /// --with-token`, `auth status`, `doctor`) without changing the login.
@@ -167,6 +181,7 @@ impl ApiClient {
                 time_scale: inner.time_scale,
                 log: inner.log.clone(),
                 keyring: None,
+                notice: inner.notice.clone(),
             }),
         }
     }
@@ -174,7 +189,6 @@ impl ApiClient {
     pub(crate) fn keyring(&self) -> Option<&dyn Keyring> {
         self.inner.keyring.as_deref()
     }
-
     /// `wait` under the time scale.
     pub(crate) fn scaled(&self, wait: Duration) -> Duration {
         wait.mul_f64(self.inner.time_scale)
@@ -270,6 +284,12 @@ impl ApiClient {
     pub(crate) fn log(&self, line: impl FnOnce() -> String) {
         if let Some(log) = &self.inner.log {
             log(line());
+        }
+    }
+
+    pub(crate) fn notice(&self, line: impl FnOnce() -> String) {
+        if let Some(notice) = &self.inner.notice {
+            notice(line());
         }
     }
 }

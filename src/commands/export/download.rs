@@ -10,13 +10,15 @@
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::time::Duration;
 
 use indicatif::ProgressBar;
 
 use super::part::{self, Owner, Writer};
+use super::resume_hint;
 use crate::api::download::{self, Level, Progress};
 use crate::context::Context;
-use crate::error::{Error, Result};
+use crate::error::{Error, Kind, Result};
 
 pub use crate::api::download::Downloaded;
 
@@ -31,8 +33,10 @@ pub fn part_path(path: &Path) -> PathBuf {
 /// else (or when that fails) from the API's download endpoint. With
 /// `keep_part`, bytes already in `PATH.part` are kept and the download goes
 /// on from there (`nemo export resume`); otherwise it starts afresh. `size`
-/// is the render's `output.size` when its status gave one: the file is
-/// complete only at that size.
+/// is the render's `output.size` when its status gave one (a second
+/// opinion on a complete transfer). `within`: what `--timeout` leaves for
+/// the download; past it, exit 8 with the `.part` kept for a resume.
+#[allow(clippy::too_many_arguments)]
 pub async fn fetch(
     ctx: &Context,
     id: &str,
@@ -41,6 +45,7 @@ pub async fn fetch(
     path: &Path,
     force: bool,
     keep_part: bool,
+    within: Option<Duration>,
 ) -> Result<Downloaded> {
     // One download to a path at a time; held to the end of this function.
     let _writer = Writer::take(path, id)?;
@@ -73,7 +78,18 @@ pub async fn fetch(
         message: format!("Downloading {name}"),
         bar: Mutex::new(None),
     };
-    let done = download::render(&ctx.api, &bar, id, output_url, size, &part).await?;
+    let transfer = download::render(&ctx.api, &bar, id, output_url, size, &part);
+    let done = match within {
+        None => transfer.await?,
+        Some(within) => tokio::time::timeout(within, transfer).await.map_err(|_| {
+            bar.stop();
+            Error::new(
+                Kind::JobFailed,
+                format!("render {id} was not downloaded within the --timeout"),
+            )
+            .with_hint(resume_hint(id))
+        })??,
+    };
     finish(&part, path, force, id)?;
     if let Err(err) = part::remove(&sidecar) {
         ctx.printer.warn(err.to_string());

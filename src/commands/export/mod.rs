@@ -358,6 +358,7 @@ pub(crate) async fn fetch_render(
     keep_part: bool,
     wait: &Wait,
 ) -> Result<Downloaded> {
+    let started = std::time::Instant::now();
     let status = wait_for(ctx, id, wait).await?;
     let done = download::fetch(
         ctx,
@@ -367,6 +368,7 @@ pub(crate) async fn fetch_render(
         path,
         force,
         keep_part,
+        wait.download_within(started),
     )
     .await
     .inspect_err(|_| {

@@ -20,7 +20,8 @@ const POLL_GROWTH: f64 = 1.5;
 const MAX_POLL: Duration = Duration::from_secs(15);
 /// How long `export` and `export resume` wait for a render (30 minutes).
 const DEFAULT_TIMEOUT_SECS: f64 = 1800.0;
-/// Network errors in a row tolerated while waiting, before exit 9.
+/// Network errors and unreadable answers in a row tolerated while
+/// waiting, before exit 9.
 const NETWORK_TOLERANCE: Duration = Duration::from_secs(120);
 
 /// Told each status read: the render's state and its progress (0–100).
@@ -31,6 +32,9 @@ pub(crate) struct Wait {
     /// `--poll-interval`: a fixed wait between polls.
     fixed: Option<Duration>,
     timeout: Duration,
+    /// Whether `timeout` bounds the download too: a `--timeout` given, or
+    /// a job's time left (the 30-minute default bounds only the wait).
+    bounds_download: bool,
     /// Poll before the first wait (`resume`: the render may be done).
     at_once: bool,
     tolerance: Duration,
@@ -46,6 +50,7 @@ impl Wait {
         Wait {
             fixed: args.poll_interval.map(Duration::from_secs_f64),
             timeout: Duration::from_secs_f64(args.timeout.unwrap_or(DEFAULT_TIMEOUT_SECS)),
+            bounds_download: args.timeout.is_some(),
             at_once: false,
             tolerance,
             observer: None,
@@ -55,7 +60,15 @@ impl Wait {
     /// The same wait, at most `timeout` long (a job's time left).
     pub(crate) fn at_most(mut self, timeout: Duration) -> Wait {
         self.timeout = self.timeout.min(timeout);
+        self.bounds_download = true;
         self
+    }
+
+    /// How long the download may take when it started `started` (the
+    /// wait's start): what the timeout leaves, when it bounds the download.
+    pub(crate) fn download_within(&self, started: Instant) -> Option<Duration> {
+        self.bounds_download
+            .then(|| self.timeout.saturating_sub(started.elapsed()))
     }
 
     /// The same wait, telling `observer` each status read.
@@ -159,7 +172,12 @@ pub(crate) async fn wait_for(ctx: &Context, id: &str, wait: &Wait) -> Result<Ren
             {
                 let first = failing_since.is_none();
                 let since = *failing_since.get_or_insert_with(Instant::now);
-                if since.elapsed() >= wait.tolerance && err.is_transient() {
+                // Answers that cannot be read count like network errors:
+                // a server sending garbage is not "still waiting" until the
+                // 30-minute timeout.
+                if since.elapsed() >= wait.tolerance
+                    && (err.is_transient() || err.is(Kind::BadAnswer))
+                {
                     bar.finish_and_clear();
                     return Err(Error::new(
                         Kind::Network,
@@ -217,6 +235,7 @@ mod tests {
         let mut wait = Wait {
             fixed: None,
             timeout: Duration::from_secs(60),
+            bounds_download: false,
             at_once: false,
             tolerance: NETWORK_TOLERANCE,
             observer: None,

@@ -6,11 +6,15 @@
 //! can. RELIABILITY.md lists the rows with these tests' names.
 
 mod codes;
+mod download;
 mod malformed;
 mod network;
+mod notice;
+mod poll;
 mod rate_limit;
 mod stall;
 mod status;
+mod wire;
 
 use std::io::Write;
 use std::net::TcpStream;

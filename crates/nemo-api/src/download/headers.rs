@@ -1,6 +1,7 @@
-//! Reading a download answer's headers: `Content-Length`, `Accept-Ranges`
-//! and `Content-Range` (`bytes FIRST-LAST/TOTAL`, and `bytes */TOTAL` on a
-//! 416). Pure functions; anything malformed reads as absent.
+//! Reading a download answer's headers: `Content-Length`, `Accept-Ranges`,
+//! `Content-Range` (`bytes FIRST-LAST/TOTAL`, and `bytes */TOTAL` on a
+//! 416) and the validator a resume sends back as `If-Range`. Pure
+//! functions; anything malformed reads as absent.
 
 use reqwest::header::{self, HeaderMap};
 
@@ -19,6 +20,23 @@ pub(super) fn accepts_ranges(headers: &HeaderMap) -> bool {
         .get(header::ACCEPT_RANGES)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.split(',').any(|u| u.trim().eq_ignore_ascii_case("bytes")))
+}
+
+/// What identifies this version of the file, for `If-Range` (RFC 9110
+/// §13.1.5): a strong ETag, else `Last-Modified`. A weak ETag (`W/"…"`)
+/// may not be used there.
+pub(super) fn validator(headers: &HeaderMap) -> Option<String> {
+    let text = |name| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
+    };
+    text(header::ETAG)
+        .filter(|etag| etag.starts_with('"'))
+        .or_else(|| text(header::LAST_MODIFIED))
 }
 
 /// `Content-Range: bytes FIRST-LAST/TOTAL` → (first, last, total when known).
@@ -117,6 +135,23 @@ mod tests {
             };
             prop_assert_eq!(parse_content_range(&text), Some((first, last, total)));
         }
+    }
+
+    #[test]
+    fn validators_are_strong_etags_else_dates() {
+        let mut h = HeaderMap::new();
+        assert_eq!(validator(&h), None);
+        h.insert(
+            header::LAST_MODIFIED,
+            header::HeaderValue::from_static("Mon, 07 Dec 2026 10:00:00 GMT"),
+        );
+        h.insert(header::ETAG, header::HeaderValue::from_static("W/\"weak\""));
+        assert_eq!(
+            validator(&h).as_deref(),
+            Some("Mon, 07 Dec 2026 10:00:00 GMT")
+        );
+        h.insert(header::ETAG, header::HeaderValue::from_static("\"v1\""));
+        assert_eq!(validator(&h).as_deref(), Some("\"v1\""));
     }
 
     #[test]

@@ -2,39 +2,53 @@
 //! the caller names, from its output URL (usually a CDN, sent a plain
 //! request: no bearer token, no attribution headers) or, when there is
 //! none or it fails, from the API's own `GET /api/render/proxy/<id>/download`
-//! with the token. Redirects are followed by hand (`request`); the token
-//! only goes along while the URL is on the API's origin. A transfer cut
-//! short is resumed with `Range: bytes=N-` when the server takes ranges
-//! (`Accept-Ranges: bytes` or a 206 answer), else started over; a transfer
-//! with no byte for a minute counts as cut.
+//! with the token (`sources`, which also asks the other source for a second
+//! opinion when a complete transfer disagrees with `output.size`).
+//! Redirects are followed by hand (`request`); the token only goes along
+//! while the URL is on the API's origin.
 //!
-//! It owns the bytes of the file it is given and nothing else: what the
-//! file is called, whether earlier bytes in it are kept, and what happens
-//! to it afterwards (rename, `--force`) is the caller's policy. It never
-//! prints: progress and notes go to a [`Progress`]. [`Downloaded`] carries
-//! the sizes the server announced, so a caller can check completeness.
+//! A transfer is complete when its own framing says so (`Content-Length`,
+//! the chunked end, the `Content-Range` total); `output.size` is only the
+//! check when the transfer announces no length. A transfer cut short is
+//! resumed with `Range: bytes=N-` and `If-Range` (the first answer's strong
+//! ETag, else its Last-Modified) when the server takes ranges, else started
+//! over; a resume whose answer shows the file changed (a whole new file, a
+//! new validator, another `Content-Range` total) starts over from zero,
+//! never splicing two versions. A transfer under 1 KB/s for a minute is a
+//! stall (`receive`): tried once more, then given up.
+//!
+//! It owns the bytes of the file it is given (and of a sibling it may use
+//! for a second opinion) and nothing else: what the file is called, whether
+//! earlier bytes in it are kept, and what happens to it afterwards (rename,
+//! `--force`) is the caller's policy. It never prints: progress and notes
+//! go to a [`Progress`].
 
 mod headers;
+mod receive;
 mod request;
+mod sources;
 
 use std::path::Path;
 use std::time::Duration;
 
-use futures::StreamExt;
 use reqwest::{StatusCode, Url};
-use tokio::io::AsyncWriteExt;
 
 use super::ApiClient;
 use crate::error::{Error, Kind, Result};
-use headers::{accepts_ranges, content_length, content_range, unsatisfied_total};
-use request::{STALL_TIMEOUT, host_of, open};
+use headers::{accepts_ranges, content_length, content_range, unsatisfied_total, validator};
+use receive::{Ended, receive};
+use request::{STALL_TIMEOUT, open};
 
 pub use headers::parse_content_range;
+pub use sources::render;
 
 /// Tries in a row that bring no new byte before the download is given up.
 const TRIES_WITHOUT_PROGRESS: u32 = 3;
 /// Tries in all, however much each one brought.
 const MAX_TRIES: u32 = 20;
+/// Transfers slower than the minimum speed before the download is given
+/// up: the first is tried again.
+const SLOW_TRIES: u32 = 2;
 /// A body with no size announced anywhere (no `Content-Length`, no
 /// `Content-Range`, no `output.size`) is cut off past this: no render is
 /// that large, and an endless body must not fill the disk.
@@ -75,50 +89,6 @@ pub struct Downloaded {
     pub announced: Option<u64>,
 }
 
-/// Downloads render `id` into `file`: from `output_url` without the token,
-/// else (or when that fails) from the API's download endpoint. Bytes
-/// already in `file` are taken as the download's head and it goes on from
-/// there when the server takes ranges. `expected`: the render's size as its
-/// status gave it (`output.size`), which the file must then have.
-pub async fn render<P: Progress>(
-    api: &ApiClient,
-    progress: &P,
-    id: &str,
-    output_url: Option<&str>,
-    expected: Option<u64>,
-    file: &Path,
-) -> Result<Downloaded> {
-    match output_url.map(Url::parse) {
-        Some(Ok(url)) if matches!(url.scheme(), "http" | "https") => {
-            let host = host_of(&url);
-            match get(api, progress, url, expected, file).await {
-                Ok(downloaded) => return Ok(downloaded),
-                Err(err) if err.is(Kind::Io) || err.is(Kind::Interrupted) => return Err(err),
-                Err(err) => {
-                    progress.note(
-                        Level::Warn,
-                        &format!(
-                            "cannot download the render from {host}: {err}; trying the API's download endpoint"
-                        ),
-                    );
-                    // Bytes from another source are not to be mixed in.
-                    remove(file)?;
-                }
-            }
-        }
-        Some(_) => progress.note(
-            Level::Warn,
-            "the server gave an output URL that cannot be used; trying the API's download endpoint",
-        ),
-        None => progress.note(
-            Level::Debug,
-            "the render has no output URL; using the API's download endpoint",
-        ),
-    }
-    let url = api.render_download_url(id)?;
-    get(api, progress, url, expected, file).await
-}
-
 /// Removes a file; one that is not there is fine.
 fn remove(file: &Path) -> Result<()> {
     match std::fs::remove_file(file) {
@@ -137,8 +107,9 @@ fn file_len(file: &Path) -> Result<u64> {
 }
 
 /// Downloads `url` (following redirects) into `file`, resuming cut
-/// transfers. The file is complete only at the size announced (`expected`,
-/// else what the server said); an empty one never is.
+/// transfers. Complete at the length the transfer announced, else at
+/// `expected` (the render's `output.size`), else when the body ends; an
+/// empty file never is.
 pub async fn get<P: Progress>(
     api: &ApiClient,
     progress: &P,
@@ -147,6 +118,16 @@ pub async fn get<P: Progress>(
     file: &Path,
 ) -> Result<Downloaded> {
     get_capped(api, progress, url, expected, file, UNANNOUNCED_CAP).await
+}
+
+/// What the first answer said of the file, to tell on a resume whether it
+/// is still the same file.
+#[derive(Default)]
+struct Known {
+    /// Its strong ETag, else its Last-Modified (sent as `If-Range`).
+    validator: Option<String>,
+    /// Its whole length.
+    total: Option<u64>,
 }
 
 /// [`get`] with the cap on a body of unannounced size as a parameter.
@@ -161,18 +142,43 @@ async fn get_capped<P: Progress>(
     let mut ranges = true;
     let mut tries = 0;
     let mut fruitless = 0;
+    let mut slow = 0;
+    let mut known = Known::default();
     // The most bytes any try reached: a try that starts over from zero and
     // stops at the same byte again has made no progress.
     let mut best = 0;
     loop {
         tries += 1;
         let offset = if ranges { file_len(file)? } else { 0 };
-        let (response, final_url) = open(api, progress, &url, offset).await?;
+        let if_range = known.validator.clone().filter(|_| offset > 0);
+        let (response, final_url) = open(api, progress, &url, offset, if_range.as_deref()).await?;
         let status = response.status();
         let headers = response.headers().clone();
         let (start, total) = match status {
             StatusCode::PARTIAL_CONTENT => match content_range(&headers) {
-                Some((first, last, total)) if first == offset => (offset, total.or(Some(last + 1))),
+                Some((first, _, total))
+                    if first == offset && changed(&known, total, validator(&headers)) =>
+                {
+                    // Another version than the bytes held: never spliced.
+                    progress.note(
+                        Level::Status,
+                        "The file changed on the server since the download was cut; starting it over",
+                    );
+                    known = Known::default();
+                    ranges = false;
+                    fruitless += 1;
+                    if fruitless >= TRIES_WITHOUT_PROGRESS {
+                        return Err(Error::bad_answer(
+                            "the file kept changing on the download server",
+                        ));
+                    }
+                    continue;
+                }
+                Some((first, last, total)) if first == offset => {
+                    known.validator = known.validator.or_else(|| validator(&headers));
+                    known.total = known.total.or(total);
+                    (offset, total.or(Some(last + 1)))
+                }
                 _ => {
                     // Not the range asked for: start over without one.
                     progress.note(
@@ -193,7 +199,7 @@ async fn get_capped<P: Progress>(
                 // Asked for bytes past the end: the file may be complete.
                 if let Some(total) = unsatisfied_total(&headers)
                     && total == offset
-                    && expected.is_none_or(|e| e == total)
+                    && known.total.is_none_or(|t| t == total)
                 {
                     return complete(final_url, offset, Some(total));
                 }
@@ -213,18 +219,17 @@ async fn get_capped<P: Progress>(
                         "the server sent the whole file again; starting over",
                     );
                 }
-                (0, content_length(&headers))
+                // A whole file: what it is now is what later ranges must match.
+                known = Known {
+                    validator: validator(&headers),
+                    total: content_length(&headers),
+                };
+                (0, known.total)
             }
         };
-        if let (Some(expected), Some(total)) = (expected, total)
-            && expected != total
-        {
-            return Err(Error::bad_answer(format!(
-                "the download server announced {total} bytes, but the render is {expected} bytes"
-            )));
-        }
+        // No length in the transfer: the render's stated size is the check.
         let total = total.or(expected);
-        let (written, outcome) = receive(
+        let (written, ended) = receive(
             progress,
             response,
             file,
@@ -251,14 +256,21 @@ async fn get_capped<P: Progress>(
                     ),
                 ));
             }
-            None if outcome.is_ok() => return complete(final_url, written, None),
+            None if matches!(ended, Ended::Closed) => return complete(final_url, written, None),
             _ => {}
         }
-        // Cut short: go on from where it stopped when the server takes
-        // ranges, else from the start.
-        let reason = match outcome {
-            Err(err) => err,
-            Ok(()) => Error::new(
+        // Cut short or too slow: go on from where it stopped when the
+        // server takes ranges, else from the start.
+        let reason = match ended {
+            Ended::Slow(err) => {
+                slow += 1;
+                if slow >= SLOW_TRIES {
+                    return Err(err);
+                }
+                err
+            }
+            Ended::Cut(err) => err,
+            Ended::Closed => Error::new(
                 Kind::Network,
                 format!(
                     "the download ended after {written} of {} bytes",
@@ -291,6 +303,14 @@ async fn get_capped<P: Progress>(
     }
 }
 
+/// Whether a range answer shows another version of the file than the one
+/// whose head is held: another total, or another validator.
+fn changed(known: &Known, total: Option<u64>, validator: Option<String>) -> bool {
+    let other_total = matches!((known.total, total), (Some(a), Some(b)) if a != b);
+    let other_validator = matches!((&known.validator, &validator), (Some(a), Some(b)) if a != b);
+    other_total || other_validator
+}
+
 /// A finished transfer, unless it brought nothing (an empty body is an
 /// error page without words, never a render).
 fn complete(url: String, bytes: u64, announced: Option<u64>) -> Result<Downloaded> {
@@ -302,79 +322,6 @@ fn complete(url: String, bytes: u64, announced: Option<u64>) -> Result<Downloade
         bytes,
         announced,
     })
-}
-
-/// Streams the body into `file` from `start` (appending); returns the
-/// bytes now in the file, and how the transfer ended. The file is fsynced
-/// either way, so a later resume can trust it. A body running past `limit`
-/// (the announced size, else the cap) is stopped there (the caller reports
-/// it). A symlink at `file` is never written through: on unix the open
-/// refuses it (`O_NOFOLLOW`); elsewhere it is checked just before opening
-/// (a link made between the check and the open would still be followed).
-async fn receive<P: Progress>(
-    progress: &P,
-    response: reqwest::Response,
-    file: &Path,
-    start: u64,
-    total: Option<u64>,
-    limit: u64,
-    stall: Duration,
-) -> Result<(u64, Result<()>)> {
-    let cannot_write = |e| Error::io(format!("cannot write {}", file.display()), e);
-    let mut options = tokio::fs::OpenOptions::new();
-    options.create(true);
-    if start > 0 {
-        options.append(true);
-    } else {
-        options.write(true).truncate(true);
-    }
-    #[cfg(unix)]
-    options.custom_flags(libc::O_NOFOLLOW);
-    #[cfg(not(unix))]
-    if std::fs::symlink_metadata(file).is_ok_and(|m| m.file_type().is_symlink()) {
-        return Err(Error::io(
-            format!("cannot write {}", file.display()),
-            std::io::Error::other("it is a symbolic link"),
-        ));
-    }
-    let mut out = options.open(file).await.map_err(|e| {
-        // ELOOP: the last component is a symlink.
-        #[cfg(unix)]
-        if e.raw_os_error() == Some(libc::ELOOP) {
-            return Error::io(
-                format!("cannot write {}: it is a symbolic link", file.display()),
-                e,
-            );
-        }
-        cannot_write(e)
-    })?;
-    progress.start(total, start);
-    let mut written = start;
-    let mut stream = response.bytes_stream();
-    let outcome = loop {
-        match tokio::time::timeout(stall, stream.next()).await {
-            Err(_) => {
-                break Err(Error::new(Kind::Network, "the download stalled"));
-            }
-            Ok(None) => break Ok(()),
-            Ok(Some(Err(e))) => break Err(super::network_error(e)),
-            Ok(Some(Ok(chunk))) => {
-                if let Err(e) = out.write_all(&chunk).await {
-                    progress.stop();
-                    return Err(cannot_write(e));
-                }
-                written += chunk.len() as u64;
-                progress.advanced(chunk.len() as u64);
-                if written > limit {
-                    break Ok(());
-                }
-            }
-        }
-    };
-    progress.stop();
-    out.flush().await.map_err(cannot_write)?;
-    out.sync_all().await.map_err(cannot_write)?;
-    Ok((written, outcome))
 }
 
 #[cfg(test)]

@@ -1,4 +1,5 @@
-//! One download request: the GET (with `Range` when resuming), redirects
+//! One download request: the GET (with `Range` and `If-Range` when
+//! resuming), redirects
 //! followed by hand, and error answers turned into typed errors. The token
 //! and attribution headers go only to the API's origin, through the
 //! client's credentials (renewed like any call); every other host gets a plain request. No
@@ -27,7 +28,8 @@ pub(super) fn host_of(url: &Url) -> String {
     }
 }
 
-/// Sends the GET for `url` (from `offset` when above zero) and follows
+/// Sends the GET for `url` (from `offset` when above zero, only if the
+/// file is still `if_range` when one is known) and follows
 /// redirects by hand. Answers that are errors become typed errors; 206 and
 /// 416 come back to the caller, with the URL they came from in the end.
 pub(super) async fn open<P: Progress>(
@@ -35,6 +37,7 @@ pub(super) async fn open<P: Progress>(
     progress: &P,
     url: &Url,
     offset: u64,
+    if_range: Option<&str>,
 ) -> Result<(Response, String)> {
     let mut current = url.clone();
     for _ in 0..=MAX_REDIRECTS {
@@ -42,13 +45,13 @@ pub(super) async fn open<P: Progress>(
             let target = current.clone();
             tokio::time::timeout(
                 api.scaled(STALL_TIMEOUT),
-                api.authed(|| send(api, &target, offset, true)),
+                api.authed(|| send(api, &target, offset, if_range, true)),
             )
             .await
         } else {
             tokio::time::timeout(
                 api.scaled(STALL_TIMEOUT),
-                send(api, &current, offset, false),
+                send(api, &current, offset, if_range, false),
             )
             .await
         }
@@ -87,7 +90,13 @@ pub(super) async fn open<P: Progress>(
 
 /// One GET: with the token and attribution headers on the API's origin,
 /// plain elsewhere. Retried as a read.
-async fn send(api: &ApiClient, url: &Url, offset: u64, auth: bool) -> Result<Response> {
+async fn send(
+    api: &ApiClient,
+    url: &Url,
+    offset: u64,
+    if_range: Option<&str>,
+    auth: bool,
+) -> Result<Response> {
     let response = api
         .send(Retry::Read, None, || {
             let builder = if auth {
@@ -95,10 +104,14 @@ async fn send(api: &ApiClient, url: &Url, offset: u64, auth: bool) -> Result<Res
             } else {
                 api.client_for(url)?.get(url.clone())
             };
-            Ok(if offset > 0 {
-                builder.header(header::RANGE, format!("bytes={offset}-"))
-            } else {
-                builder
+            if offset == 0 {
+                return Ok(builder);
+            }
+            let builder = builder.header(header::RANGE, format!("bytes={offset}-"));
+            // The validator came in a header, so it can go back in one.
+            Ok(match if_range {
+                Some(validator) => builder.header(header::IF_RANGE, validator),
+                None => builder,
             })
         })
         .await?;
@@ -118,15 +131,22 @@ async fn send(api: &ApiClient, url: &Url, offset: u64, auth: bool) -> Result<Res
             .err()
             .unwrap_or_else(|| api::status_error(status, None)));
     }
-    let is_html = response
+    let content_type = response
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("text/html"));
-    if is_html {
+        .map(|v| v.trim_start().to_ascii_lowercase())
+        .unwrap_or_default();
+    if content_type.starts_with("text/html") {
         // A web page with a success status: a CDN's or proxy's error page.
         return Err(Error::bad_answer(
             "the download server answered a web page instead of the file",
+        ));
+    }
+    if content_type.starts_with("text/") {
+        // "Access Denied", "Not Found": an error in words, not a render.
+        return Err(Error::bad_answer(
+            "the download server answered text instead of the file",
         ));
     }
     if is_json {

@@ -174,6 +174,16 @@ fn tls_failures_are_told_in_words() {
         Some("the server's TLS certificate is not signed by an authority this machine trusts")
     );
     assert_eq!(tls_reason(&std::io::Error::other("reset")), None);
+    // As reqwest hands it over: tokio-rustls's io::Error inside
+    // hyper-util's (the mapping above was never reached through it).
+    let nested = std::io::Error::other(std::io::Error::new(
+        std::io::ErrorKind::InvalidData,
+        rustls::Error::InvalidCertificate(rustls::CertificateError::NotValidForName),
+    ));
+    assert_eq!(
+        tls_reason(&nested),
+        Some("the server's TLS certificate was issued for another host name")
+    );
 }
 
 /// Issue 9 #21: refusing to send the token to another host was exit 1 with

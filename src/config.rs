@@ -6,7 +6,10 @@
 //! folder, fsynced and renamed over the old one, so parallel `nemo` processes
 //! never lose each other's writes and a reader never sees half a file. The
 //! folder is made 0700 and the file 0600. A damaged file is an error that
-//! names it; it is never replaced. nemo never writes `config.json`, which
+//! names it; it is never replaced. The file stays bounded (the most recent
+//! [`MAX_RENDERS`] renders and [`MAX_SESSIONS`] sessions), and temp files
+//! a killed write left behind (they may hold the token) are removed by the
+//! next write. nemo never writes `config.json`, which
 //! belongs to NemoVideo's Node CLI (see `../shared/spec/cli.md`).
 
 use std::fs::{File, OpenOptions};
@@ -24,6 +27,18 @@ pub const CLIENT_ID_FILE: &str = "client_id";
 /// The official Node CLI's file; read for its `api_key`, never written.
 pub const OFFICIAL_CONFIG_FILE: &str = "config.json";
 const LOCK_FILE: &str = "nemo-cli.json.lock";
+/// Temp files of config writes and of the writability probe: `.nemo-cli.*`.
+/// Only a holder of the config lock makes them, so one found by a holder
+/// of the lock was left by a process that died.
+const TEMP_PREFIX: &str = ".nemo-cli.";
+/// Temp files of `client_id` writes, which are not made under the config
+/// lock (and hold no secret).
+const CLIENT_ID_TEMP_PREFIX: &str = ".nemo-client-id.";
+/// Renders kept in the config; the oldest are forgotten first.
+pub const MAX_RENDERS: usize = 500;
+/// Sessions kept in the config; the oldest are forgotten first, never the
+/// current one.
+pub const MAX_SESSIONS: usize = 200;
 
 /// What `nemo-cli.json` holds. Unknown fields are kept on rewrite.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -145,6 +160,27 @@ impl Config {
         }
     }
 
+    /// Forgets the oldest renders and sessions beyond the bounds (never
+    /// the current session).
+    pub fn bound(&mut self) {
+        if self.renders.len() > MAX_RENDERS {
+            let extra = self.renders.len() - MAX_RENDERS;
+            self.renders.drain(..extra);
+        }
+        let mut extra = self.sessions.len().saturating_sub(MAX_SESSIONS);
+        if extra > 0 {
+            let current = self.current_session.clone();
+            self.sessions.retain(|s| {
+                if extra > 0 && current.as_deref() != Some(s.session_id.as_str()) {
+                    extra -= 1;
+                    false
+                } else {
+                    true
+                }
+            });
+        }
+    }
+
     pub fn render(&self, id: &str) -> Option<&RenderRecord> {
         self.renders.iter().find(|r| r.render_id == id)
     }
@@ -222,15 +258,20 @@ impl Store {
     }
 
     /// Checks, before anything remote is made that must be recorded here,
-    /// that the config can be written: the lock can be taken and a file can
-    /// be created in the folder (then removed). Exit 1 naming the folder.
+    /// that the config can be written: the lock can be taken and a file
+    /// with content can be written and synced in the folder (then removed)
+    /// — an empty file would pass on a full disk. Exit 1 naming the folder.
     pub fn check_writable(&self) -> Result<()> {
         let _lock = self.lock()?;
         tempfile::Builder::new()
-            .prefix(".nemo-cli.")
+            .prefix(TEMP_PREFIX)
             .suffix(".check")
             .tempfile_in(&self.dir)
-            .map(drop)
+            .and_then(|mut probe| {
+                probe.write_all(&[0u8; 4096])?;
+                probe.as_file().sync_all()?;
+                probe.close()
+            })
             .map_err(|e| {
                 Error::config(format!(
                     "the config folder {} is not writable: {e}",
@@ -251,10 +292,12 @@ impl Store {
         let path = self.path();
         let mut config = read_config(&path)?;
         let result = change(&mut config)?;
+        config.bound();
+        remove_stale_temp_files(&self.dir);
         let mut text = serde_json::to_vec_pretty(&config)
             .map_err(|e| Error::config(format!("cannot encode {}: {e}", path.display())))?;
         text.push(b'\n');
-        write_atomically(&self.dir, &path, &text)?;
+        write_atomically(&self.dir, TEMP_PREFIX, &path, &text)?;
         Ok(result)
     }
 
@@ -309,7 +352,12 @@ impl Store {
     pub fn write_client_id(&self, id: &str) -> Result<String> {
         self.ensure_dir()?;
         let path = self.client_id_path();
-        write_atomically(&self.dir, &path, format!("{id}\n").as_bytes())?;
+        write_atomically(
+            &self.dir,
+            CLIENT_ID_TEMP_PREFIX,
+            &path,
+            format!("{id}\n").as_bytes(),
+        )?;
         Ok(id.to_string())
     }
 
@@ -388,11 +436,27 @@ fn read_config(path: &Path) -> Result<Config> {
     })
 }
 
-/// Writes `bytes` to a temp file in `dir` (0600), fsyncs it, renames it to
-/// `path` and fsyncs the folder.
-fn write_atomically(dir: &Path, path: &Path, bytes: &[u8]) -> Result<()> {
+/// Removes the temp files of config writes (and probes) that a killed
+/// process left in `dir`; called under the config lock, so none of them is
+/// in use. Best effort: one that cannot be removed is left for the next.
+fn remove_stale_temp_files(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with(TEMP_PREFIX) && (name.ends_with(".tmp") || name.ends_with(".check")) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// Writes `bytes` to a temp file `<prefix>*.tmp` in `dir` (0600), fsyncs
+/// it, renames it to `path` and fsyncs the folder.
+fn write_atomically(dir: &Path, prefix: &str, path: &Path, bytes: &[u8]) -> Result<()> {
     let mut temp = tempfile::Builder::new()
-        .prefix(".nemo-cli.")
+        .prefix(prefix)
         .suffix(".tmp")
         .tempfile_in(dir)
         .map_err(|e| cannot("write a temp file in", dir, &e))?;
@@ -444,6 +508,29 @@ mod tests {
         let err = store.update(|_| Ok(())).unwrap_err();
         assert!(err.to_string().contains("is damaged"), "{err}");
         assert_eq!(std::fs::read_to_string(store.path()).unwrap(), "{not json");
+    }
+
+    #[test]
+    fn the_bound_keeps_the_newest_and_the_current_session() {
+        let mut config = Config::default();
+        let session = |id: usize| SessionRecord {
+            session_id: id.to_string(),
+            task_id: None,
+            name: None,
+            language: None,
+            created_at: None,
+            extra: Map::new(),
+        };
+        config.sessions = (0..MAX_SESSIONS + 5).map(session).collect();
+        config.current_session = Some("2".into());
+        config.bound();
+        assert_eq!(config.sessions.len(), MAX_SESSIONS);
+        let ids: Vec<&str> = config
+            .sessions
+            .iter()
+            .map(|s| s.session_id.as_str())
+            .collect();
+        assert_eq!(&ids[..3], ["2", "6", "7"]);
     }
 
     #[test]

@@ -15,10 +15,10 @@ use indicatif::ProgressBar;
 
 mod part;
 
-use part::{Owner, Writer};
 use crate::api::download::{self, Level, Progress};
 use crate::context::Context;
 use crate::error::{Error, Result};
+use part::{Owner, Writer};
 
 pub(crate) use crate::api::download::Downloaded;
 

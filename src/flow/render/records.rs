@@ -13,7 +13,9 @@ use crate::context::Context;
 use crate::error::Result;
 
 /// Records a render about to be submitted, with `status` (`submitting`):
-/// the write ahead. A config that cannot be written is an error here, and
+/// the write ahead. False when another process of this config recorded the
+/// same id meanwhile (ids are unique within a process only): the caller
+/// takes another. A config that cannot be written is an error here, and
 /// nothing is submitted (the render could not be resumed otherwise).
 pub(super) fn add(
     ctx: &Context,
@@ -23,7 +25,7 @@ pub(super) fn add(
     quality: &str,
     path: &Path,
     status: &str,
-) -> Result<()> {
+) -> Result<bool> {
     let now = crate::time::now_rfc3339();
     let record = RenderRecord {
         render_id: id.to_string(),
@@ -43,9 +45,11 @@ pub(super) fn add(
     // The config keeps the most recent renders only (`Config::bound`).
     ctx.store
         .update(|config| {
-            config.renders.retain(|r| r.render_id != record.render_id);
+            if config.render(&record.render_id).is_some() {
+                return Ok(false);
+            }
             config.renders.push(record.clone());
-            Ok(())
+            Ok(true)
         })
         .map_err(|err| {
             err.with_hint(format!(

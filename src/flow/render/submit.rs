@@ -100,11 +100,15 @@ pub(crate) async fn submit(
 
     let mut previous: Option<String> = None;
     loop {
-        let id = new_render_id(previous.as_deref());
-        let path = target.path_for(&id, format);
-        check_output(&path, force)?;
-        // The write ahead: from here on `nemo export resume` finds the id.
-        records::add(ctx, &id, &session, format, quality, &path, SUBMITTING)?;
+        let (id, path) = record_ahead(
+            ctx,
+            previous.as_deref(),
+            target,
+            &session,
+            format,
+            quality,
+            force,
+        )?;
         let request = RenderRequest {
             id: &id,
             session_id: &session,
@@ -185,6 +189,35 @@ pub(crate) async fn submit(
         }
         previous = Some(id);
     }
+}
+
+/// Records a new render id (later than `previous`) before its submit:
+/// from here on `nemo export resume` finds it. An id another process of
+/// this config recorded in the same millisecond is passed over.
+fn record_ahead(
+    ctx: &Context,
+    previous: Option<&str>,
+    target: &Target,
+    session: &str,
+    format: &str,
+    quality: &str,
+    force: bool,
+) -> Result<(String, PathBuf)> {
+    let mut after = previous.map(str::to_string);
+    // Each pass takes a later millisecond; parallel processes run out of
+    // clashes long before this bound.
+    for _ in 0..64 {
+        let id = new_render_id(after.as_deref());
+        let path = target.path_for(&id, format);
+        check_output(&path, force)?;
+        if records::add(ctx, &id, session, format, quality, &path, SUBMITTING)? {
+            return Ok((id, path));
+        }
+        after = Some(id);
+    }
+    Err(Error::config(
+        "cannot record a render id: every one tried was taken by another nemo",
+    ))
 }
 
 /// The render is the server's now: its status recorded and said.

@@ -31,9 +31,10 @@ impl Target {
             return Ok(Target::Folder(output.to_path_buf()));
         }
         let text = output.to_string_lossy();
-        if output.is_file() && (text.ends_with('/') || text.ends_with(std::path::MAIN_SEPARATOR)) {
+        let trimmed = text.trim_end_matches(['/', std::path::MAIN_SEPARATOR]);
+        if trimmed != text && !trimmed.is_empty() && Path::new(trimmed).is_file() {
             return Err(Error::bad_input(
-                format!("{} is not a folder", text.trim_end_matches(['/', std::path::MAIN_SEPARATOR])),
+                format!("{trimmed} is not a folder"),
                 Some("give a file name with -o, or an existing folder".into()),
             ));
         }

@@ -34,6 +34,7 @@ use crate::context::Context;
 use crate::error::{Error, Kind, Result};
 pub(crate) use crate::flow::download::Downloaded;
 use crate::flow::download::fetch as download;
+use records::forget;
 pub(crate) use records::note;
 pub(crate) use submit::{Submitted, new_render_id, submit};
 pub(crate) use target::{
@@ -158,7 +159,27 @@ pub(crate) async fn resume(
     force: bool,
     wait: Wait,
 ) -> Result<Downloaded> {
-    fetch(ctx, id, path, force, true, &wait.polling_at_once()).await
+    let result = fetch(ctx, id, path, force, true, &wait.polling_at_once()).await;
+    match result {
+        // Recorded ahead, never seen by a poll, and unknown to the server:
+        // its submit never arrived (the process died first, or the answer
+        // lost was a gateway's). Nothing will ever finish it.
+        Err(err) if err.is(Kind::BadInput) && still_submitting(ctx, id) => {
+            forget(ctx, id);
+            Err(Error::bad_input(
+                format!("the server never took render {id}: its submit did not arrive"),
+                Some("start a new one with `nemo export`".into()),
+            ))
+        }
+        other => other,
+    }
+}
+
+/// Whether render `id` is recorded as submitted with no answer seen yet.
+fn still_submitting(ctx: &Context, id: &str) -> bool {
+    ctx.store
+        .load()
+        .is_ok_and(|c| c.render(id).is_some_and(|r| r.status == submit::SUBMITTING))
 }
 
 #[cfg(test)]

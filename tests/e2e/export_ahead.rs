@@ -204,3 +204,66 @@ fn an_extension_that_disagrees_with_the_format_is_warned_about() {
         .success();
     assert!(!stderr(&out).contains("warning:"), "{}", stderr(&out));
 }
+
+#[test]
+fn resume_of_a_render_whose_submit_the_server_never_took_says_so_and_forgets_it() {
+    let (env, sid) = ready();
+    // What a kill between the record and a submit that never arrived leaves.
+    let mut config = env.config();
+    config["renders"] = serde_json::json!([{
+        "render_id": "render_1700000000000",
+        "session_id": sid,
+        "format": "mp4",
+        "output": env.tmp.path().join("lost.mp4"),
+        "started_at": "2026-01-01T00:00:00Z",
+        "status": "submitting",
+    }]);
+    std::fs::write(env.config_path(), config.to_string()).unwrap();
+    let out = env
+        .nemo()
+        .current_dir(env.tmp.path())
+        .args(["export", "resume", "--poll-interval", "0.05"])
+        .assert()
+        .code(7);
+    let err = stderr(&out);
+    assert!(err.contains("never took"), "{err}");
+    assert!(err.contains("`nemo export`"), "{err}");
+    assert_eq!(err.matches("error: ").count(), 1, "{err}");
+    assert!(recorded(&env).is_empty(), "{:?}", recorded(&env));
+    assert_eq!(submits(&env), 0, "resume never submits");
+}
+
+#[test]
+fn sandbox_export_in_a_fresh_config_says_there_is_no_session_and_makes_none() {
+    let env = Env::new();
+    let out = env
+        .nemo()
+        .current_dir(env.tmp.path())
+        .env_remove("NEMO_API_URL")
+        .args(["--sandbox", "export"])
+        .assert()
+        .code(10);
+    let err = stderr(&out);
+    assert!(err.contains("no current session"), "{err}");
+    assert!(!err.contains("Created session"), "{err}");
+    assert!(!err.contains("empty"), "{err}");
+    assert!(
+        err.contains("--sandbox"),
+        "the hint carries --sandbox: {err}"
+    );
+    // No session in the sandbox's state, none recorded in the config.
+    let state = env.config_dir().join("sandbox/emulator.json");
+    if let Ok(bytes) = std::fs::read(&state) {
+        let state: Value = serde_json::from_slice(&bytes).unwrap();
+        assert!(
+            state["sessions"].as_object().is_none_or(|s| s.is_empty()),
+            "{state}"
+        );
+    }
+    assert!(
+        env.config()["sessions"]
+            .as_array()
+            .is_none_or(|s| s.is_empty())
+    );
+    assert!(env.requests().is_empty());
+}

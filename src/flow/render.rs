@@ -12,6 +12,8 @@
 //!   in the config **before** sending the submit, and when the answer is
 //!   lost polls that id before ever submitting again; returns the recorded
 //!   render ([`Submitted`]);
+//! - [`known`]: whether the server knows a render id (its status), the
+//!   question to ask before ever submitting again;
 //! - [`wait`]: polls a render until it is done ([`Wait`] says how);
 //! - [`fetch`]: waits, then downloads to a path under the `.part`/lock/
 //!   rename policy of [`crate::flow::download`] and records the result;
@@ -36,7 +38,7 @@ pub(crate) use crate::flow::download::Downloaded;
 use crate::flow::download::fetch as download;
 use records::forget;
 pub(crate) use records::note;
-pub(crate) use submit::{Submitted, new_render_id, submit};
+pub(crate) use submit::{Submitted, known, new_render_id, submit};
 pub(crate) use target::{
     Target, absolute, check_output, extension_disagrees, file_name, probe_folder,
 };

@@ -77,10 +77,7 @@ fn nothing_to_cancel(ctx: &Context, id: &str, state: &RenderState) -> Error {
 /// The render's status when it has ended (completed, failed, cancelled);
 /// `None` when it runs or its status cannot be read (the cancel is sent).
 async fn ended(ctx: &Context, id: &str) -> Option<RenderState> {
-    let status: Result<RenderStatus> = ctx
-        .authed(|api| async move { api.render_status(id).await })
-        .await;
-    match status.ok()?.state {
+    match render::known(ctx, id).await.ok()??.state {
         state @ (RenderState::Completed | RenderState::Failed | RenderState::Cancelled) => {
             Some(state)
         }

@@ -6,154 +6,37 @@
 //! folder, fsynced and renamed over the old one, so parallel `nemo` processes
 //! never lose each other's writes and a reader never sees half a file. The
 //! folder is made 0700 and the file 0600. A damaged file is an error that
-//! names it; it is never replaced. nemo never writes `config.json`, which
+//! names it; it is never replaced. The file stays bounded (the most recent
+//! [`MAX_RENDERS`] renders and [`MAX_SESSIONS`] sessions), and temp files
+//! a killed write left behind (they may hold the token) are removed by the
+//! next write. nemo never writes `config.json`, which
 //! belongs to NemoVideo's Node CLI (see `../shared/spec/cli.md`).
 
 use std::fs::{File, OpenOptions};
 use std::io::{ErrorKind, Write};
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::error::{Error, Kind, Result, io_reason};
 use crate::secret::Secret;
+
+mod model;
+
+pub use model::{Config, MAX_RENDERS, MAX_SESSIONS, RenderRecord, SessionRecord, StoredToken};
 
 pub const CONFIG_FILE: &str = "nemo-cli.json";
 pub const CLIENT_ID_FILE: &str = "client_id";
 /// The official Node CLI's file; read for its `api_key`, never written.
 pub const OFFICIAL_CONFIG_FILE: &str = "config.json";
 const LOCK_FILE: &str = "nemo-cli.json.lock";
-
-/// What `nemo-cli.json` holds. Unknown fields are kept on rewrite.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct Config {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub token: Option<StoredToken>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub current_session: Option<String>,
-    #[serde(default)]
-    pub sessions: Vec<SessionRecord>,
-    #[serde(default)]
-    pub renders: Vec<RenderRecord>,
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-/// A token this CLI stored (anonymous, or given with `--with-token`).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct StoredToken {
-    #[serde(with = "secret_string")]
-    pub value: Secret,
-    pub anonymous: bool,
-    #[serde(default)]
-    pub user_id: Option<String>,
-    /// RFC 3339, as the server gave it.
-    #[serde(default)]
-    pub expires_at: Option<String>,
-    #[serde(default)]
-    pub client_id: Option<String>,
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-/// A session this config knows.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct SessionRecord {
-    pub session_id: String,
-    #[serde(default)]
-    pub task_id: Option<String>,
-    #[serde(default)]
-    pub name: Option<String>,
-    #[serde(default)]
-    pub language: Option<String>,
-    #[serde(default)]
-    pub created_at: Option<String>,
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-/// A render started by `nemo export`, recorded before waiting for it.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct RenderRecord {
-    pub render_id: String,
-    pub session_id: String,
-    pub format: String,
-    #[serde(default)]
-    pub quality: Option<String>,
-    /// The path the file goes to; `None` until known (default name).
-    #[serde(default)]
-    pub output: Option<String>,
-    pub started_at: String,
-    pub status: String,
-    #[serde(default)]
-    pub progress: Option<u8>,
-    #[serde(default)]
-    pub updated_at: Option<String>,
-    #[serde(default)]
-    pub url: Option<String>,
-    /// Size of the downloaded file, once it is complete.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bytes: Option<u64>,
-    /// The server's reason, when the render failed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-mod secret_string {
-    use super::Secret;
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(secret: &Secret, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(secret.expose())
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Secret, D::Error> {
-        String::deserialize(d).map(Secret::new)
-    }
-}
-
-impl Config {
-    pub fn session(&self, id: &str) -> Option<&SessionRecord> {
-        self.sessions.iter().find(|s| s.session_id == id)
-    }
-
-    /// Adds or refreshes a known session (fields not given are kept).
-    pub fn remember_session(&mut self, record: SessionRecord) {
-        match self
-            .sessions
-            .iter_mut()
-            .find(|s| s.session_id == record.session_id)
-        {
-            Some(known) => {
-                if record.task_id.is_some() {
-                    known.task_id = record.task_id;
-                }
-                if record.name.is_some() {
-                    known.name = record.name;
-                }
-                if record.language.is_some() {
-                    known.language = record.language;
-                }
-                if record.created_at.is_some() {
-                    known.created_at = record.created_at;
-                }
-            }
-            None => self.sessions.push(record),
-        }
-    }
-
-    pub fn render(&self, id: &str) -> Option<&RenderRecord> {
-        self.renders.iter().find(|r| r.render_id == id)
-    }
-
-    pub fn render_mut(&mut self, id: &str) -> Option<&mut RenderRecord> {
-        self.renders.iter_mut().find(|r| r.render_id == id)
-    }
-}
-
+/// Temp files of config writes and of the writability probe: `.nemo-cli.*`.
+/// Only a holder of the config lock makes them, so one found by a holder
+/// of the lock was left by a process that died.
+const TEMP_PREFIX: &str = ".nemo-cli.";
+/// Temp files of `client_id` writes, which are not made under the config
+/// lock (and hold no secret).
+const CLIENT_ID_TEMP_PREFIX: &str = ".nemo-client-id.";
 /// Reads and changes the files of one config folder.
 #[derive(Debug, Clone)]
 pub struct Store {
@@ -222,15 +105,20 @@ impl Store {
     }
 
     /// Checks, before anything remote is made that must be recorded here,
-    /// that the config can be written: the lock can be taken and a file can
-    /// be created in the folder (then removed). Exit 1 naming the folder.
+    /// that the config can be written: the lock can be taken and a file
+    /// with content can be written and synced in the folder (then removed)
+    /// — an empty file would pass on a full disk. Exit 1 naming the folder.
     pub fn check_writable(&self) -> Result<()> {
         let _lock = self.lock()?;
         tempfile::Builder::new()
-            .prefix(".nemo-cli.")
+            .prefix(TEMP_PREFIX)
             .suffix(".check")
             .tempfile_in(&self.dir)
-            .map(drop)
+            .and_then(|mut probe| {
+                probe.write_all(&[0u8; 4096])?;
+                probe.as_file().sync_all()?;
+                probe.close()
+            })
             .map_err(|e| {
                 Error::config(format!(
                     "the config folder {} is not writable: {e}",
@@ -251,10 +139,12 @@ impl Store {
         let path = self.path();
         let mut config = read_config(&path)?;
         let result = change(&mut config)?;
+        config.bound();
+        remove_stale_temp_files(&self.dir);
         let mut text = serde_json::to_vec_pretty(&config)
             .map_err(|e| Error::config(format!("cannot encode {}: {e}", path.display())))?;
         text.push(b'\n');
-        write_atomically(&self.dir, &path, &text)?;
+        write_atomically(&self.dir, TEMP_PREFIX, &path, &text)?;
         Ok(result)
     }
 
@@ -309,7 +199,12 @@ impl Store {
     pub fn write_client_id(&self, id: &str) -> Result<String> {
         self.ensure_dir()?;
         let path = self.client_id_path();
-        write_atomically(&self.dir, &path, format!("{id}\n").as_bytes())?;
+        write_atomically(
+            &self.dir,
+            CLIENT_ID_TEMP_PREFIX,
+            &path,
+            format!("{id}\n").as_bytes(),
+        )?;
         Ok(id.to_string())
     }
 
@@ -388,11 +283,27 @@ fn read_config(path: &Path) -> Result<Config> {
     })
 }
 
-/// Writes `bytes` to a temp file in `dir` (0600), fsyncs it, renames it to
-/// `path` and fsyncs the folder.
-fn write_atomically(dir: &Path, path: &Path, bytes: &[u8]) -> Result<()> {
+/// Removes the temp files of config writes (and probes) that a killed
+/// process left in `dir`; called under the config lock, so none of them is
+/// in use. Best effort: one that cannot be removed is left for the next.
+fn remove_stale_temp_files(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with(TEMP_PREFIX) && (name.ends_with(".tmp") || name.ends_with(".check")) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// Writes `bytes` to a temp file `<prefix>*.tmp` in `dir` (0600), fsyncs
+/// it, renames it to `path` and fsyncs the folder.
+fn write_atomically(dir: &Path, prefix: &str, path: &Path, bytes: &[u8]) -> Result<()> {
     let mut temp = tempfile::Builder::new()
-        .prefix(".nemo-cli.")
+        .prefix(prefix)
         .suffix(".tmp")
         .tempfile_in(dir)
         .map_err(|e| cannot("write a temp file in", dir, &e))?;

@@ -143,6 +143,25 @@ impl Context {
         language: Option<&str>,
         make_current: bool,
     ) -> Result<SessionRecord> {
+        let record = self.unrecorded_session(name, language).await?;
+        self.store.update(|config| {
+            config.remember_session(record.clone());
+            if make_current {
+                config.current_session = Some(record.session_id.clone());
+            }
+            Ok(())
+        })?;
+        Ok(record)
+    }
+
+    /// Creates a session on the server and records nothing in the config:
+    /// for work that keeps its sessions elsewhere (`batch` keeps its jobs'
+    /// sessions in its journal, so the config stays bounded).
+    pub async fn unrecorded_session(
+        &self,
+        name: Option<&str>,
+        language: Option<&str>,
+    ) -> Result<SessionRecord> {
         let name = name.unwrap_or("project").to_string();
         let language = language
             .unwrap_or(&self.settings.locale_language)
@@ -156,13 +175,6 @@ impl Context {
             created_at: Some(crate::time::now_rfc3339()),
             extra: Default::default(),
         };
-        self.store.update(|config| {
-            config.remember_session(record.clone());
-            if make_current {
-                config.current_session = Some(record.session_id.clone());
-            }
-            Ok(())
-        })?;
         Ok(record)
     }
 

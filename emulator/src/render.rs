@@ -51,6 +51,16 @@ pub struct RenderFaults {
     pub render_plan_required: bool,
     /// The next N submits answer `{"success":false,"error":…}`.
     pub render_submit_fail_next: u32,
+    /// The next N submits are taken (the render exists and runs) but their
+    /// answer is lost: the connection breaks before the body, as when a
+    /// proxy or the network drops it after the server acted.
+    pub render_submit_lost_next: u32,
+    /// The next N submits never reach the render service: a gateway in
+    /// front answers HTTP 504 (no render is made).
+    pub render_submit_gateway_timeout_next: u32,
+    /// Taken submits are answered this many milliseconds late (the render
+    /// exists meanwhile): room for a client to die between the two.
+    pub render_submit_answer_ms: u64,
     /// Completed renders come without an output URL.
     pub render_no_output_url: bool,
     /// The CDN answers this HTTP status instead of the file.
@@ -79,6 +89,9 @@ impl Default for RenderFaults {
             render_fail_on: Vec::new(),
             render_plan_required: false,
             render_submit_fail_next: 0,
+            render_submit_lost_next: 0,
+            render_submit_gateway_timeout_next: 0,
+            render_submit_answer_ms: 0,
             render_no_output_url: false,
             render_cdn_status: None,
             render_cdn_cut_after: None,
@@ -234,51 +247,72 @@ struct OutputBody {
 }
 
 async fn submit(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Response {
-    let mut st = app.lock();
-    let user_id = match authorize(&st, &headers) {
-        Ok(user) => user,
+    let (id, lost, late) = match take(&app, &headers, &body) {
+        Ok(taken) => taken,
         Err(answer) => return answer,
     };
-    if !attributed(&headers) {
-        return refuse(
+    if lost {
+        return lost_answer();
+    }
+    if late > 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(late)).await;
+    }
+    success(json!({"id": id, "status": "pending", "progress": 5}))
+}
+
+/// Takes a submit (the render exists from here on), or the answer that
+/// refuses it; a taken submit comes with whether its answer is to be lost
+/// and how late it is to come.
+fn take(app: &App, headers: &HeaderMap, body: &Bytes) -> Result<(String, bool, u64), Response> {
+    let mut st = app.lock();
+    if st.faults.render.render_submit_gateway_timeout_next > 0 {
+        st.faults.render.render_submit_gateway_timeout_next -= 1;
+        return Err((
+            StatusCode::GATEWAY_TIMEOUT,
+            [(header::CONTENT_TYPE, "text/html")],
+            "<html><head><title>504 Gateway Time-out</title></head><body><h1>504 Gateway Time-out</h1></body></html>",
+        )
+            .into_response());
+    }
+    let user_id = authorize(&st, headers)?;
+    if !attributed(headers) {
+        return Err(refuse(
             StatusCode::PAYMENT_REQUIRED,
             "Payment Required: the request could not be attributed to a plan",
-        );
+        ));
     }
     if st.faults.render.render_plan_required {
-        return refuse(
+        return Err(refuse(
             StatusCode::PAYMENT_REQUIRED,
             "Payment Required: export is not included in the free plan",
-        );
+        ));
     }
-    let Ok(body) = serde_json::from_slice::<SubmitBody>(&body) else {
-        return refuse(StatusCode::BAD_REQUEST, "Invalid request body");
+    let Ok(body) = serde_json::from_slice::<SubmitBody>(body) else {
+        return Err(refuse(StatusCode::BAD_REQUEST, "Invalid request body"));
     };
     if st.faults.render.render_submit_fail_next > 0 {
         st.faults.render.render_submit_fail_next -= 1;
-        return refuse(StatusCode::OK, "Render service is busy, try again");
+        return Err(refuse(StatusCode::OK, "Render service is busy, try again"));
     }
     if !valid_id(&body.id) {
-        return refuse(StatusCode::OK, "Invalid render id");
+        return Err(refuse(StatusCode::OK, "Invalid render id"));
     }
     if st.renders.contains_key(&body.id) {
-        return refuse(
+        return Err(refuse(
             StatusCode::OK,
             &format!("Render {} already exists", body.id),
-        );
+        ));
     }
-    if let Err(answer) = session_of(&mut st, &user_id, &body.session_id) {
-        return answer;
-    }
+    session_of(&mut st, &user_id, &body.session_id)?;
     if !draft_has_content(&body.draft) {
-        return refuse(StatusCode::OK, "The draft has nothing to render");
+        return Err(refuse(StatusCode::OK, "The draft has nothing to render"));
     }
     let format = body.output.format.unwrap_or_else(|| "mp4".into());
     if !FORMATS.contains(&format.as_str()) {
-        return refuse(
+        return Err(refuse(
             StatusCode::OK,
             &format!("Unsupported output format: {format}"),
-        );
+        ));
     }
     let fails = take_failure(&mut st);
     let render = Render {
@@ -293,7 +327,29 @@ async fn submit(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Resp
         cancelled_ms: None,
     };
     st.renders.insert(render.id.clone(), render);
-    success(json!({"id": body.id, "status": "pending", "progress": 5}))
+    let lost = st.faults.render.render_submit_lost_next > 0;
+    if lost {
+        st.faults.render.render_submit_lost_next -= 1;
+    }
+    let late = st.faults.render.render_submit_answer_ms;
+    Ok((body.id, lost, late))
+}
+
+/// An answer that never arrives whole: the headers go out, then the
+/// connection breaks before the body.
+fn lost_answer() -> Response {
+    let broken = futures::stream::once(async {
+        Err::<Bytes, _>(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "cut by the render_submit_lost_next fault",
+        ))
+    });
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/json")],
+        axum::body::Body::from_stream(broken),
+    )
+        .into_response()
 }
 
 /// Counts a submit being accepted and tells whether it is to fail: the one

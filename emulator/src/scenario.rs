@@ -177,6 +177,18 @@ const DOCS: &[(&str, &str)] = &[
         "the next N submits answer success:false → retried once with a new id, then exit 8",
     ),
     (
+        "render_submit_lost_next",
+        "the next N submits are taken but their answer is lost (the connection breaks) → nemo polls the recorded id and goes on with that render: one render, never a second submit",
+    ),
+    (
+        "render_submit_gateway_timeout_next",
+        "the next N submits get HTTP 504 from a gateway and make no render → nemo polls the recorded id, finds no render, submits once more under a new id (recorded first)",
+    ),
+    (
+        "render_submit_answer_ms",
+        "taken submits are answered this many ms late → a nemo killed meanwhile left the render id recorded: `export resume` finishes it",
+    ),
+    (
         "render_no_output_url",
         "completed renders come without a URL → the fallback download on the API host",
     ),

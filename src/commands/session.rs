@@ -208,7 +208,7 @@ async fn use_session(args: &UseArgs, ctx: &Context) -> Result<()> {
 
 async fn open(ctx: &Context) -> Result<()> {
     let id = ctx.current_session()?.ok_or_else(no_session)?;
-    let (url, expires_in) = crate::commands::export::claim_link(ctx, &id).await?;
+    let (url, expires_in) = crate::flow::claim::claim_link(ctx, &id).await?;
     ctx.printer
         .report(&Shown::new(json!({ "url": url, "expires_in": expires_in })).line(url.as_str()))
 }

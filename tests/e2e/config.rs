@@ -142,3 +142,74 @@ fn loosened_modes_are_tightened_with_a_warning() {
     let out = env.nemo().arg("credits").assert().success();
     assert!(!stderr(&out).contains("warning:"), "{}", stderr(&out));
 }
+
+/// Temp files a `kill -9` left mid-write (they hold the token).
+fn plant_stale_temp_files(env: &Env, token: &str) -> Vec<std::path::PathBuf> {
+    ["abc123", "zz9XyW"]
+        .iter()
+        .map(|tag| {
+            let path = env.config_dir().join(format!(".nemo-cli.{tag}.tmp"));
+            std::fs::write(&path, format!("{{\"token\":{{\"value\":\"{token}\"")).unwrap();
+            path
+        })
+        .collect()
+}
+
+#[test]
+fn stale_temp_files_are_removed_by_the_next_write_and_logout_leaves_none() {
+    let env = Env::new();
+    let token = env.login();
+    let stale = plant_stale_temp_files(&env, &token);
+    env.session();
+    for path in &stale {
+        assert!(!path.exists(), "{} is still there", path.display());
+    }
+    let stale = plant_stale_temp_files(&env, &token);
+    env.nemo().args(["auth", "logout"]).assert().success();
+    let left: Vec<_> = std::fs::read_dir(env.config_dir())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| std::fs::read_to_string(e.path()).is_ok_and(|text| text.contains(&token)))
+        .map(|e| e.path())
+        .collect();
+    assert!(left.is_empty(), "the token is still on disk in {left:?}");
+    assert!(stale.iter().all(|p| !p.exists()));
+}
+
+#[test]
+fn the_config_keeps_the_latest_500_renders_and_200_sessions() {
+    let env = Env::new();
+    std::fs::create_dir_all(env.config_dir()).unwrap();
+    let sessions: Vec<_> = (0..300)
+        .map(|i| serde_json::json!({"session_id": format!("{}", 1000 + i)}))
+        .collect();
+    let renders: Vec<_> = (0..600)
+        .map(|i| {
+            serde_json::json!({
+                "render_id": format!("render_{}", 1_700_000_000_000u64 + i),
+                "session_id": "1000",
+                "format": "mp4",
+                "started_at": "2026-01-01T00:00:00Z",
+                "status": "completed",
+            })
+        })
+        .collect();
+    // The current session is the oldest: it is kept all the same.
+    let config = serde_json::json!({
+        "current_session": "1000",
+        "sessions": sessions,
+        "renders": renders,
+    });
+    std::fs::write(env.config_path(), config.to_string()).unwrap();
+    env.login();
+    let config = env.config();
+    let sessions = config["sessions"].as_array().unwrap();
+    let renders = config["renders"].as_array().unwrap();
+    assert_eq!(sessions.len(), 200);
+    assert_eq!(renders.len(), 500);
+    assert_eq!(config["current_session"], "1000");
+    assert!(sessions.iter().any(|s| s["session_id"] == "1000"));
+    assert_eq!(sessions.last().unwrap()["session_id"], "1299");
+    assert_eq!(renders[0]["render_id"], "render_1700000000100");
+    assert_eq!(renders[499]["render_id"], "render_1700000000599");
+}

@@ -201,3 +201,58 @@ fn thirty_two_processes_writing_the_config_at_once_lose_nothing() {
     );
     assert!(config["token"]["value"].is_string());
 }
+
+#[cfg(unix)]
+#[test]
+fn a_kill_between_the_record_and_the_submit_answer_is_finished_by_resume() {
+    let env = Env::new();
+    let sid = env.session();
+    env.set_draft(&sid, crate::common::clip_draft());
+    env.emu.with_state(|s| {
+        s.faults.render.render_ms = 200;
+        // The server takes the render, then answers a minute later.
+        s.faults.render.render_submit_answer_ms = 60_000;
+    });
+    let mut child = env
+        .nemo_process()
+        .current_dir(env.tmp.path())
+        .args(["export", "-o", "out.mp4"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let taken = wait_for(Duration::from_secs(30), || {
+        !env.emu.snapshot().renders.is_empty()
+    });
+    child.kill().unwrap(); // SIGKILL, before any answer came
+    child.wait().unwrap();
+    assert!(taken, "the server never got the submit");
+    let id = env.emu.snapshot().renders.keys().next().unwrap().clone();
+    let recorded = config_of(&env.config_path())["renders"].clone();
+    assert_eq!(recorded.as_array().map(Vec::len), Some(1), "{recorded}");
+    assert_eq!(recorded[0]["render_id"], id.as_str());
+
+    env.emu
+        .with_state(|s| s.faults.render.render_submit_answer_ms = 0);
+    let out = env
+        .nemo()
+        .current_dir(env.tmp.path())
+        .args(["export", "resume", "--poll-interval", "0.05"])
+        .assert()
+        .success();
+    assert_eq!(
+        String::from_utf8_lossy(&out.get_output().stdout).trim(),
+        std::path::absolute(env.tmp.path().join("out.mp4"))
+            .unwrap()
+            .display()
+            .to_string()
+    );
+    assert!(env.tmp.path().join("out.mp4").is_file());
+    assert_eq!(env.emu.snapshot().renders.len(), 1, "one render, not two");
+    let submits = env
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST" && r.path == "/api/render/proxy/lambda")
+        .count();
+    assert_eq!(submits, 1);
+}

@@ -356,8 +356,12 @@ fn no_wait_prints_the_id_then_resume_downloads_to_the_recorded_path() {
     assert_eq!(std::fs::read(&expected).unwrap(), fixture());
     assert_eq!(renders(&env)[0]["status"], "completed");
 
-    // Once more: the file is there now, so not without --force.
-    resume(&env, &id, &[]).assert().code(7);
+    // Once more: the file is saved already; said so, exit 0, nothing asked.
+    let before = env.requests().len();
+    let out = resume(&env, &id, &[]).assert().success();
+    assert_eq!(stdout(&out).trim(), expected.display().to_string());
+    assert!(stderr(&out).contains("already saved"), "{}", stderr(&out));
+    assert_eq!(env.requests().len(), before);
     let doc = json(
         &resume(&env, &id, &["-o", "again.mp4", "--json"])
             .assert()
@@ -858,13 +862,20 @@ fn cancel_stops_the_render_in_the_cloud() {
     let out = resume(&env, &id, &[]).assert().code(8);
     assert!(stderr(&out).contains(&format!("render {id} was cancelled")));
 
+    // Cancelled already: nothing to cancel (exit 7), never "Cancelled" again.
     let doc = json(
         &env.nemo()
             .args(["export", "cancel", &id, "--json"])
             .assert()
-            .success(),
+            .code(7),
     );
-    assert_eq!(doc, json!({"render_id": id, "status": "cancelled"}));
+    assert_eq!(doc["error"]["exit_code"], 7, "{doc}");
+    assert!(
+        doc["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("nothing to cancel")),
+        "{doc}"
+    );
 }
 
 #[test]

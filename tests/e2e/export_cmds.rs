@@ -198,3 +198,88 @@ fn the_elapsed_time_moves_every_second_between_polls() {
         .collect();
     assert!(seconds.len() >= 2, "the bar drew {seconds:?}: {err:?}");
 }
+
+#[test]
+fn resume_after_the_latest_render_was_saved_says_where_exit_0() {
+    let (env, _) = ready(200);
+    env.nemo()
+        .current_dir(env.tmp.path())
+        .args(["export", "--poll-interval", "0.05", "-o", "done.mp4"])
+        .assert()
+        .success();
+    let requests = env.requests().len();
+    let out = env
+        .nemo()
+        .current_dir(env.tmp.path())
+        .args(["export", "resume"])
+        .assert()
+        .success();
+    let saved = env.tmp.path().join("done.mp4");
+    let saved = std::path::absolute(&saved).unwrap();
+    assert_eq!(stdout(&out).trim(), saved.display().to_string());
+    let err = stderr(&out);
+    assert!(err.contains("already saved"), "{err}");
+    assert!(!err.contains("error:"), "{err}");
+    assert_eq!(
+        env.requests().len(),
+        requests,
+        "nothing asked of the server"
+    );
+    // A file changed since is downloaded again only when asked (--force).
+    std::fs::write(&saved, b"something else").unwrap();
+    let out = env
+        .nemo()
+        .current_dir(env.tmp.path())
+        .args(["export", "resume"])
+        .assert()
+        .code(7);
+    assert!(stderr(&out).contains("already exists"), "{}", stderr(&out));
+}
+
+#[test]
+fn cancel_of_a_saved_render_does_not_send_to_resume() {
+    let (env, _) = ready(200);
+    env.nemo()
+        .current_dir(env.tmp.path())
+        .args(["export", "--poll-interval", "0.05", "-o", "done.mp4"])
+        .assert()
+        .success();
+    let out = env.nemo().args(["export", "cancel"]).assert().code(7);
+    let err = stderr(&out);
+    assert!(err.contains("nothing to cancel"), "{err}");
+    assert!(!err.contains("export resume"), "a hint that fails: {err}");
+    assert!(err.contains("done.mp4"), "says where it was saved: {err}");
+}
+
+#[test]
+fn cancel_with_nothing_recorded_hints_at_something_that_works() {
+    let env = Env::new();
+    let out = env.nemo().args(["export", "cancel"]).assert().code(7);
+    let err = stderr(&out);
+    assert!(err.contains("no render recorded"), "{err}");
+    assert!(!err.contains("RENDER_ID"), "{err}");
+    assert!(!err.contains("export resume"), "{err}");
+    assert!(err.contains("hint: "), "{err}");
+}
+
+#[test]
+fn cancelling_a_cancelled_render_is_nothing_to_cancel() {
+    let (env, _) = ready(600_000);
+    let out = env
+        .nemo()
+        .current_dir(env.tmp.path())
+        .args(["export", "--no-wait"])
+        .assert()
+        .success();
+    let id = stdout(&out).trim().to_string();
+    env.nemo()
+        .args(["export", "cancel", &id])
+        .assert()
+        .success();
+    let out = env.nemo().args(["export", "cancel", &id]).assert().code(7);
+    let err = stderr(&out);
+    assert!(err.contains("nothing to cancel"), "{err}");
+    assert!(err.contains("cancelled"), "{err}");
+    assert!(!err.contains("Cancelled render"), "{err}");
+    assert!(!err.contains("export resume"), "{err}");
+}

@@ -18,6 +18,7 @@ mod credits;
 mod doctor;
 mod examples;
 mod export;
+mod export_ahead;
 mod export_cmds;
 mod export_files;
 mod faults;

@@ -13,8 +13,8 @@ use std::path::{Component, Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::commands::upload::{self, Item};
 use crate::error::{Error, Result};
+use crate::flow::upload::{self, Item};
 
 /// The longest line read (64 KiB).
 pub(crate) const MAX_LINE_BYTES: usize = 64 * 1024;

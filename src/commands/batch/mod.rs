@@ -24,11 +24,11 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::commands::export;
 use crate::commands::generate::plan::{CREDITS_PER_GENERATION, check_funds};
 use crate::commands::generate::run::From;
 use crate::context::Context;
 use crate::error::{Error, Kind, Result};
+use crate::flow::render as export;
 use crate::report::{Report, Text};
 use display::Display;
 use journal::Journal;

@@ -18,10 +18,10 @@ use tokio::time::Instant;
 use super::display::Display;
 use super::jobs::Job;
 use super::journal::{Journal, Record, State};
-use crate::commands::export::{self, Target};
 use crate::commands::generate::run::{self as job_run, From, Hooks, Phase, Step};
 use crate::context::Context;
 use crate::error::{Error, Kind, Result};
+use crate::flow::render::Target;
 use crate::interrupt::Interrupt;
 
 /// The options every job shares.
@@ -182,7 +182,7 @@ async fn one(
             let recorded = save(journal, &mut record);
             let path = saved.path.display().to_string();
             let _ = display.saved(job.line, &path);
-            let project_url = export::project_url(ctx, &saved.session_id).await;
+            let project_url = crate::flow::claim::project_url(ctx, &saved.session_id).await;
             if let Some(url) = &project_url {
                 display.note(job.line, &format!("project {url}"));
             }

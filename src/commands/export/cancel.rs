@@ -3,16 +3,18 @@
 //!
 //! Contract (`../shared/spec/cli.md` "nemo export"): "Cancelled" is said
 //! only when the answer says so; an answer that cannot be read is exit 9; a
-//! render that already ended (completed, failed) is exit 7, "nothing to
-//! cancel". It must not wait for or download anything.
+//! render that already ended (completed, failed, cancelled) is exit 7,
+//! "nothing to cancel", with a hint that leads somewhere that works. Its
+//! status is read first: the service answers a cancel of a cancelled
+//! render as if it were new. It must not wait for or download anything.
 
 use serde_json::Value;
 
-use super::records::note;
 use super::render_id_or_latest;
 use crate::api::render::{RenderState, RenderStatus};
 use crate::context::Context;
 use crate::error::{Error, Kind, Result};
+use crate::flow::render::{self, note};
 use crate::report::Shown;
 
 /// What a cancel answer says.
@@ -51,21 +53,44 @@ fn read_answer(answer: &Value) -> Result<Answer> {
     }
 }
 
-fn nothing_to_cancel(id: &str, state: &RenderState) -> Error {
+fn nothing_to_cancel(ctx: &Context, id: &str, state: &RenderState) -> Error {
+    let saved = ctx.store.load().ok().and_then(|c| {
+        c.render(id)
+            .and_then(|r| render::saved(r).map(str::to_string))
+    });
+    let ended = match state {
+        RenderState::Cancelled => "been cancelled".to_string(),
+        other => other.name().to_string(),
+    };
     Error::bad_input(
-        format!(
-            "render {id} has already {}: nothing to cancel",
-            state.name()
-        ),
-        match state {
-            RenderState::Completed => Some(format!("download it with `nemo export resume {id}`")),
-            _ => None,
-        },
+        format!("render {id} has already {ended}: nothing to cancel"),
+        Some(match (state, saved) {
+            (RenderState::Completed, Some(path)) => format!("it was saved to {path}"),
+            (RenderState::Completed, None) => {
+                format!("download it with `nemo export resume {id}`")
+            }
+            _ => "start a new one with `nemo export`".to_string(),
+        }),
     )
+}
+
+/// The render's status when it has ended (completed, failed, cancelled);
+/// `None` when it runs or its status cannot be read (the cancel is sent).
+async fn ended(ctx: &Context, id: &str) -> Option<RenderState> {
+    match render::known(ctx, id).await.ok()??.state {
+        state @ (RenderState::Completed | RenderState::Failed | RenderState::Cancelled) => {
+            Some(state)
+        }
+        _ => None,
+    }
 }
 
 pub(super) async fn run(given: Option<&str>, ctx: &Context) -> Result<()> {
     let id = render_id_or_latest(given, ctx)?;
+    if let Some(state) = ended(ctx, &id).await {
+        note(ctx, &id, |r| r.status = state.name().into());
+        return Err(nothing_to_cancel(ctx, &id, &state));
+    }
     let sent = ctx.api.cancel_render(&id).await;
     let answer = match sent {
         Ok(answer) => read_answer(&answer)?,
@@ -85,7 +110,7 @@ pub(super) async fn run(given: Option<&str>, ctx: &Context) -> Result<()> {
         Err(err) => return Err(err),
     };
     if let Answer::Ended(state) = answer {
-        return Err(nothing_to_cancel(&id, &state));
+        return Err(nothing_to_cancel(ctx, &id, &state));
     }
     note(ctx, &id, |r| {
         r.status = RenderState::Cancelled.name().into()

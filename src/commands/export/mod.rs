@@ -9,19 +9,13 @@
 //! after Ctrl-C, a timeout, a lost connection or a crash. The file appears
 //! under its name only when complete (see `download`).
 //!
-//! This file owns the command line (clap types) and the order of the steps;
-//! the steps live beside it: `target` (the output path policy), `submit`
-//! (submit, retry, record), `wait` (polling), `records` (the renders in
-//! the config) and `download`. It must not talk HTTP itself.
+//! This file is a leaf: it owns the command line (clap types) and the
+//! order of the steps; the render job itself — checks, the submit written
+//! ahead, the wait, the download — is [`crate::flow::render`]'s.
+//! `cancel` and `list` live beside it.
 
 mod cancel;
-mod download;
-mod link;
-mod part;
-mod records;
-mod submit;
-mod target;
-mod wait;
+mod list;
 
 use std::path::{Path, PathBuf};
 
@@ -31,21 +25,19 @@ use serde::Serialize;
 use crate::api::render::RenderState;
 use crate::context::Context;
 use crate::error::{Error, Result};
+use crate::flow::claim::project_url;
+use crate::flow::render::{
+    self, FORMATS, QUALITIES, Submitted, Target, Wait, absolute, check_options, check_output,
+    extension_disagrees, file_name, new_render_id, note, parse_secs, probe_folder, resume_hint,
+    submit,
+};
 use crate::interrupt::Interrupt;
 use crate::report::{Report, Text};
-pub(crate) use download::Downloaded;
-pub(crate) use link::{claim_link, project_url};
-use records::note;
-pub(crate) use submit::{Submitted, new_render_id, submit};
-use target::file_name;
-pub(crate) use target::{Target, absolute, check_output};
-use wait::wait_for;
-pub(crate) use wait::{Observer, Wait};
 
 #[derive(Debug, Default, clap::Args)]
 #[command(
     args_conflicts_with_subcommands = true,
-    after_help = "Examples:\n  nemo export -o panda.mp4\n  nemo export -o renders/ --json\n  ID=$(nemo export --no-wait) && nemo export resume \"$ID\"\n  for s in $(cat sessions); do nemo --session \"$s\" export -o out/; done\n  nemo export list"
+    after_help = "The file holds what --format says, whatever its name: a name whose extension names\nanother format (--format mov -o x.mp4) gets a warning on stderr.\n\nExamples:\n  nemo export -o panda.mp4\n  nemo export -o renders/ --json\n  ID=$(nemo export --no-wait) && nemo export resume \"$ID\"\n  for s in $(cat sessions); do nemo --session \"$s\" export -o out/; done\n  nemo export list"
 )]
 pub struct Args {
     #[command(subcommand)]
@@ -78,11 +70,6 @@ pub enum ExportCommand {
 const DEFAULT_FORMAT: &str = "mp4";
 /// `--quality` when none is given.
 const DEFAULT_QUALITY: &str = "high";
-/// The formats a render can have (`--format`), checked before anything is sent.
-pub(crate) const FORMATS: [&str; 4] = ["mp4", "mov", "webm", "gif"];
-/// The qualities a render can have (`--quality`).
-pub(crate) const QUALITIES: [&str; 3] = ["low", "medium", "high"];
-
 /// `nemo export` itself: start a render.
 #[derive(Debug, clap::Args)]
 pub struct StartArgs {
@@ -167,26 +154,15 @@ pub struct CancelArgs {
     pub render_id: Option<String>,
 }
 
-pub(crate) fn parse_secs(text: &str) -> std::result::Result<f64, String> {
-    match text.trim().parse::<f64>() {
-        Ok(secs) if secs.is_finite() && secs > 0.0 && secs <= 7.0 * 86_400.0 => Ok(secs),
-        _ => Err("expected a number of seconds above 0 (such as 30 or 0.5)".into()),
-    }
-}
-
 pub async fn run(args: &Args, ctx: &Context) -> Result<()> {
     match &args.command {
         None => start(&args.start, ctx).await,
         Some(ExportCommand::Resume(resume_args)) => resume(resume_args, ctx).await,
-        Some(ExportCommand::List) => records::list(ctx),
+        Some(ExportCommand::List) => list::run(ctx),
         Some(ExportCommand::Cancel(cancel_args)) => {
             cancel::run(cancel_args.render_id.as_deref(), ctx).await
         }
     }
-}
-
-pub(crate) fn resume_hint(id: &str) -> String {
-    format!("the render goes on in the cloud; run `nemo export resume {id}` to download it")
 }
 
 /// The one JSON document of `export` and `export resume`.
@@ -211,18 +187,30 @@ impl Report for ExportDoc {
 }
 
 async fn start(args: &StartArgs, ctx: &Context) -> Result<()> {
+    // Every local check before anything remote, and before the render id
+    // is recorded: options, the output path (free unless --force, its
+    // folder written to for real), a session.
     let (format, quality) = check_options(&args.format, &args.quality)?;
-    let wait = Wait::from_args(&args.wait, ctx);
+    let wait = Wait::new(args.wait.poll_interval, args.wait.timeout, ctx);
     let target = Target::from_option(args.output.as_deref())?;
-    // The path as it will be for the first id: checked before anything else.
-    check_output(&target.path_for(&new_render_id(None), &format), args.force)?;
+    let first = target.path_for(&new_render_id(None), &format);
+    check_output(&first, args.force)?;
+    probe_folder(&first)?;
+    if let Some(warning) = extension_disagrees(&first, &format) {
+        ctx.printer.warn(warning);
+    }
+    render::session(ctx)?;
 
-    // Ctrl-C is caught from here on, so that it can never fall between the
-    // submit and the record.
+    // Ctrl-C is caught from here on: the render id is recorded before the
+    // submit goes out, so `export resume` finds whatever the server took.
     let mut interrupt = Interrupt::new();
     let submitted = tokio::select! {
-        result = submit(ctx, args, &target, &format, &quality) => result?,
-        () = interrupt.recv() => return Err(Error::interrupted()),
+        result = submit(ctx, &target, &format, &quality, args.force) => result?,
+        () = interrupt.recv() => {
+            return Err(Error::interrupted().with_hint(
+                "if the server took the render, `nemo export resume` picks it up",
+            ));
+        }
     };
     let Submitted { id, path, status } = submitted;
 
@@ -242,28 +230,6 @@ async fn start(args: &StartArgs, ctx: &Context) -> Result<()> {
     follow(ctx, &id, &path, args.force, false, &wait, &mut interrupt).await
 }
 
-/// `--format` and `--quality` as sent: checked, lowercased.
-pub(crate) fn check_options(format: &str, quality: &str) -> Result<(String, String)> {
-    Ok((
-        checked("--format", format, &FORMATS)?,
-        checked("--quality", quality, &QUALITIES)?,
-    ))
-}
-
-/// `value` (any case) as one of `accepted`; clap checks this too, but the
-/// chat prompt and other callers build the arguments themselves.
-fn checked(flag: &str, value: &str, accepted: &[&str]) -> Result<String> {
-    let value = value.trim().to_ascii_lowercase();
-    if accepted.contains(&value.as_str()) {
-        Ok(value)
-    } else {
-        Err(Error::usage(format!(
-            "{flag} {value:?} is not one of {}",
-            accepted.join(", ")
-        )))
-    }
-}
-
 /// The render id given, else the latest render this config recorded.
 pub(crate) fn render_id_or_latest(given: Option<&str>, ctx: &Context) -> Result<String> {
     if let Some(id) = given {
@@ -273,13 +239,11 @@ pub(crate) fn render_id_or_latest(given: Option<&str>, ctx: &Context) -> Result<
         }
         return Ok(id.to_string());
     }
-    match ctx.store.load()?.renders.last() {
-        Some(record) => Ok(record.render_id.clone()),
+    match render::latest(ctx)? {
+        Some(record) => Ok(record.render_id),
         None => Err(Error::bad_input(
             "no render recorded in this config, and no render id given",
-            Some(
-                "start one with `nemo export`, or name one: `nemo export resume RENDER_ID`".into(),
-            ),
+            Some("start one with `nemo export`".into()),
         )),
     }
 }
@@ -287,8 +251,26 @@ pub(crate) fn render_id_or_latest(given: Option<&str>, ctx: &Context) -> Result<
 async fn resume(args: &ResumeArgs, ctx: &Context) -> Result<()> {
     let id = render_id_or_latest(args.render_id.as_deref(), ctx)?;
     let id = id.as_str();
-    let wait = Wait::from_args(&args.wait, ctx);
+    let wait = Wait::new(args.wait.poll_interval, args.wait.timeout, ctx);
     let record = ctx.store.load()?.render(id).cloned();
+    // Saved already, and asked for nowhere else: nothing left to do.
+    if let Some(record) = &record
+        && args.output.is_none()
+        && !args.force
+        && let Some(saved) = render::saved(record)
+    {
+        ctx.printer
+            .status(format!("Render {id} was already saved to {saved}"));
+        return ctx.printer.report(&ExportDoc {
+            render_id: id.to_string(),
+            status: RenderState::Completed.name().into(),
+            url: record.url.clone(),
+            path: saved.to_string(),
+            bytes: record.bytes,
+            project_url: None,
+            shown_as: saved.to_string(),
+        });
+    }
     let format = record.as_ref().map_or("mp4", |r| r.format.as_str());
     let path = match (
         &args.output,
@@ -303,7 +285,6 @@ async fn resume(args: &ResumeArgs, ctx: &Context) -> Result<()> {
         note(ctx, id, |r| r.output = Some(absolute(&path)));
     }
     ctx.printer.status(format!("Resuming render {id}"));
-    let wait = wait.polling_at_once();
     let mut interrupt = Interrupt::new();
     follow(ctx, id, &path, args.force, true, &wait, &mut interrupt).await
 }
@@ -315,12 +296,19 @@ async fn follow(
     id: &str,
     path: &Path,
     force: bool,
-    keep_part: bool,
+    resuming: bool,
     wait: &Wait,
     interrupt: &mut Interrupt,
 ) -> Result<()> {
+    let fetch = async {
+        if resuming {
+            render::resume(ctx, id, path, force, wait.clone()).await
+        } else {
+            render::fetch(ctx, id, path, force, false, wait).await
+        }
+    };
     let done = tokio::select! {
-        result = fetch_render(ctx, id, path, force, keep_part, wait) => result?,
+        result = fetch => result?,
         () = interrupt.recv() => {
             return Err(Error::interrupted().with_hint(resume_hint(id)));
         }
@@ -346,64 +334,4 @@ async fn follow(
         project_url,
         shown_as: path.display().to_string(),
     })
-}
-
-/// Waits for render `id`, downloads it to `path` and records it as
-/// downloaded (shared with `generate` and `batch`).
-pub(crate) async fn fetch_render(
-    ctx: &Context,
-    id: &str,
-    path: &Path,
-    force: bool,
-    keep_part: bool,
-    wait: &Wait,
-) -> Result<Downloaded> {
-    let started = std::time::Instant::now();
-    let status = wait_for(ctx, id, wait).await?;
-    let done = download::fetch(
-        ctx,
-        id,
-        status.output_url.as_deref(),
-        status.size,
-        path,
-        force,
-        keep_part,
-        wait.download_within(started),
-    )
-    .await
-    .inspect_err(|_| {
-        ctx.printer.status(format!(
-            "Render {id} is done; download it again with `nemo export resume {id}`"
-        ));
-    })?;
-    note(ctx, id, |r| {
-        r.status = RenderState::Completed.name().into();
-        r.progress = Some(100);
-        r.url = Some(done.url.clone());
-        r.bytes = Some(done.bytes);
-        r.output = Some(absolute(path));
-        r.error = None;
-    });
-    Ok(done)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn secs_flags() {
-        assert_eq!(parse_secs("0.5"), Ok(0.5));
-        assert!(parse_secs("0").is_err());
-        assert!(parse_secs("-3").is_err());
-        assert!(parse_secs("NaN").is_err());
-        assert!(parse_secs("inf").is_err());
-    }
-
-    #[test]
-    fn formats_and_qualities_in_any_case() {
-        assert_eq!(checked("--format", " MOV ", &FORMATS).unwrap(), "mov");
-        assert!(checked("--format", "avi", &FORMATS).is_err());
-        assert!(checked("--quality", "ultra", &QUALITIES).is_err());
-    }
 }

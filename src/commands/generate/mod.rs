@@ -22,10 +22,9 @@ use indicatif::ProgressBar;
 use serde::Serialize;
 use tokio::time::Instant;
 
-use crate::commands::export::{self, Target};
-use crate::commands::upload;
 use crate::context::Context;
 use crate::error::{Error, Kind, Result};
+use crate::flow::render::{self as export, Target};
 use crate::interrupt::Interrupt;
 use crate::report::{Report, Text};
 use plan::{CREDITS_PER_GENERATION, Funds, check_funds, prompt_of};
@@ -112,7 +111,7 @@ pub async fn run(args: &Args, ctx: &Context) -> Result<()> {
     let uploads = if args.uploads.is_empty() {
         Vec::new()
     } else {
-        upload::check_all(&args.uploads)?
+        crate::flow::upload::check_all(&args.uploads)?
     };
     let target = Target::from_option(args.output.as_deref())?;
     let shown_path = match &target {
@@ -192,7 +191,7 @@ pub async fn run(args: &Args, ctx: &Context) -> Result<()> {
         saved.render_id,
         crate::size::human(saved.bytes)
     ));
-    let project_url = export::project_url(ctx, &saved.session_id).await;
+    let project_url = crate::flow::claim::project_url(ctx, &saved.session_id).await;
     if let Some(url) = &project_url {
         ctx.printer.status(format!("Project: {url}"));
     }

@@ -23,10 +23,10 @@ use crate::api::render::RenderState;
 use crate::commands::chat::Limits;
 use crate::commands::chat::send::{read_state, turn_into};
 use crate::commands::chat::sink::{Done, JsonLine, Sink};
-use crate::commands::export::{self, StartArgs, Target, Wait, WaitArgs};
-use crate::commands::upload::Item;
 use crate::context::Context;
 use crate::error::{Error, Kind, Result};
+use crate::flow::render::{self as export, Target, Wait};
+use crate::flow::upload::Item;
 use crate::printer::{Options, Printer};
 use crate::timeline::Timeline;
 
@@ -192,12 +192,8 @@ pub(crate) async fn run(
         }
         None => {
             hooks.phase(Phase::Rendering(0));
-            let args = StartArgs {
-                force: job.force,
-                ..StartArgs::default()
-            };
             let submitted =
-                export::submit(&jctx, &args, job.target, job.format, job.quality).await?;
+                export::submit(&jctx, job.target, job.format, job.quality, job.force).await?;
             hooks.record(Step::Rendering {
                 render_id: &submitted.id,
             })?;
@@ -235,16 +231,10 @@ async fn follow(
     let observer: export::Observer = Arc::new(move |state: &RenderState, percent: u8| {
         let _ = tx.send(Some((*state == RenderState::Completed, percent)));
     });
-    let wait = Wait::from_args(
-        &WaitArgs {
-            poll_interval: job.poll_interval,
-            timeout: None,
-        },
-        jctx,
-    )
-    .at_most(job.deadline.saturating_duration_since(Instant::now()))
-    .observed(observer);
-    let fetch = export::fetch_render(jctx, render_id, path, job.force, keep_part, &wait);
+    let wait = Wait::new(job.poll_interval, None, jctx)
+        .at_most(job.deadline.saturating_duration_since(Instant::now()))
+        .observed(observer);
+    let fetch = export::fetch(jctx, render_id, path, job.force, keep_part, &wait);
     tokio::pin!(fetch);
     loop {
         tokio::select! {

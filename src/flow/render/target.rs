@@ -3,8 +3,9 @@
 //! (an existing file is kept unless `--force`), made before anything is
 //! submitted.
 //!
-//! It only decides and checks paths: it must not create, write or remove
-//! files (the download does, see `download`).
+//! It decides and checks paths; the only file it writes is the probe that
+//! proves the folder takes a write, removed at once (the download writes
+//! the file, see `crate::flow::download`).
 
 use std::path::{Path, PathBuf};
 
@@ -30,6 +31,13 @@ impl Target {
             return Ok(Target::Folder(output.to_path_buf()));
         }
         let text = output.to_string_lossy();
+        let trimmed = text.trim_end_matches(['/', std::path::MAIN_SEPARATOR]);
+        if trimmed != text && !trimmed.is_empty() && Path::new(trimmed).is_file() {
+            return Err(Error::bad_input(
+                format!("{trimmed} is not a folder"),
+                Some("give a file name with -o, or an existing folder".into()),
+            ));
+        }
         if text.ends_with('/') || text.ends_with(std::path::MAIN_SEPARATOR) {
             return Err(Error::bad_input(
                 format!("the folder {} does not exist", output.display()),
@@ -49,7 +57,7 @@ impl Target {
 
 /// `<id>.<format>` with anything but letters, digits, `-` and `_` in the id
 /// replaced, so an id can never name a path elsewhere.
-pub(super) fn file_name(id: &str, format: &str) -> String {
+pub(crate) fn file_name(id: &str, format: &str) -> String {
     let stem: String = id
         .chars()
         .map(|c| {
@@ -70,11 +78,28 @@ pub(crate) fn check_output(path: &Path, force: bool) -> Result<()> {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),
     };
-    if !folder.is_dir() {
-        return Err(Error::bad_input(
-            format!("the folder {} does not exist", folder.display()),
-            Some("create it first, or choose another path with -o".into()),
-        ));
+    match std::fs::metadata(folder) {
+        Ok(meta) if meta.is_dir() => {}
+        Ok(_) => {
+            return Err(Error::bad_input(
+                format!("{} is not a folder", folder.display()),
+                Some("choose another path with -o".into()),
+            ));
+        }
+        Err(_) => {
+            // The nearest part of the path that exists but is a file is
+            // what is wrong, not a missing folder.
+            if let Some(file) = folder.ancestors().skip(1).find(|a| a.is_file()) {
+                return Err(Error::bad_input(
+                    format!("{} is not a folder", file.display()),
+                    Some("choose another path with -o".into()),
+                ));
+            }
+            return Err(Error::bad_input(
+                format!("the folder {} does not exist", folder.display()),
+                Some("create it first, or choose another path with -o".into()),
+            ));
+        }
     }
     match std::fs::symlink_metadata(path) {
         Ok(meta) if meta.is_dir() => Err(Error::bad_input(
@@ -89,6 +114,55 @@ pub(crate) fn check_output(path: &Path, force: bool) -> Result<()> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
         Err(e) => Err(Error::io(format!("cannot check {}", path.display()), e)),
     }
+}
+
+/// Proves that the folder of `path` takes a write, with a real one: a
+/// probe file with content, synced, then removed (exit 7 naming the
+/// folder). Permission bits alone do not tell a full disk, a read-only
+/// mount or an ACL.
+pub(crate) fn probe_folder(path: &Path) -> Result<()> {
+    let folder = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let probe = tempfile::Builder::new()
+        .prefix(".nemo-probe.")
+        .suffix(".tmp")
+        .tempfile_in(folder)
+        .and_then(|mut file| {
+            std::io::Write::write_all(&mut file, &[0u8; 4096])?;
+            file.as_file().sync_all()?;
+            file.close()
+        });
+    probe.map_err(|e| {
+        Error::bad_input(
+            format!(
+                "the folder {} cannot be written: {}",
+                folder.display(),
+                crate::error::io_reason(&e)
+            ),
+            Some("choose another path with -o".into()),
+        )
+    })
+}
+
+/// A warning when `path`'s extension names another format than the one
+/// rendered (`--format mov -o x.mp4` writes QuickTime under `.mp4`): the
+/// file is written as asked, and the warning says so.
+pub(crate) fn extension_disagrees(path: &Path, format: &str) -> Option<String> {
+    let ext = path.extension()?.to_string_lossy().to_ascii_lowercase();
+    let fits: &[&str] = match format {
+        "mp4" => &["mp4", "m4v"],
+        "mov" => &["mov", "qt"],
+        other => &[other][..],
+    };
+    if fits.contains(&ext.as_str()) {
+        return None;
+    }
+    Some(format!(
+        "{} ends in .{ext} but the render is {format} (--format {format}): the file will hold {format}, whatever its name",
+        path.display()
+    ))
 }
 
 pub(crate) fn absolute(path: &Path) -> String {

@@ -27,15 +27,15 @@ fn beside(path: &Path, suffix: &str) -> PathBuf {
 }
 
 /// `PATH.part.json`.
-pub fn sidecar_path(path: &Path) -> PathBuf {
+pub(super) fn sidecar_path(path: &Path) -> PathBuf {
     beside(path, ".part.json")
 }
 
 /// What a `.part` belongs to.
 #[derive(Debug, Serialize, Deserialize, PartialEq)]
-pub struct Owner {
-    pub render_id: String,
-    pub size: Option<u64>,
+pub(super) struct Owner {
+    pub(super) render_id: String,
+    pub(super) size: Option<u64>,
 }
 
 impl Owner {
@@ -51,7 +51,7 @@ impl Owner {
 
 /// Whether the `.part` at `part` may be resumed for `owner`: a regular file
 /// (not a symlink) whose sidecar names the same render and size.
-pub fn is_own(part: &Path, sidecar: &Path, owner: &Owner) -> bool {
+pub(super) fn is_own(part: &Path, sidecar: &Path, owner: &Owner) -> bool {
     let regular = std::fs::symlink_metadata(part).is_ok_and(|m| m.file_type().is_file());
     let recorded = std::fs::read(sidecar)
         .ok()
@@ -61,7 +61,7 @@ pub fn is_own(part: &Path, sidecar: &Path, owner: &Owner) -> bool {
 
 /// Writes the sidecar atomically (temp file, fsync, rename), before the
 /// first byte goes into the `.part`.
-pub fn claim(sidecar: &Path, owner: &Owner) -> Result<()> {
+pub(super) fn claim(sidecar: &Path, owner: &Owner) -> Result<()> {
     let dir = match sidecar.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),
@@ -82,7 +82,7 @@ pub fn claim(sidecar: &Path, owner: &Owner) -> Result<()> {
 
 /// Removes a file or a symlink (never what it points at); one that is not
 /// there is fine.
-pub fn remove(path: &Path) -> Result<()> {
+pub(super) fn remove(path: &Path) -> Result<()> {
     match std::fs::remove_file(path) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
@@ -91,7 +91,7 @@ pub fn remove(path: &Path) -> Result<()> {
 }
 
 /// The exclusive right to download to one path, held while it lives.
-pub struct Writer {
+pub(super) struct Writer {
     file: File,
     path: PathBuf,
 }
@@ -99,7 +99,7 @@ pub struct Writer {
 impl Writer {
     /// Takes the lock of `PATH`'s download without waiting: another nemo
     /// downloading to `PATH` is exit 7.
-    pub fn take(path: &Path, id: &str) -> Result<Writer> {
+    pub(super) fn take(path: &Path, id: &str) -> Result<Writer> {
         let lock = beside(path, ".part.lock");
         // A holder removes the lock file when done; a lock taken on a file
         // removed meanwhile is no lock, so it is taken again on the new one.

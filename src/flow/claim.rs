@@ -5,7 +5,6 @@
 //! A link that cannot be made is a warning, never a failure: the file is
 //! saved by then. It must not touch the render or its file.
 
-use crate::config::SessionRecord;
 use crate::context::Context;
 use crate::error::{Error, Result};
 
@@ -27,7 +26,7 @@ async fn claim_url(ctx: &Context, session_id: &str) -> Result<String> {
 }
 
 /// The claim link of `session_id` and how long it lasts (seconds), from
-/// its task (recorded, else read from the session's state and recorded).
+/// its task (recorded, else read from the session's state).
 /// `nemo session open` prints the same link.
 pub(crate) async fn claim_link(ctx: &Context, session_id: &str) -> Result<(String, Option<u64>)> {
     let known = ctx
@@ -44,16 +43,17 @@ pub(crate) async fn claim_link(ctx: &Context, session_id: &str) -> Result<(Strin
                     "the server did not say which task session {session_id} belongs to"
                 ))
             })?;
-            let record = SessionRecord {
-                session_id: session_id.to_string(),
-                task_id: Some(task.clone()),
-                name: None,
-                language: None,
-                created_at: None,
-                extra: Default::default(),
-            };
+            // Kept for next time only for a session the config knows: a
+            // batch job's session lives in the batch's journal, and the
+            // config stays bounded.
             ctx.store.update(|config| {
-                config.remember_session(record);
+                if let Some(known) = config
+                    .sessions
+                    .iter_mut()
+                    .find(|s| s.session_id == session_id)
+                {
+                    known.task_id = Some(task.clone());
+                }
                 Ok(())
             })?;
             task

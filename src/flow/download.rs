@@ -5,7 +5,7 @@
 //! requests, redirects, ranges, resume and the fallback to the API's
 //! download endpoint — is the client's ([`crate::api::download`]), which
 //! reports to the progress bar drawn here. Which `.part` may be resumed and
-//! who may download to a path is [`super::part`]'s.
+//! who may download to a path is [`part`]'s.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -14,16 +14,18 @@ use std::time::Duration;
 
 use indicatif::ProgressBar;
 
-use super::part::{self, Owner, Writer};
-use super::resume_hint;
+mod part;
+
 use crate::api::download::{self, Level, Progress};
 use crate::context::Context;
 use crate::error::{Error, Kind, Result};
+use crate::flow::render::resume_hint;
+use part::{Owner, Writer};
 
-pub use crate::api::download::Downloaded;
+pub(crate) use crate::api::download::Downloaded;
 
 /// `PATH.part`.
-pub fn part_path(path: &Path) -> PathBuf {
+pub(crate) fn part_path(path: &Path) -> PathBuf {
     let mut name: OsString = path.as_os_str().to_owned();
     name.push(".part");
     PathBuf::from(name)
@@ -37,7 +39,7 @@ pub fn part_path(path: &Path) -> PathBuf {
 /// opinion on a complete transfer). `within`: what `--timeout` leaves for
 /// the download; past it, exit 8 with the `.part` kept for a resume.
 #[allow(clippy::too_many_arguments)]
-pub async fn fetch(
+pub(crate) async fn fetch(
     ctx: &Context,
     id: &str,
     output_url: Option<&str>,
@@ -51,7 +53,7 @@ pub async fn fetch(
     let _writer = Writer::take(path, id)?;
     // Checked before waiting too; under the lock, this catches a download
     // to the same path that finished while this one waited for the render.
-    super::target::check_output(path, force)?;
+    crate::flow::render::check_output(path, force)?;
     let part = part_path(path);
     let sidecar = part::sidecar_path(path);
     let owner = Owner {

@@ -7,7 +7,7 @@
 use std::time::{Duration, Instant};
 
 use super::records::note;
-use super::{WaitArgs, resume_hint};
+use super::resume_hint;
 use crate::api::render::{RenderState, RenderStatus};
 use crate::context::Context;
 use crate::error::{Error, Kind, Result};
@@ -28,6 +28,7 @@ const NETWORK_TOLERANCE: Duration = Duration::from_secs(120);
 pub(crate) type Observer = std::sync::Arc<dyn Fn(&RenderState, u8) + Send + Sync>;
 
 /// The timing of a wait, from the flags.
+#[derive(Clone)]
 pub(crate) struct Wait {
     /// `--poll-interval`: a fixed wait between polls.
     fixed: Option<Duration>,
@@ -42,15 +43,16 @@ pub(crate) struct Wait {
 }
 
 impl Wait {
-    pub(crate) fn from_args(args: &WaitArgs, ctx: &Context) -> Wait {
+    /// The wait of `--poll-interval` and `--timeout` (seconds), when given.
+    pub(crate) fn new(poll_interval: Option<f64>, timeout: Option<f64>, ctx: &Context) -> Wait {
         let tolerance = ctx
             .settings
             .poll_network_tolerance
             .unwrap_or(NETWORK_TOLERANCE);
         Wait {
-            fixed: args.poll_interval.map(Duration::from_secs_f64),
-            timeout: Duration::from_secs_f64(args.timeout.unwrap_or(DEFAULT_TIMEOUT_SECS)),
-            bounds_download: args.timeout.is_some(),
+            fixed: poll_interval.map(Duration::from_secs_f64),
+            timeout: Duration::from_secs_f64(timeout.unwrap_or(DEFAULT_TIMEOUT_SECS)),
+            bounds_download: timeout.is_some(),
             at_once: false,
             tolerance,
             observer: None,
@@ -78,7 +80,7 @@ impl Wait {
     }
 
     /// The first poll comes at once, not after the first wait.
-    pub(super) fn polling_at_once(mut self) -> Wait {
+    pub(crate) fn polling_at_once(mut self) -> Wait {
         self.at_once = true;
         self
     }
@@ -98,7 +100,7 @@ impl Wait {
 /// end the wait only when they last the whole tolerance (2 minutes in a
 /// row: exit 9, resumable); the status is recorded at each change. On a
 /// terminal the bar's elapsed time moves every second between polls.
-pub(crate) async fn wait_for(ctx: &Context, id: &str, wait: &Wait) -> Result<RenderStatus> {
+pub(crate) async fn wait(ctx: &Context, id: &str, wait: &Wait) -> Result<RenderStatus> {
     let printer = &ctx.printer;
     let bar = printer.percent_bar(id.to_string());
     let mut ticker = printer.ticker();

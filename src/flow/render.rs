@@ -1,0 +1,208 @@
+//! The render job: from a session's draft to a file on disk, written ahead
+//! so that a render the server may have taken is never lost and never paid
+//! for twice (`../shared/spec/cli.md` "nemo export", "Retries").
+//!
+//! The surface, used by `export`, `generate` and `batch`:
+//! - [`check_options`], [`Target`], [`check_output`]: local checks made
+//!   before anything remote (the options; the output folder exists and takes
+//!   a real write; the path is free unless `--force`);
+//! - [`session`]: the session to render (exit 10 when there is none — a
+//!   render never creates one);
+//! - [`submit`]: reads the draft (exit 7 when empty), records the render id
+//!   in the config **before** sending the submit, and when the answer is
+//!   lost polls that id before ever submitting again; returns the recorded
+//!   render ([`Submitted`]);
+//! - [`known`]: whether the server knows a render id (its status), the
+//!   question to ask before ever submitting again;
+//! - [`wait`]: polls a render until it is done ([`Wait`] says how);
+//! - [`fetch`]: waits, then downloads to a path under the `.part`/lock/
+//!   rename policy of [`crate::flow::download`] and records the result;
+//! - [`resume`]: picks up a recorded render by polling it — never by a new
+//!   submit while it may still finish (what `export resume` and a re-run of
+//!   `batch` need);
+//! - [`latest`], [`saved`], [`resume_hint`]: what the config recorded.
+//!
+//! It must not print a command's result (the commands report).
+
+mod records;
+mod submit;
+mod target;
+mod wait;
+
+use std::path::Path;
+
+use crate::config::RenderRecord;
+use crate::context::Context;
+use crate::error::{Error, Kind, Result};
+pub(crate) use crate::flow::download::Downloaded;
+use crate::flow::download::fetch as download;
+use records::forget;
+pub(crate) use records::note;
+pub(crate) use submit::{Submitted, known, new_render_id, submit};
+pub(crate) use target::{
+    Target, absolute, check_output, extension_disagrees, file_name, probe_folder,
+};
+pub(crate) use wait::{Observer, Wait, wait};
+
+use crate::api::render::RenderState;
+
+/// The formats a render can have (`--format`), checked before anything is sent.
+pub(crate) const FORMATS: [&str; 4] = ["mp4", "mov", "webm", "gif"];
+/// The qualities a render can have (`--quality`).
+pub(crate) const QUALITIES: [&str; 3] = ["low", "medium", "high"];
+
+/// A number of seconds from the command line (`--poll-interval`,
+/// `--timeout`): above 0, at most a week.
+pub(crate) fn parse_secs(text: &str) -> std::result::Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(secs) if secs.is_finite() && secs > 0.0 && secs <= 7.0 * 86_400.0 => Ok(secs),
+        _ => Err("expected a number of seconds above 0 (such as 30 or 0.5)".into()),
+    }
+}
+
+/// `--format` and `--quality` as sent: checked, lowercased.
+pub(crate) fn check_options(format: &str, quality: &str) -> Result<(String, String)> {
+    Ok((
+        checked("--format", format, &FORMATS)?,
+        checked("--quality", quality, &QUALITIES)?,
+    ))
+}
+
+/// `value` (any case) as one of `accepted`; clap checks this too, but the
+/// chat prompt and other callers build the arguments themselves.
+fn checked(flag: &str, value: &str, accepted: &[&str]) -> Result<String> {
+    let value = value.trim().to_ascii_lowercase();
+    if accepted.contains(&value.as_str()) {
+        Ok(value)
+    } else {
+        Err(Error::usage(format!(
+            "{flag} {value:?} is not one of {}",
+            accepted.join(", ")
+        )))
+    }
+}
+
+/// What to say when a render goes on without this process.
+pub(crate) fn resume_hint(id: &str) -> String {
+    format!("the render goes on in the cloud; run `nemo export resume {id}` to download it")
+}
+
+/// The session a render is made from: `--session`/`NEMO_SESSION`, else
+/// the config's current one. A render never creates a session (an empty
+/// new session would have nothing to render): none is exit 10.
+pub(crate) fn session(ctx: &Context) -> Result<String> {
+    ctx.current_session()?.ok_or_else(|| {
+        Error::new(Kind::NoSession, "no current session: there is nothing to export").with_hint(
+            "make something first, e.g. `nemo chat \"make a 10-second video of a panda\"`, or pick a session with `nemo session use ID`",
+        )
+    })
+}
+
+/// The latest render this config recorded.
+pub(crate) fn latest(ctx: &Context) -> Result<Option<RenderRecord>> {
+    Ok(ctx.store.load()?.renders.last().cloned())
+}
+
+/// Where render `record` was saved, when the file is still there as it was
+/// saved (its recorded size).
+pub(crate) fn saved(record: &RenderRecord) -> Option<&str> {
+    let path = record.output.as_deref()?;
+    let bytes = record.bytes?;
+    let done = RenderState::parse(&record.status) == RenderState::Completed;
+    let there = std::fs::symlink_metadata(path).is_ok_and(|m| m.is_file() && m.len() == bytes);
+    (done && there).then_some(path)
+}
+
+/// Waits for render `id`, downloads it to `path` and records it as
+/// downloaded. With `keep_part`, a `.part` of this render is continued.
+pub(crate) async fn fetch(
+    ctx: &Context,
+    id: &str,
+    path: &Path,
+    force: bool,
+    keep_part: bool,
+    wait: &Wait,
+) -> Result<Downloaded> {
+    let started = std::time::Instant::now();
+    let status = self::wait(ctx, id, wait).await?;
+    let done = download(
+        ctx,
+        id,
+        status.output_url.as_deref(),
+        status.size,
+        path,
+        force,
+        keep_part,
+        wait.download_within(started),
+    )
+    .await
+    .inspect_err(|_| {
+        ctx.printer.status(format!(
+            "Render {id} is done; download it again with `nemo export resume {id}`"
+        ));
+    })?;
+    note(ctx, id, |r| {
+        r.status = RenderState::Completed.name().into();
+        r.progress = Some(100);
+        r.url = Some(done.url.clone());
+        r.bytes = Some(done.bytes);
+        r.output = Some(absolute(path));
+        r.error = None;
+    });
+    Ok(done)
+}
+
+/// Picks up render `id` started earlier: polls it at once (it may be
+/// done), continues a `.part` of it, and downloads it to `path`. It never
+/// submits anything: a render that may still finish is waited for, not
+/// replaced.
+pub(crate) async fn resume(
+    ctx: &Context,
+    id: &str,
+    path: &Path,
+    force: bool,
+    wait: Wait,
+) -> Result<Downloaded> {
+    let result = fetch(ctx, id, path, force, true, &wait.polling_at_once()).await;
+    match result {
+        // Recorded ahead, never seen by a poll, and unknown to the server:
+        // its submit never arrived (the process died first, or the answer
+        // lost was a gateway's). Nothing will ever finish it.
+        Err(err) if err.is(Kind::BadInput) && still_submitting(ctx, id) => {
+            forget(ctx, id);
+            Err(Error::bad_input(
+                format!("the server never took render {id}: its submit did not arrive"),
+                Some("start a new one with `nemo export`".into()),
+            ))
+        }
+        other => other,
+    }
+}
+
+/// Whether render `id` is recorded as submitted with no answer seen yet.
+fn still_submitting(ctx: &Context, id: &str) -> bool {
+    ctx.store
+        .load()
+        .is_ok_and(|c| c.render(id).is_some_and(|r| r.status == submit::SUBMITTING))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secs_flags() {
+        assert_eq!(parse_secs("0.5"), Ok(0.5));
+        assert!(parse_secs("0").is_err());
+        assert!(parse_secs("-3").is_err());
+        assert!(parse_secs("NaN").is_err());
+        assert!(parse_secs("inf").is_err());
+    }
+
+    #[test]
+    fn formats_and_qualities_in_any_case() {
+        assert_eq!(checked("--format", " MOV ", &FORMATS).unwrap(), "mov");
+        assert!(checked("--format", "avi", &FORMATS).is_err());
+        assert!(checked("--quality", "ultra", &QUALITIES).is_err());
+    }
+}

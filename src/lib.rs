@@ -10,6 +10,7 @@ pub mod commands;
 pub mod config;
 pub mod context;
 pub mod env;
+mod flow;
 pub mod interrupt;
 pub mod jq;
 pub mod printer;

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 
 use indicatif::{MultiProgress, ProgressBar};
 
-use crate::commands::generate::run::Phase;
+use crate::flow::job::Phase;
 use crate::error::Result;
 use crate::printer::Printer;
 use crate::report::Shown;

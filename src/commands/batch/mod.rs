@@ -14,7 +14,7 @@
 
 mod display;
 mod jobs;
-mod journal;
+
 mod plan;
 mod run;
 
@@ -25,13 +25,13 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::commands::export;
-use crate::commands::generate::plan::{CREDITS_PER_GENERATION, check_funds};
-use crate::commands::generate::run::From;
+use crate::flow::job::funds::{CREDITS_PER_GENERATION, check_funds};
+use crate::flow::job::From;
 use crate::context::Context;
 use crate::error::{Error, Kind, Result};
 use crate::report::{Report, Text};
 use display::Display;
-use journal::Journal;
+use crate::flow::journal::{self, Journal};
 use plan::{DryJob, DryRun, Plan, describe, plan};
 use run::{Outcome, Shared, Status};
 
@@ -229,7 +229,7 @@ pub async fn run(args: &Args, ctx: &Context) -> Result<()> {
         poll_interval: args.poll_interval,
         timeout: Duration::from_secs_f64(
             args.timeout
-                .unwrap_or(crate::commands::generate::DEFAULT_TIMEOUT_SECS),
+                .unwrap_or(crate::flow::job::DEFAULT_TIMEOUT_SECS),
         ),
         jobs_at_once: usize::from(args.jobs),
     };

@@ -10,9 +10,9 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use super::journal::{Record, State};
+use crate::flow::journal::{Record, State};
 use super::run::Status;
-use crate::commands::generate::run::From;
+use crate::flow::job::From;
 use crate::report::{Report, Text};
 
 /// What a job will do this run.

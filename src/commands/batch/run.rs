@@ -1,5 +1,5 @@
 //! Running the jobs of a batch: at most `-j` at once, each the job of
-//! `generate` ([`crate::commands::generate::run::run`]) in its own
+//! `generate` ([`crate::flow::job::run`]) in its own
 //! session, its moves appended to the journal before they are made (the
 //! session, the prompt about to go out, the render accepted) and its end
 //! recorded (saved, failed, unknown). Ctrl-C stops starting jobs; what the
@@ -17,9 +17,9 @@ use tokio::time::Instant;
 
 use super::display::Display;
 use super::jobs::Job;
-use super::journal::{Journal, Record, State};
+use crate::flow::journal::{Journal, Record, State};
 use crate::commands::export::{self, Target};
-use crate::commands::generate::run::{self as job_run, From, Hooks, Phase, Step};
+use crate::flow::job::{self as job_run, From, Hooks, Phase, Step};
 use crate::context::Context;
 use crate::error::{Error, Kind, Result};
 use crate::interrupt::Interrupt;
@@ -158,7 +158,7 @@ async fn one(
         force: false,
         poll_interval: shared.poll_interval,
         deadline,
-        idle: crate::commands::generate::IDLE_TIMEOUT,
+        idle: crate::flow::job::IDLE_TIMEOUT,
     };
     let result = match tokio::time::timeout_at(deadline, job_run::run(ctx, &spec, from, &hooks))
         .await

@@ -10,8 +10,6 @@
 //! line on a terminal, a stderr line per phase otherwise) and the result;
 //! `batch` runs the same job (`run::run`) many times.
 
-pub(crate) mod plan;
-pub(crate) mod run;
 
 use std::cell::RefCell;
 use std::ffi::OsString;
@@ -26,15 +24,10 @@ use crate::commands::export::{self, Target};
 use crate::commands::upload;
 use crate::context::Context;
 use crate::error::{Error, Kind, Result};
+use crate::flow::job::funds::{CREDITS_PER_GENERATION, Funds, check_funds};
+use crate::flow::job::{self as run, DEFAULT_TIMEOUT_SECS, From, Hooks, IDLE_TIMEOUT, Job, Phase, Step};
 use crate::interrupt::Interrupt;
 use crate::report::{Report, Text};
-use plan::{CREDITS_PER_GENERATION, Funds, check_funds, prompt_of};
-use run::{From, Hooks, Job, Phase, Step};
-
-/// How long a whole job may take unless `--timeout` says otherwise.
-pub(crate) const DEFAULT_TIMEOUT_SECS: f64 = 3600.0;
-/// Keep-alives only for this long: the agent's run looks lost.
-pub(crate) const IDLE_TIMEOUT: Duration = Duration::from_secs(600);
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
@@ -394,4 +387,22 @@ impl Hooks for Display<'_> {
     fn replied(&self, reply: &str) {
         *self.reply.borrow_mut() = Some(reply.to_string());
     }
+}
+
+/// The prompt from the arguments, or stdin for `-`.
+pub(crate) fn prompt_of(words: &[String]) -> Result<String> {
+    let text = if words.len() == 1 && words[0] == "-" {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+            .map_err(|e| Error::io("cannot read the prompt from stdin", e))?;
+        text
+    } else {
+        words.join(" ")
+    };
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(Error::usage("the prompt is empty")
+            .with_hint("describe the video: `nemo generate \"a panda in a bamboo forest\"`"));
+    }
+    Ok(text.to_string())
 }

@@ -252,3 +252,32 @@ impl Sink for JsonLinesSink {
         self.flush(printer)
     }
 }
+
+/// A sink that shows nothing: the caller keeps the [`super::Turn`]
+/// (`generate`, `batch`).
+pub struct Quiet;
+
+impl Sink for Quiet {
+    fn text(&mut self, _: &Printer, _: &str) -> Result<()> {
+        Ok(())
+    }
+    fn record(&mut self, _: &Printer, _: &JsonLine<'_>) -> Result<()> {
+        Ok(())
+    }
+    fn shares_the_terminal(&self) -> bool {
+        false
+    }
+    fn mid_line_on_terminal(&self) -> bool {
+        false
+    }
+    fn end_text(&mut self, _: &Printer) {}
+    fn wants_changes(&self) -> bool {
+        false
+    }
+    fn done(&mut self, _: &Printer, _: &Done<'_>) -> Result<()> {
+        Ok(())
+    }
+    fn settle(&mut self, _: &Printer, _: bool) -> Result<()> {
+        Ok(())
+    }
+}

@@ -11,24 +11,28 @@
 //! reported to [`Hooks::record`] first; the phases to show go to
 //! [`Hooks::phase`]. This module prints nothing itself.
 
-use std::cell::RefCell;
 use std::path::{Path, PathBuf};
-use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::time::Instant;
 
 use crate::api::render::RenderState;
-use crate::commands::chat::Limits;
-use crate::commands::chat::send::{read_state, turn_into};
-use crate::commands::chat::sink::{Done, JsonLine, Sink};
+use crate::flow::turn::sink::Quiet;
+use crate::flow::turn::{Limits, read_state, turn};
 use crate::commands::export::{self, StartArgs, Target, Wait, WaitArgs};
 use crate::commands::upload::Item;
 use crate::context::Context;
 use crate::error::{Error, Kind, Result};
 use crate::printer::{Options, Printer};
 use crate::timeline::Timeline;
+
+pub(crate) mod funds;
+
+/// How long a whole job may take unless `--timeout` says otherwise.
+pub(crate) const DEFAULT_TIMEOUT_SECS: f64 = 3600.0;
+/// Keep-alives only for this long: the agent's run looks lost.
+pub(crate) const IDLE_TIMEOUT: Duration = Duration::from_secs(600);
 
 /// What a job is doing, for the display.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -314,10 +318,8 @@ async fn upload(jctx: &Context, session: &str, items: &[Item], hooks: &dyn Hooks
 async fn send(jctx: &Context, session: &str, job: &Job<'_>) -> Result<String> {
     let left = job.deadline.saturating_duration_since(Instant::now());
     let limits = Limits::with(left, job.idle, jctx.settings.chat_time_scale);
-    let reply = Rc::new(RefCell::new(String::new()));
-    let sink = Box::new(Collect(reply.clone()));
     let mut id = session.to_string();
-    turn_into(jctx, &mut id, job.prompt, &limits, sink)
+    let reply = turn(jctx, &mut id, job.prompt, &limits, Box::new(Quiet))
         .await
         .map_err(|err| {
             let hint = format!(
@@ -336,8 +338,7 @@ async fn send(jctx: &Context, session: &str, job: &Job<'_>) -> Result<String> {
                 _ => err,
             }
         })?;
-    let text = reply.borrow().trim().to_string();
-    Ok(text)
+    Ok(reply.text.trim().to_string())
 }
 
 /// Whether the session's draft has something to render.
@@ -374,37 +375,4 @@ async fn watch(jctx: &Context, session: &str, deadline: Instant) -> Result<()> {
     .with_hint(format!(
         "it is not sent again on its own; check `nemo --session {session} state`, or add --retry-unknown to send it again"
     )))
-}
-
-/// A sink that keeps the reply's text and prints nothing.
-struct Collect(Rc<RefCell<String>>);
-
-impl Sink for Collect {
-    fn text(&mut self, _: &Printer, text: &str) -> Result<()> {
-        self.0.borrow_mut().push_str(text);
-        Ok(())
-    }
-    fn record(&mut self, _: &Printer, _: &JsonLine<'_>) -> Result<()> {
-        Ok(())
-    }
-    fn shares_the_terminal(&self) -> bool {
-        false
-    }
-    fn mid_line_on_terminal(&self) -> bool {
-        false
-    }
-    fn end_text(&mut self, _: &Printer) {}
-    fn wants_changes(&self) -> bool {
-        false
-    }
-    fn done(&mut self, _: &Printer, done: &Done<'_>) -> Result<()> {
-        let mut text = self.0.borrow_mut();
-        if text.trim().is_empty() {
-            *text = done.text.to_string();
-        }
-        Ok(())
-    }
-    fn settle(&mut self, _: &Printer, _: bool) -> Result<()> {
-        Ok(())
-    }
 }

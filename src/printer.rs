@@ -182,8 +182,13 @@ impl Printer {
 
     /// One line of result on stdout.
     pub fn out(&self, line: impl AsRef<str>) -> Result<()> {
+        // The text and its newline in one write: parallel processes on one
+        // pipe never glue lines together.
+        let mut text = String::with_capacity(line.as_ref().len() + 1);
+        text.push_str(line.as_ref());
+        text.push('\n');
         let mut stdout = std::io::stdout().lock();
-        writeln!(stdout, "{}", line.as_ref())?;
+        stdout.write_all(text.as_bytes())?;
         stdout.flush()?;
         Ok(())
     }

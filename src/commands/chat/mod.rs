@@ -110,11 +110,12 @@ fn message_of(args: &Args, ctx: &Context) -> Result<Option<String>> {
                 .status("Type the message, then press Enter and Ctrl-D:");
         }
         let text = read_message(stdin.lock(), MAX_STDIN_MESSAGE)?;
-        if text.trim().is_empty() && piped {
+        // Nothing at all piped in (`< /dev/null`): no message was given.
+        if text.is_empty() && piped {
             return Ok(None);
         }
         if text.trim().is_empty() {
-            return Err(Error::new(Kind::Usage, "no message on stdin")
+            return Err(Error::new(Kind::Usage, "the message is empty")
                 .with_hint("pipe one in: `echo \"hello\" | nemo chat -`"));
         }
         text

@@ -11,23 +11,26 @@
 //! reported to [`Hooks::record`] first; the phases to show go to
 //! [`Hooks::phase`]. This module prints nothing itself.
 
+use std::cell::Cell;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use serde_json::Value;
 use tokio::time::Instant;
 
 use crate::api::render::RenderState;
-use crate::flow::turn::sink::Quiet;
-use crate::flow::turn::{Limits, read_state, turn};
 use crate::commands::export::{self, StartArgs, Target, Wait, WaitArgs};
 use crate::commands::upload::Item;
 use crate::context::Context;
 use crate::error::{Error, Kind, Result};
+use crate::flow::turn::sink::Quiet;
+use crate::flow::turn::{Limits, Turn, read_state, turn_tracked};
 use crate::printer::{Options, Printer};
 use crate::timeline::Timeline;
 
 pub(crate) mod funds;
+pub(crate) mod local;
 
 /// How long a whole job may take unless `--timeout` says otherwise.
 pub(crate) const DEFAULT_TIMEOUT_SECS: f64 = 3600.0;
@@ -66,8 +69,15 @@ impl std::fmt::Display for Phase {
 pub(crate) enum Step<'a> {
     /// The job's session exists.
     Session { session_id: &'a str },
-    /// The prompt is about to go out: from here on it is never sent again.
+    /// The prompt is about to go out: from here on it is never sent again
+    /// unless the server refuses it.
     Sending,
+    /// The server refused the prompt before any work started: not sent,
+    /// nothing paid (the error follows).
+    Refused,
+    /// The reply ended: the prompt is paid for; from here on the job is
+    /// finished from the session's state, never by prompting again.
+    Replied { dropped: bool },
     /// The render was accepted (and recorded in the config).
     Rendering { render_id: &'a str },
 }
@@ -79,6 +89,8 @@ pub(crate) trait Hooks {
     fn record(&self, step: Step<'_>) -> Result<()>;
     /// The agent's reply to the prompt, once it ended.
     fn replied(&self, _reply: &str) {}
+    /// A line on stderr about the job (what it waits for).
+    fn note(&self, _line: &str) {}
 }
 
 /// Where a job starts.
@@ -86,14 +98,21 @@ pub(crate) trait Hooks {
 pub(crate) enum From {
     /// From nothing: a new session (or the one `--session` names).
     Start,
-    /// In a session made earlier; the prompt never went out.
+    /// In a session made earlier; the prompt never went out (or was
+    /// refused before any work).
     Session(String),
-    /// The prompt went out earlier: watch the session, never send again.
+    /// The prompt went out earlier without a known result: read the
+    /// session for the work, never send again.
     Sent(String),
-    /// A render was recorded: follow it and download it.
+    /// The reply was paid for: render the session's draft without
+    /// prompting (a render recorded for the session is resumed instead).
+    Replied(String),
+    /// A render was recorded: follow it and download it (`redo`: replace
+    /// the file there, which is not the job's).
     Render {
         session_id: String,
         render_id: String,
+        redo: bool,
     },
 }
 
@@ -125,6 +144,8 @@ pub(crate) struct Saved {
     pub bytes: u64,
     /// The agent's reply (none when the job resumed after the prompt).
     pub reply: Option<String>,
+    /// The reply's stream dropped; its work was found by watching.
+    pub dropped: bool,
 }
 
 /// How the error of [`no_video`] starts.
@@ -160,11 +181,17 @@ pub(crate) async fn run(
     hooks: &dyn Hooks,
 ) -> Result<Saved> {
     let mut reply = None;
+    let mut dropped = false;
+    let mut force = job.force;
     let (session, render) = match from {
         From::Render {
             session_id,
             render_id,
-        } => (session_id, Some(render_id)),
+            redo,
+        } => {
+            force |= redo;
+            (session_id, Some(render_id))
+        }
         From::Start | From::Session(_) => {
             let session = match from {
                 From::Session(id) => id,
@@ -174,18 +201,41 @@ pub(crate) async fn run(
             upload(&jctx, &session, job.uploads, hooks).await?;
             hooks.record(Step::Sending)?;
             hooks.phase(Phase::Generating);
-            let text = send(&jctx, &session, job).await?;
-            hooks.replied(&text);
-            if !has_content(&jctx, &session).await? {
+            let turn = send(&jctx, &session, job, hooks).await?;
+            hooks.record(Step::Replied {
+                dropped: turn.dropped,
+            })?;
+            hooks.replied(&turn.text);
+            dropped = turn.dropped;
+            let after = read_state(&jctx, &session)
+                .await
+                .map_err(|err| paid(err, &session, job))?;
+            if !made_a_video(turn.before.get("draft"), after.get("draft")) {
                 return Err(no_video(&session));
             }
-            reply = Some(text);
+            reply = Some(turn.text);
             (session, None)
         }
         From::Sent(session) => {
             hooks.phase(Phase::Watching);
+            hooks.note(&format!(
+                "looking at session {session} for the work of a prompt sent earlier (it is not sent again)"
+            ));
             watch(&job_context(ctx, &session), &session, job.deadline).await?;
+            hooks.record(Step::Replied { dropped: false })?;
             (session, None)
+        }
+        From::Replied(session) => {
+            let jctx = job_context(ctx, &session);
+            let recorded = recorded_render(&jctx, &session)?;
+            if recorded.is_none()
+                && !has_content(&jctx, &session)
+                    .await
+                    .map_err(|err| paid(err, &session, job))?
+            {
+                return Err(no_video(&session));
+            }
+            (session, recorded)
         }
     };
     let jctx = job_context(ctx, &session);
@@ -197,11 +247,12 @@ pub(crate) async fn run(
         None => {
             hooks.phase(Phase::Rendering(0));
             let args = StartArgs {
-                force: job.force,
+                force,
                 ..StartArgs::default()
             };
-            let submitted =
-                export::submit(&jctx, &args, job.target, job.format, job.quality).await?;
+            let submitted = export::submit(&jctx, &args, job.target, job.format, job.quality)
+                .await
+                .map_err(|err| paid(err, &session, job))?;
             hooks.record(Step::Rendering {
                 render_id: &submitted.id,
             })?;
@@ -209,7 +260,7 @@ pub(crate) async fn run(
         }
     };
     hooks.phase(Phase::Rendering(0));
-    let done = follow(&jctx, &render_id, &path, job, hooks, keep_part).await?;
+    let done = follow(&jctx, &render_id, &path, job, hooks, keep_part, force).await?;
     let task_id = jctx
         .store
         .load()?
@@ -222,7 +273,41 @@ pub(crate) async fn run(
         path,
         bytes: done.bytes,
         reply,
+        dropped,
     })
+}
+
+/// The draft changed from `before` to `after` and has something to render:
+/// the agent made or changed a video in this job.
+fn made_a_video(before: Option<&Value>, after: Option<&Value>) -> bool {
+    let null = Value::Null;
+    let after = after.unwrap_or(&null);
+    before.unwrap_or(&null) != after && Timeline::from_draft(after).has_content()
+}
+
+/// An error after the prompt was paid for: it names the session and the
+/// command that finishes the job without paying again.
+pub(crate) fn paid(err: Error, session: &str, job: &Job<'_>) -> Error {
+    let output = match job.target {
+        Target::File(path) => format!(" -o {}", path.display()),
+        Target::Folder(dir) => format!(" -o {}", dir.display()),
+    };
+    let hint = format!(
+        "the prompt was paid for and is not sent again: finish with `nemo --session {session} export{output}`, or run the same command again"
+    );
+    err.with_hint(hint)
+}
+
+/// The latest render recorded in the config for `session` that may still
+/// give a file: a submit whose answer never reached the journal.
+fn recorded_render(jctx: &Context, session: &str) -> Result<Option<String>> {
+    let config = jctx.store.load()?;
+    Ok(config
+        .renders
+        .iter()
+        .rev()
+        .find(|r| r.session_id == session && !matches!(r.status.as_str(), "failed" | "cancelled"))
+        .map(|r| r.render_id.clone()))
 }
 
 /// Follows the render with the phases shown: its progress while it
@@ -234,6 +319,7 @@ async fn follow(
     job: &Job<'_>,
     hooks: &dyn Hooks,
     keep_part: bool,
+    force: bool,
 ) -> Result<export::Downloaded> {
     let (tx, mut rx) = tokio::sync::watch::channel(None::<(bool, u8)>);
     let observer: export::Observer = Arc::new(move |state: &RenderState, percent: u8| {
@@ -248,7 +334,7 @@ async fn follow(
     )
     .at_most(job.deadline.saturating_duration_since(Instant::now()))
     .observed(observer);
-    let fetch = export::fetch_render(jctx, render_id, path, job.force, keep_part, &wait);
+    let fetch = export::fetch_render(jctx, render_id, path, force, keep_part, &wait);
     tokio::pin!(fetch);
     loop {
         tokio::select! {
@@ -314,31 +400,41 @@ async fn upload(jctx: &Context, session: &str, items: &[Item], hooks: &dyn Hooks
     Ok(())
 }
 
-/// Sends the prompt once under chat's rules and returns the reply's text.
-async fn send(jctx: &Context, session: &str, job: &Job<'_>) -> Result<String> {
+/// Sends the prompt once under chat's rules and returns the turn. A prompt
+/// the server refused before any work started is recorded as refused.
+async fn send(jctx: &Context, session: &str, job: &Job<'_>, hooks: &dyn Hooks) -> Result<Turn> {
     let left = job.deadline.saturating_duration_since(Instant::now());
     let limits = Limits::with(left, job.idle, jctx.settings.chat_time_scale);
     let mut id = session.to_string();
-    let reply = turn(jctx, &mut id, job.prompt, &limits, Box::new(Quiet))
-        .await
-        .map_err(|err| {
-            let hint = format!(
-                "the prompt was not sent again; `nemo --session {session} state` shows what the agent did"
-            );
-            // The reply's limit is the job's time left: name the job's.
-            let job_timed_out = err.is(Kind::JobFailed)
-                && Instant::now() + Duration::from_millis(100) >= job.deadline;
-            match err.kind() {
-                _ if job_timed_out => err
-                    .with_message(
-                        "the job did not finish within --timeout (the agent was still answering)",
-                    )
-                    .with_hint(hint),
-                Kind::JobFailed | Kind::ReplyLost => err.with_hint(hint),
-                _ => err,
-            }
-        })?;
-    Ok(reply.text.trim().to_string())
+    let sent = Cell::new(false);
+    let result = turn_tracked(jctx, &mut id, job.prompt, &limits, Box::new(Quiet), &sent).await;
+    let err = match result {
+        Ok(turn) => return Ok(turn),
+        Err(err) => err,
+    };
+    if !sent.get() {
+        hooks.record(Step::Refused)?;
+        // Nothing was taken: a plain re-run sends it.
+        let message = if err.is(Kind::RateLimited) {
+            "the server is rate limiting requests (HTTP 429): the prompt was not taken, nothing was charged".to_string()
+        } else {
+            format!("{} (the prompt was not taken)", err.message())
+        };
+        return Err(err.with_message(message));
+    }
+    let hint = format!(
+        "the prompt was not sent again; `nemo --session {session} state` shows what the agent did"
+    );
+    // The reply's limit is the job's time left: name the job's.
+    let job_timed_out =
+        err.is(Kind::JobFailed) && Instant::now() + Duration::from_millis(100) >= job.deadline;
+    Err(match err.kind() {
+        _ if job_timed_out => err
+            .with_message("the job did not finish within --timeout (the agent was still answering)")
+            .with_hint(hint),
+        Kind::JobFailed | Kind::ReplyLost => err.with_hint(hint),
+        _ => paid(err, session, job),
+    })
 }
 
 /// Whether the session's draft has something to render.

@@ -21,8 +21,8 @@ mod watch;
 
 use std::time::Duration;
 
-use crate::timeline::Change;
-pub(crate) use send::{read_state, turn};
+pub(crate) use send::{read_state, turn, turn_tracked};
+pub(crate) use watch::DROPPED_WARNING;
 
 /// `⏳ Still working…` comes this often when there is no spinner.
 pub(crate) const STILL_WORKING_EVERY: Duration = Duration::from_secs(120);
@@ -60,16 +60,9 @@ impl Limits {
 pub(crate) struct Turn {
     /// The reply's text, filtered as shown.
     pub text: String,
-    /// What changed on the timeline (read when the reply had no text, when
-    /// the sink lists changes, or after a drop).
-    pub changes: Vec<Change>,
     /// The connection dropped and the result was found by watching.
     pub dropped: bool,
-}
-
-impl Turn {
-    /// The reply had no text.
-    pub(crate) fn silent(&self) -> bool {
-        self.text.trim().is_empty()
-    }
+    /// The session's state before the message: what the job compares the
+    /// draft with.
+    pub before: serde_json::Value,
 }

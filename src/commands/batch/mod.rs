@@ -25,14 +25,14 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::commands::export;
-use crate::flow::job::funds::{CREDITS_PER_GENERATION, check_funds};
-use crate::flow::job::From;
 use crate::context::Context;
-use crate::error::{Error, Kind, Result};
+use crate::error::{Error, Result};
+use crate::flow::job::From;
+use crate::flow::job::funds::{CREDITS_PER_GENERATION, check_funds};
+use crate::flow::journal::{self, Journal};
 use crate::report::{Report, Text};
 use display::Display;
-use crate::flow::journal::{self, Journal};
-use plan::{DryJob, DryRun, Plan, describe, plan};
+use plan::{DryJob, DryRun, Plan, Retry, describe, kind_of_code, plan};
 use run::{Outcome, Shared, Status};
 
 #[derive(Debug, clap::Args)]
@@ -77,6 +77,11 @@ pub struct Args {
     #[arg(long)]
     pub retry_unknown: bool,
 
+    /// Send again the jobs that failed for a known reason after their
+    /// prompt ran (an agent error, no video made)
+    #[arg(long)]
+    pub retry_failed: bool,
+
     /// Output format
     #[arg(long, default_value = "mp4", value_name = "FORMAT")]
     pub format: String,
@@ -103,10 +108,13 @@ pub async fn run(args: &Args, ctx: &Context) -> Result<()> {
     let bytes = read_file(&args.file)?;
     let raw = jobs::parse(&bytes).map_err(|e| e.into_error(&label))?;
     if raw.is_empty() {
-        return Err(Error::bad_input(
-            format!("{label} holds no jobs"),
-            Some("write one prompt a line".into()),
-        ));
+        ctx.printer.status("0 done, 0 failed, 0 skipped");
+        return ctx.printer.report(&Summary {
+            jobs: Vec::new(),
+            done: 0,
+            failed: 0,
+            skipped: 0,
+        });
     }
     let (format, quality) = export::check_options(&args.format, &args.quality)?;
     let dir = args.output.clone();
@@ -116,7 +124,7 @@ pub async fn run(args: &Args, ctx: &Context) -> Result<()> {
             Some("give a folder with -o".into()),
         ));
     }
-    let jobs = jobs::check(raw, &dir, &format, &label)?;
+    let mut jobs = jobs::check(raw, &dir, &format, &label)?;
 
     let (journal, records) = if args.dry_run {
         let bytes = std::fs::read(dir.join(journal::JOURNAL_FILE)).unwrap_or_default();
@@ -131,14 +139,30 @@ pub async fn run(args: &Args, ctx: &Context) -> Result<()> {
         let (journal, records) = Journal::open(&dir)?;
         (Some(journal), records)
     };
+    // A job is known by its content; records written before keys existed
+    // are found by their output and prompt. A job found keeps the output
+    // it was given, wherever its line moved.
+    let retry = Retry {
+        unknown: args.retry_unknown,
+        failed: args.retry_failed,
+    };
+    let mut found = Vec::with_capacity(jobs.len());
+    for job in &mut jobs {
+        let record = records.get(&job.key).cloned().or_else(|| {
+            records
+                .get(&job.output.display().to_string())
+                .filter(|r| r.key.is_empty() && r.prompt == job.prompt)
+                .cloned()
+        });
+        if let Some(record) = &record {
+            job.output = PathBuf::from(&record.output);
+        }
+        found.push(record);
+    }
     let plans: Vec<Plan> = jobs
         .iter()
-        .map(|job| {
-            let record = records
-                .get(&job.output.display().to_string())
-                .filter(|r| r.prompt == job.prompt);
-            plan(&job.output, record, args.retry_unknown)
-        })
+        .zip(&found)
+        .map(|(job, record)| plan(&job.output, record.as_ref(), retry))
         .collect();
     let to_send = plans
         .iter()
@@ -189,6 +213,7 @@ pub async fn run(args: &Args, ctx: &Context) -> Result<()> {
                     render_id: None,
                     project_url: None,
                     error: None,
+                    reported: false,
                 });
             }
             Plan::Report(status, record) => {
@@ -206,23 +231,16 @@ pub async fn run(args: &Args, ctx: &Context) -> Result<()> {
                     session_id: record.session_id.clone(),
                     render_id: record.render_id.clone(),
                     project_url: None,
-                    error: Some((
-                        if status == Status::Unknown {
-                            Kind::ReplyLost
-                        } else {
-                            Kind::JobFailed
-                        },
-                        text,
-                        None,
-                    )),
+                    error: Some((kind_of_code(record.exit_code, status), text, None)),
+                    reported: true,
                 });
             }
-            Plan::Run(from) => {
-                let record = records.get(&job.output.display().to_string()).cloned();
-                todo.push((index, from, record));
-            }
+            Plan::Run(from) => todo.push((index, from, found[index].clone())),
         }
     }
+    // Jobs whose result is unknown are looked at first: their video may
+    // be there already, and they hold no slot for long after.
+    todo.sort_by_key(|(_, from, _)| !matches!(from, From::Sent(_)));
     let shared = Shared {
         format: &format,
         quality: &quality,
@@ -234,12 +252,17 @@ pub async fn run(args: &Args, ctx: &Context) -> Result<()> {
         jobs_at_once: usize::from(args.jobs),
     };
     let (ran, interrupted) = run::run_all(&bctx, &jobs, todo, &journal, &display, &shared).await;
+    let no_credits = ran.iter().any(|o| o.status == Status::Pending);
     display.clear();
     outcomes.extend(ran);
     if interrupted {
         return Err(Error::interrupted().with_hint(
             "what started is on record: run the same command again to go on (no prompt is sent twice)",
         ));
+    }
+    if no_credits {
+        ctx.printer
+            .warn("no credits left (2001): the jobs not started wait for the next run");
     }
     finish(ctx, &jobs, outcomes)
 }
@@ -263,7 +286,17 @@ fn read_file(file: &Path) -> Result<Vec<u8>> {
         })?;
         handle.take(limit).read_to_end(&mut bytes)
     };
-    read.map_err(|e| Error::io(format!("cannot read {}", file.display()), e))?;
+    // A folder opens, then fails to read: bad input, like a missing file.
+    read.map_err(|e| {
+        Error::bad_input(
+            format!(
+                "cannot read {}: {}",
+                file.display(),
+                crate::error::io_reason(&e)
+            ),
+            None,
+        )
+    })?;
     if bytes.len() as u64 > jobs::MAX_FILE_BYTES {
         return Err(Error::bad_input(
             format!(
@@ -284,8 +317,15 @@ fn finish(ctx: &Context, jobs: &[jobs::Job], mut outcomes: Vec<Outcome>) -> Resu
     let done = count(&|s| s == Status::Done);
     let skipped = count(&|s| s == Status::Skipped);
     let failed = count(&|s| matches!(s, Status::Failed | Status::Unknown));
-    ctx.printer
-        .status(format!("{done} done, {failed} failed, {skipped} skipped"));
+    let pending = count(&|s| s == Status::Pending);
+    if pending > 0 {
+        ctx.printer.status(format!(
+            "{done} done, {failed} failed, {skipped} skipped, {pending} not started"
+        ));
+    } else {
+        ctx.printer
+            .status(format!("{done} done, {failed} failed, {skipped} skipped"));
+    }
     let doc = Summary {
         jobs: outcomes
             .iter()
@@ -308,27 +348,41 @@ fn finish(ctx: &Context, jobs: &[jobs::Job], mut outcomes: Vec<Outcome>) -> Resu
         skipped,
     };
     ctx.printer.report(&doc)?;
-    match outcomes
+    let first = outcomes
         .iter()
-        .find_map(|o| o.error.as_ref().map(|e| (o.line, e)))
-    {
+        .find_map(|o| o.error.as_ref().map(|e| (o, e)));
+    match first {
         None => Ok(()),
-        Some((line, (kind, message, hint))) => {
+        Some((outcome, (kind, message, hint))) => {
             let err = Error::new(
                 *kind,
                 format!(
-                    "{failed} of {} jobs failed; line {line}: {message}",
-                    outcomes.len()
+                    "{failed} of {} jobs failed; line {}: {message}",
+                    outcomes.len(),
+                    outcome.line
                 ),
             );
-            Err(match (kind, hint) {
-                (Kind::ReplyLost, _) => err.with_hint(
-                    "a prompt that went out is not sent again on its own: check its session, or run again with --retry-unknown",
+            let session = outcome
+                .session_id
+                .as_deref()
+                .map(|id| format!("`nemo --session {id} state` shows its session; "))
+                .unwrap_or_default();
+            Err(match (outcome.status, hint) {
+                (Status::Unknown, _) => err.with_hint(format!(
+                    "{session}a prompt that went out is not sent again on its own: run again with --retry-unknown to send it"
+                )),
+                (Status::Failed, None) if outcome.reported => err.with_hint(format!(
+                    "{session}a job that failed after its prompt ran is not sent again on its own: run again with --retry-failed to send it"
+                )),
+                (Status::Pending, _) => err.with_hint(
+                    "top up credits, then run the same command again: the jobs not started are sent then",
                 ),
                 (_, Some(hint)) => err.with_hint(format!(
                     "{hint}; run the same command again to retry what failed"
                 )),
-                (_, None) => err.with_hint("run the same command again to retry what failed"),
+                (_, None) => err.with_hint(format!(
+                    "{session}run the same command again to retry what failed"
+                )),
             })
         }
     }

@@ -8,11 +8,11 @@
 use rustyline::config::{Behavior, Config};
 use rustyline::error::ReadlineError;
 
-use crate::flow::turn::sink::{StdoutLine, sink_for};
-use crate::flow::turn::{Limits, turn};
 use crate::commands;
 use crate::context::Context;
 use crate::error::{Error, Kind, Result};
+use crate::flow::turn::sink::{StdoutLine, sink_for};
+use crate::flow::turn::{Limits, turn};
 use crate::interrupt::Interrupt;
 
 /// Where one line of input goes.
@@ -264,7 +264,9 @@ pub async fn run(ctx: &Context, limits: &Limits) -> Result<()> {
                 }
                 Route::Agent(message) => {
                     let sink = sink_for(&ctx.printer, &line_state);
-                    turn(ctx, &mut session, message, limits, sink).await.map(|_| ())
+                    turn(ctx, &mut session, message, limits, sink)
+                        .await
+                        .map(|_| ())
                 }
                 other => match other.argv() {
                     Some(argv) => {

@@ -5,6 +5,8 @@
 //!
 //! It must never send a message twice after the agent may have started.
 
+use std::cell::Cell;
+
 use futures::StreamExt;
 use serde_json::Value;
 use tokio::time::Instant;
@@ -27,6 +29,21 @@ pub(crate) async fn turn(
     message: &str,
     limits: &Limits,
     sink: Box<dyn Sink + '_>,
+) -> Result<Turn> {
+    turn_tracked(ctx, session, message, limits, sink, &Cell::new(false)).await
+}
+
+/// [`turn`], setting `sent` once the message may have reached the agent:
+/// when it stays unset, the server refused the message before any work
+/// started (2001, a 429 or another error answer, 1001/1002 that could not
+/// be recovered) or it was never sent, so sending it later pays once.
+pub(crate) async fn turn_tracked(
+    ctx: &Context,
+    session: &mut String,
+    message: &str,
+    limits: &Limits,
+    sink: Box<dyn Sink + '_>,
+    sent: &Cell<bool>,
 ) -> Result<Turn> {
     let deadline = Instant::now() + limits.total;
     let mut recovered = false;
@@ -58,7 +75,10 @@ pub(crate) async fn turn(
                 } else {
                     read_state(ctx, &sid).await?
                 };
-                Ok((before, send(ctx, &sid, message, limits, deadline).await?))
+                Ok((
+                    before,
+                    send(ctx, &sid, message, limits, deadline, sent).await?,
+                ))
             }
         })
         .await?;
@@ -116,11 +136,15 @@ async fn send(
     message: &str,
     limits: &Limits,
     deadline: Instant,
+    went_out: &Cell<bool>,
 ) -> Result<Sent> {
     let wait_until = (Instant::now() + limits.idle).min(deadline);
     // Borrowed, not copied: a message from stdin may be 64 MiB.
     let sent = ctx.authed(|api| async move { api.run_sse(session, message).await });
-    match tokio::time::timeout_at(wait_until, sent).await {
+    let answer = tokio::time::timeout_at(wait_until, sent).await;
+    // Only an answer that refused the message proves no work started.
+    went_out.set(!matches!(&answer, Ok(Err(err)) if !may_have_gone_out(err)));
+    match answer {
         Ok(Ok(stream)) => Ok(Sent::Stream(stream)),
         Ok(Err(err)) if may_have_gone_out(&err) => Ok(Sent::Cut(err)),
         Ok(Err(err)) => Err(err),

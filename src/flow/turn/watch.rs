@@ -65,8 +65,8 @@ pub(super) async fn closed(
     })?;
     Ok(Turn {
         text,
-        changes: found.0,
         dropped: false,
+        before: end.before.clone(),
     })
 }
 
@@ -143,8 +143,8 @@ impl Ending<'_> {
                 ctx.printer.warn(DROPPED_WARNING);
                 Ok(Turn {
                     text,
-                    changes,
                     dropped: true,
+                    before: self.before.clone(),
                 })
             }
             None => Err(Error::new(Kind::ReplyLost, format!(

@@ -298,3 +298,103 @@ fn a_folder_as_the_jobs_file_is_exit_7_and_an_empty_file_is_0_done() {
     }
     assert_eq!(env.requests_to(RUN).len(), 0);
 }
+
+/// How many times each prompt reached `/run_sse`.
+fn sent_per_prompt(env: &crate::common::Env) -> std::collections::HashMap<String, usize> {
+    let mut counts = std::collections::HashMap::new();
+    env.emu.with_state(|s| {
+        for run in &s.chat.runs {
+            let text = run.body["new_message"]["parts"][0]["text"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            *counts.entry(text).or_insert(0) += 1;
+        }
+    });
+    counts
+}
+
+/// Every complete line of the journal is a record; only a last line
+/// without its newline may be torn.
+fn journal_parses(env: &crate::common::Env) {
+    let text = std::fs::read_to_string(out_dir(env).join(".nemo-batch.jsonl")).unwrap_or_default();
+    let complete = match text.rfind('\n') {
+        Some(end) => &text[..end],
+        None => "",
+    };
+    for line in complete.lines().filter(|l| !l.trim().is_empty()) {
+        serde_json::from_str::<Value>(line).unwrap_or_else(|e| panic!("{e}: {line:?}"));
+    }
+}
+
+#[test]
+fn a_batch_killed_at_random_points_converges_and_no_plain_run_sends_a_prompt_twice() {
+    const PROMPTS: [&str; 3] = ["generate a panda", "generate a cat", "generate a dog"];
+    let env = ready();
+    env.emu.with_state(|s| s.faults.render.render_ms = 150);
+    write_jobs(&env, &PROMPTS.join("\n"));
+    let plain = |env: &crate::common::Env| {
+        let mut cmd = env.nemo_process();
+        cmd.current_dir(env.tmp.path())
+            .env("NEMO_CHAT_TIME_SCALE", "0.002")
+            .args([
+                "batch",
+                "--poll-interval",
+                "0.05",
+                "jobs.txt",
+                "-j",
+                "2",
+                "-o",
+                "out",
+            ])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        cmd
+    };
+    // A fixed seed: the same kill points every run.
+    let mut seed: u64 = 0x5eed_1234_abcd_0042;
+    let mut next = move || {
+        seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+        seed >> 33
+    };
+    let started = Instant::now();
+    for _ in 0..24 {
+        let before = sent_per_prompt(&env);
+        let mut child = plain(&env).spawn().unwrap();
+        std::thread::sleep(Duration::from_millis(next() % 500));
+        let _ = child.kill();
+        let _ = child.wait();
+        let after = sent_per_prompt(&env);
+        for prompt in PROMPTS {
+            let sent = after.get(prompt).unwrap_or(&0) - before.get(prompt).unwrap_or(&0);
+            assert!(sent <= 1, "{prompt:?} sent {sent} times in one run");
+        }
+        journal_parses(&env);
+    }
+    // Then plain runs to the end: each prompt at most once per run. A
+    // prompt killed between its record and its send stays unknown (its
+    // session shows nothing) until --retry-unknown sends it.
+    let before = sent_per_prompt(&env);
+    let _ = plain(&env).status().unwrap();
+    let after = sent_per_prompt(&env);
+    for prompt in PROMPTS {
+        assert!(after.get(prompt).unwrap_or(&0) - before.get(prompt).unwrap_or(&0) <= 1);
+    }
+    batch(
+        &env,
+        &["jobs.txt", "-j", "2", "-o", "out", "--retry-unknown"],
+    )
+    .env("NEMO_CHAT_TIME_SCALE", "0.002")
+    .assert()
+    .success();
+    journal_parses(&env);
+    for (line, prompt) in PROMPTS.iter().enumerate() {
+        let name = format!("{}-{}.mp4", line + 1, prompt.replace(' ', "-"));
+        assert_eq!(
+            std::fs::read(out_dir(&env).join(&name)).unwrap(),
+            fixture(),
+            "{name}"
+        );
+    }
+    assert!(started.elapsed() < Duration::from_secs(60));
+}

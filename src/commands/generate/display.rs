@@ -7,10 +7,10 @@ use std::cell::RefCell;
 
 use indicatif::ProgressBar;
 
-use crate::commands::export;
+use crate::commands::export::{self, Target};
 use crate::context::Context;
 use crate::error::{Error, Kind, Result};
-use crate::flow::job::{self as run, Hooks, Phase, Step};
+use crate::flow::job::{self as run, From, Hooks, Phase, Step};
 use crate::flow::journal::{Record, Shared, State};
 
 /// Shows the job's phases: one status line with the elapsed time on a
@@ -193,5 +193,43 @@ impl Hooks for Display<'_> {
 
     fn replied(&self, reply: &str) {
         *self.reply.borrow_mut() = Some(reply.to_string());
+    }
+}
+
+/// Where an unfinished job of this command, found in its journal, goes
+/// on; `None` for a job that is done or failed for good (a new one).
+pub(super) fn resume_from(record: &Record) -> Option<From> {
+    let session = record.session_id.clone()?;
+    match record.state {
+        State::Created | State::Refused => Some(From::Session(session)),
+        State::Sent | State::Unknown => Some(From::Sent(session)),
+        State::Replied => Some(From::Replied(session)),
+        State::Rendering => Some(From::Render {
+            session_id: session,
+            render_id: record.render_id.clone()?,
+            redo: true,
+        }),
+        State::Saved | State::Failed => None,
+    }
+}
+
+/// The record a new job starts from.
+pub(super) fn fresh(key: &str, prompt: &str, target: &Target) -> Record {
+    Record {
+        line: 0,
+        output: match target {
+            Target::File(path) | Target::Folder(path) => path.display().to_string(),
+        },
+        prompt: prompt.to_string(),
+        state: State::Created,
+        session_id: None,
+        render_id: None,
+        sent: false,
+        error: None,
+        exit_code: None,
+        at: String::new(),
+        key: key.to_string(),
+        bytes: None,
+        render_ended: false,
     }
 }

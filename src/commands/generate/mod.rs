@@ -28,10 +28,10 @@ use std::path::Path;
 use crate::flow::job::funds::{CREDITS_PER_GENERATION, Funds, check_funds};
 use crate::flow::job::local::{Running, claim_path};
 use crate::flow::job::{self as run, DEFAULT_TIMEOUT_SECS, From, IDLE_TIMEOUT, Job};
-use crate::flow::journal::{GENERATE_JOURNAL, Record, Shared, State, job_key};
+use crate::flow::journal::{GENERATE_JOURNAL, Shared, job_key};
 use crate::interrupt::Interrupt;
 use crate::report::{Report, Text};
-use display::Display;
+use display::{Display, fresh, resume_from};
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
@@ -276,44 +276,6 @@ pub async fn run(args: &Args, ctx: &Context) -> Result<()> {
         project_url,
         dropped: saved.dropped,
     })
-}
-
-/// Where an unfinished job of this command, found in its journal, goes
-/// on; `None` for a job that is done or failed for good (a new one).
-fn resume_from(record: &Record) -> Option<From> {
-    let session = record.session_id.clone()?;
-    match record.state {
-        State::Created | State::Refused => Some(From::Session(session)),
-        State::Sent | State::Unknown => Some(From::Sent(session)),
-        State::Replied => Some(From::Replied(session)),
-        State::Rendering => Some(From::Render {
-            session_id: session,
-            render_id: record.render_id.clone()?,
-            redo: true,
-        }),
-        State::Saved | State::Failed => None,
-    }
-}
-
-/// The record a new job starts from.
-fn fresh(key: &str, prompt: &str, target: &Target) -> Record {
-    Record {
-        line: 0,
-        output: match target {
-            Target::File(path) | Target::Folder(path) => path.display().to_string(),
-        },
-        prompt: prompt.to_string(),
-        state: State::Created,
-        session_id: None,
-        render_id: None,
-        sent: false,
-        error: None,
-        exit_code: None,
-        at: String::new(),
-        key: key.to_string(),
-        bytes: None,
-        render_ended: false,
-    }
 }
 
 /// The result: the file's path; with `--json` the contract's document.

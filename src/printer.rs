@@ -191,9 +191,14 @@ impl Printer {
 
     /// One line of result on stdout (sanitised).
     pub fn out(&self, line: impl AsRef<str>) -> Result<()> {
+        // The text and its newline in one write: parallel processes on one
+        // pipe never glue lines together.
         let line = safe(line.as_ref());
+        let mut text = String::with_capacity(line.len() + 1);
+        text.push_str(&line);
+        text.push('\n');
         let mut stdout = std::io::stdout().lock();
-        writeln!(stdout, "{line}")?;
+        stdout.write_all(text.as_bytes())?;
         stdout.flush()?;
         Ok(())
     }

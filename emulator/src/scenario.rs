@@ -131,6 +131,14 @@ const DOCS: &[(&str, &str)] = &[
         "the agent waits this long before answering at all",
     ),
     (
+        "chat_rate_limit_next",
+        "the next N messages answer HTTP 429 before any run → nothing charged, not sent: a re-run sends them",
+    ),
+    (
+        "chat_state_rate_limit_after",
+        "after each paid message, the next N state reads answer HTTP 429 → the paid job is finished on a re-run without prompting",
+    ),
+    (
         "chat_drop_on",
         "scenario: these messages (1 = the first since the scenario started) drop their stream → as chat_drop_stream",
     ),

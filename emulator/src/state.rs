@@ -2,7 +2,7 @@
 
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use crate::answer::{authorize, ok, session_of};
@@ -16,6 +16,14 @@ pub async fn latest(
     let mut st = app.lock();
     // The agent's work under way lands when it is due.
     crate::agent::settle(&mut st);
+    if st.chat.state_rate_limited > 0 {
+        st.chat.state_rate_limited -= 1;
+        return (
+            axum::http::StatusCode::TOO_MANY_REQUESTS,
+            axum::Json(json!({"code": 429, "message": "Too many requests"})),
+        )
+            .into_response();
+    }
     let user_id = match authorize(&st, &headers) {
         Ok(user) => user,
         Err(answer) => return answer,

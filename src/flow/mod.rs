@@ -5,7 +5,10 @@
 //!   reconciled, the wait, the download and its record;
 //! - [`download`]: the file policy of a download (`.part`, lock, rename);
 //! - [`upload`]: checking and sending files and URLs to a session;
-//! - [`claim`]: the project's browser link.
+//! - [`claim`]: the project's browser link;
+//! - [`turn`]: one chat turn, returning what the reply said and changed;
+//! - [`job`] and [`journal`]: the job engine of `generate` and `batch`,
+//!   written ahead and reconciled with the server.
 //!
 //! A command is a leaf over this layer: it parses its arguments, calls a
 //! flow and hands a `Report` to the printer. Nothing here imports a command
@@ -13,5 +16,8 @@
 
 pub(crate) mod claim;
 pub(crate) mod download;
+pub(crate) mod job;
+pub(crate) mod journal;
 pub(crate) mod render;
+pub(crate) mod turn;
 pub(crate) mod upload;

@@ -14,13 +14,13 @@ use crate::generate::{count, fast_env, fixture, set_credits, wait_bounded};
 
 const THREE: &str = "# three jobs\ngenerate a panda\n\n{\"prompt\":\"make a cat\",\"output\":\"cat.mp4\",\"name\":\"cats\"}\ngenerate a dog\n";
 
-fn write_jobs(env: &Env, text: &str) -> PathBuf {
+pub fn write_jobs(env: &Env, text: &str) -> PathBuf {
     let path = env.tmp.path().join("jobs.txt");
     std::fs::write(&path, text).unwrap();
     path
 }
 
-fn batch(env: &Env, args: &[&str]) -> assert_cmd::Command {
+pub fn batch(env: &Env, args: &[&str]) -> assert_cmd::Command {
     let mut cmd = env.nemo();
     cmd.current_dir(env.tmp.path())
         .args(["batch", "--poll-interval", "0.05"])
@@ -28,19 +28,19 @@ fn batch(env: &Env, args: &[&str]) -> assert_cmd::Command {
     cmd
 }
 
-fn out_dir(env: &Env) -> PathBuf {
+pub fn out_dir(env: &Env) -> PathBuf {
     env.tmp.path().join("out")
 }
 
 /// The journal's records, in order.
-fn journal(env: &Env) -> Vec<Value> {
+pub fn journal(env: &Env) -> Vec<Value> {
     let text = std::fs::read_to_string(out_dir(env).join(".nemo-batch.jsonl")).unwrap_or_default();
     text.lines()
         .filter_map(|l| serde_json::from_str(l).ok())
         .collect()
 }
 
-fn ready() -> Env {
+pub fn ready() -> Env {
     let env = fast_env();
     env.login();
     set_credits(&env, 10_000);

@@ -112,27 +112,56 @@ fn the_request_body_and_headers_are_exact() {
 
 #[test]
 fn the_text_arrives_before_the_reply_ends() {
+    // On a pipe the text comes a line at a time: the first line is there
+    // while the agent still works on the generation.
     let env = Env::fast();
     env.session();
-    env.emu.with_state(|s| {
-        s.faults.chat.chat_endless = true;
-        s.faults.chat.chat_pace_ms = 50;
-    });
+    env.emu.with_state(|s| s.faults.chat.chat_tool_ms = 20_000);
     let mut child = env
         .nemo_process()
-        .args(["chat", "--timeout", "20", "hello"])
+        .args(["chat", "--timeout", "30", "generate a panda"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    std::io::BufRead::read_line(&mut stdout, &mut first).unwrap();
+    assert!(first.starts_with("I'll generate"), "{first:?}");
+    // Still running: the line was written as it came, not at the end.
+    assert!(child.try_wait().unwrap().is_none());
+    child.kill().unwrap();
+    let _ = child.wait();
+}
+
+#[test]
+fn each_line_of_a_reply_reaches_a_pipe_in_one_write() {
+    // The pieces of a line come 150 ms apart; whatever a reader gets at
+    // once ends with a newline, so processes sharing a pipe never glue
+    // their lines together.
+    let env = Env::fast();
+    env.session();
+    env.emu.with_state(|s| s.faults.chat.chat_pace_ms = 150);
+    let mut child = env
+        .nemo_process()
+        .args(["chat", "hello"])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
     let mut stdout = child.stdout.take().unwrap();
-    let mut first = [0u8; 1];
-    stdout.read_exact(&mut first).unwrap();
-    assert_eq!(&first, b".");
-    // Still running: the piece was flushed as it came, not at the end.
-    assert!(child.try_wait().unwrap().is_none());
-    child.kill().unwrap();
-    let _ = child.wait();
+    let mut chunks = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        let n = stdout.read(&mut buf).unwrap();
+        if n == 0 {
+            break;
+        }
+        chunks.push(String::from_utf8_lossy(&buf[..n]).into_owned());
+    }
+    assert!(child.wait().unwrap().success());
+    assert_eq!(chunks.concat(), GREETING);
+    assert!(chunks.iter().all(|c| c.ends_with('\n')), "{chunks:?}");
 }
 
 #[test]
@@ -829,10 +858,16 @@ fn the_message_can_come_from_stdin() {
         .write_stdin("  \n")
         .assert()
         .code(2);
-    assert!(stderr(&out).contains("error: no message on stdin"));
     assert_eq!(
         stderr(&out),
-        "error: no message on stdin\nhint: pipe one in: `echo \"hello\" | nemo chat -`\n"
+        "error: the message is empty\nhint: pipe one in: `echo \"hello\" | nemo chat -`\n"
+    );
+    // Piped in without `-`: the same, not "stdin is not a terminal".
+    let out = env.nemo().arg("chat").write_stdin("\n").assert().code(2);
+    assert!(
+        stderr(&out).starts_with("error: the message is empty\n"),
+        "{}",
+        stderr(&out)
     );
     assert_eq!(runs(&env).len(), 1);
 }

@@ -48,7 +48,7 @@ fn posts(env: &Env) -> Vec<String> {
 }
 
 /// `nemo generate …` in the test's temp folder, polling fast.
-fn generate(env: &Env, args: &[&str]) -> assert_cmd::Command {
+pub fn generate(env: &Env, args: &[&str]) -> assert_cmd::Command {
     let mut cmd = env.nemo();
     cmd.current_dir(env.tmp.path())
         .args(["generate", "--poll-interval", "0.05"])

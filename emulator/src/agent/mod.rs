@@ -113,6 +113,12 @@ pub struct ChatFaults {
     /// Milliseconds the agent takes before it starts answering at all (no
     /// headers, no keep-alives).
     pub chat_headers_delay_ms: u64,
+    /// The next N messages answer HTTP 429 before any run starts (nothing
+    /// charged), as a gateway in front of `/run_sse` does.
+    pub chat_rate_limit_next: u32,
+    /// After each message the agent takes (and charges), the next N state
+    /// reads answer HTTP 429: the work is paid for, its result unread.
+    pub chat_state_rate_limit_after: u32,
 }
 
 impl Default for ChatFaults {
@@ -132,6 +138,8 @@ impl Default for ChatFaults {
             chat_edit_cost: 50,
             chat_drop_on: Vec::new(),
             chat_headers_delay_ms: 0,
+            chat_rate_limit_next: 0,
+            chat_state_rate_limit_after: 0,
         }
     }
 }
@@ -148,6 +156,8 @@ pub struct ChatState {
     /// Messages answered (past the checks before the run) since the
     /// scenario started: what `chat_drop_on` counts.
     pub answered: u64,
+    /// State reads still to answer HTTP 429 (`chat_state_rate_limit_after`).
+    pub state_rate_limited: u32,
 }
 
 /// One `/run_sse` request as received.
@@ -286,6 +296,14 @@ fn start_run(
         return Err(unprocessable("new_message.role must be \"user\""));
     }
     let (session_id, message) = (session_id.to_string(), message.to_string());
+    if st.faults.chat.chat_rate_limit_next > 0 {
+        st.faults.chat.chat_rate_limit_next -= 1;
+        return Err((
+            StatusCode::TOO_MANY_REQUESTS,
+            axum::Json(json!({"code": 429, "message": "Too many requests"})),
+        )
+            .into_response());
+    }
     if st.faults.chat.chat_token_expired_next > 0 {
         st.faults.chat.chat_token_expired_next -= 1;
         let past = now_secs().saturating_sub(1);
@@ -318,6 +336,7 @@ fn start_run(
         user.available -= cost;
     }
     st.chat.answered += 1;
+    st.chat.state_rate_limited = faults.chat_state_rate_limit_after;
     if faults.chat_drop_on.contains(&st.chat.answered) || decision.drop {
         faults.chat_drop_stream = true;
     }

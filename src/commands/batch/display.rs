@@ -12,8 +12,8 @@ use std::collections::HashMap;
 
 use indicatif::{MultiProgress, ProgressBar};
 
-use crate::commands::generate::run::Phase;
 use crate::error::Result;
+use crate::flow::job::Phase;
 use crate::printer::Printer;
 use crate::report::Shown;
 

@@ -141,6 +141,8 @@ pub(crate) struct Job {
     pub name: String,
     /// Where the file goes (inside the output folder).
     pub output: PathBuf,
+    /// The job's identity in the journal (its content, not its line).
+    pub key: String,
 }
 
 /// Checks every job: its uploads (as `upload` does), its output (inside
@@ -189,6 +191,12 @@ pub(crate) fn check(raw: Vec<RawJob>, dir: &Path, format: &str, file: &str) -> R
                 }
             })?
         };
+        let key = crate::flow::journal::job_key(
+            &job.prompt,
+            &job.files,
+            job.output.as_deref(),
+            job.name.as_deref(),
+        );
         let name = match job.name.as_deref().map(str::trim) {
             Some("") => return Err(fail("the name is empty".into())),
             Some(name) => name.to_string(),
@@ -200,6 +208,7 @@ pub(crate) fn check(raw: Vec<RawJob>, dir: &Path, format: &str, file: &str) -> R
             uploads,
             name,
             output,
+            key,
         });
     }
     Ok(jobs)

@@ -14,26 +14,25 @@
 
 mod display;
 mod jobs;
-mod journal;
+
 mod plan;
 mod run;
+mod summary;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use serde::Serialize;
-
-use crate::commands::generate::plan::{CREDITS_PER_GENERATION, check_funds};
-use crate::commands::generate::run::From;
 use crate::context::Context;
-use crate::error::{Error, Kind, Result};
+use crate::error::{Error, Result};
+use crate::flow::job::From;
+use crate::flow::job::funds::{CREDITS_PER_GENERATION, check_funds};
+use crate::flow::journal::{self, Journal};
 use crate::flow::render as export;
-use crate::report::{Report, Text};
 use display::Display;
-use journal::Journal;
-use plan::{DryJob, DryRun, Plan, describe, plan};
+use plan::{DryJob, DryRun, Plan, Retry, describe, kind_of_code, plan};
 use run::{Outcome, Shared, Status};
+use summary::{Summary, finish};
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
@@ -77,6 +76,11 @@ pub struct Args {
     #[arg(long)]
     pub retry_unknown: bool,
 
+    /// Send again the jobs that failed for a known reason after their
+    /// prompt ran (an agent error, no video made)
+    #[arg(long)]
+    pub retry_failed: bool,
+
     /// Output format
     #[arg(long, default_value = "mp4", value_name = "FORMAT")]
     pub format: String,
@@ -103,10 +107,13 @@ pub async fn run(args: &Args, ctx: &Context) -> Result<()> {
     let bytes = read_file(&args.file)?;
     let raw = jobs::parse(&bytes).map_err(|e| e.into_error(&label))?;
     if raw.is_empty() {
-        return Err(Error::bad_input(
-            format!("{label} holds no jobs"),
-            Some("write one prompt a line".into()),
-        ));
+        ctx.printer.status("0 done, 0 failed, 0 skipped");
+        return ctx.printer.report(&Summary {
+            jobs: Vec::new(),
+            done: 0,
+            failed: 0,
+            skipped: 0,
+        });
     }
     let (format, quality) = export::check_options(&args.format, &args.quality)?;
     let dir = args.output.clone();
@@ -116,7 +123,7 @@ pub async fn run(args: &Args, ctx: &Context) -> Result<()> {
             Some("give a folder with -o".into()),
         ));
     }
-    let jobs = jobs::check(raw, &dir, &format, &label)?;
+    let mut jobs = jobs::check(raw, &dir, &format, &label)?;
 
     let (journal, records) = if args.dry_run {
         let bytes = std::fs::read(dir.join(journal::JOURNAL_FILE)).unwrap_or_default();
@@ -131,14 +138,30 @@ pub async fn run(args: &Args, ctx: &Context) -> Result<()> {
         let (journal, records) = Journal::open(&dir)?;
         (Some(journal), records)
     };
+    // A job is known by its content; records written before keys existed
+    // are found by their output and prompt. A job found keeps the output
+    // it was given, wherever its line moved.
+    let retry = Retry {
+        unknown: args.retry_unknown,
+        failed: args.retry_failed,
+    };
+    let mut found = Vec::with_capacity(jobs.len());
+    for job in &mut jobs {
+        let record = records.get(&job.key).cloned().or_else(|| {
+            records
+                .get(&job.output.display().to_string())
+                .filter(|r| r.key.is_empty() && r.prompt == job.prompt)
+                .cloned()
+        });
+        if let Some(record) = &record {
+            job.output = PathBuf::from(&record.output);
+        }
+        found.push(record);
+    }
     let plans: Vec<Plan> = jobs
         .iter()
-        .map(|job| {
-            let record = records
-                .get(&job.output.display().to_string())
-                .filter(|r| r.prompt == job.prompt);
-            plan(&job.output, record, args.retry_unknown)
-        })
+        .zip(&found)
+        .map(|(job, record)| plan(&job.output, record.as_ref(), retry))
         .collect();
     let to_send = plans
         .iter()
@@ -189,6 +212,7 @@ pub async fn run(args: &Args, ctx: &Context) -> Result<()> {
                     render_id: None,
                     project_url: None,
                     error: None,
+                    reported: false,
                 });
             }
             Plan::Report(status, record) => {
@@ -206,40 +230,38 @@ pub async fn run(args: &Args, ctx: &Context) -> Result<()> {
                     session_id: record.session_id.clone(),
                     render_id: record.render_id.clone(),
                     project_url: None,
-                    error: Some((
-                        if status == Status::Unknown {
-                            Kind::ReplyLost
-                        } else {
-                            Kind::JobFailed
-                        },
-                        text,
-                        None,
-                    )),
+                    error: Some((kind_of_code(record.exit_code, status), text, None)),
+                    reported: true,
                 });
             }
-            Plan::Run(from) => {
-                let record = records.get(&job.output.display().to_string()).cloned();
-                todo.push((index, from, record));
-            }
+            Plan::Run(from) => todo.push((index, from, found[index].clone())),
         }
     }
+    // Jobs whose result is unknown are looked at first: their video may
+    // be there already, and they hold no slot for long after.
+    todo.sort_by_key(|(_, from, _)| !matches!(from, From::Sent(_)));
     let shared = Shared {
         format: &format,
         quality: &quality,
         poll_interval: args.poll_interval,
         timeout: Duration::from_secs_f64(
             args.timeout
-                .unwrap_or(crate::commands::generate::DEFAULT_TIMEOUT_SECS),
+                .unwrap_or(crate::flow::job::DEFAULT_TIMEOUT_SECS),
         ),
         jobs_at_once: usize::from(args.jobs),
     };
     let (ran, interrupted) = run::run_all(&bctx, &jobs, todo, &journal, &display, &shared).await;
+    let no_credits = ran.iter().any(|o| o.status == Status::Pending);
     display.clear();
     outcomes.extend(ran);
     if interrupted {
         return Err(Error::interrupted().with_hint(
             "what started is on record: run the same command again to go on (no prompt is sent twice)",
         ));
+    }
+    if no_credits {
+        ctx.printer
+            .warn("no credits left (2001): the jobs not started wait for the next run");
     }
     finish(ctx, &jobs, outcomes)
 }
@@ -263,7 +285,17 @@ fn read_file(file: &Path) -> Result<Vec<u8>> {
         })?;
         handle.take(limit).read_to_end(&mut bytes)
     };
-    read.map_err(|e| Error::io(format!("cannot read {}", file.display()), e))?;
+    // A folder opens, then fails to read: bad input, like a missing file.
+    read.map_err(|e| {
+        Error::bad_input(
+            format!(
+                "cannot read {}: {}",
+                file.display(),
+                crate::error::io_reason(&e)
+            ),
+            None,
+        )
+    })?;
     if bytes.len() as u64 > jobs::MAX_FILE_BYTES {
         return Err(Error::bad_input(
             format!(
@@ -275,86 +307,4 @@ fn read_file(file: &Path) -> Result<Vec<u8>> {
         ));
     }
     Ok(bytes)
-}
-
-/// The summary, the result and the exit code.
-fn finish(ctx: &Context, jobs: &[jobs::Job], mut outcomes: Vec<Outcome>) -> Result<()> {
-    outcomes.sort_by_key(|o| o.line);
-    let count = |f: &dyn Fn(Status) -> bool| outcomes.iter().filter(|o| f(o.status)).count();
-    let done = count(&|s| s == Status::Done);
-    let skipped = count(&|s| s == Status::Skipped);
-    let failed = count(&|s| matches!(s, Status::Failed | Status::Unknown));
-    ctx.printer
-        .status(format!("{done} done, {failed} failed, {skipped} skipped"));
-    let doc = Summary {
-        jobs: outcomes
-            .iter()
-            .filter_map(|o| {
-                let job = jobs.iter().find(|j| j.line == o.line)?;
-                Some(JobDoc {
-                    line: o.line,
-                    prompt: job.prompt.clone(),
-                    status: o.status.name(),
-                    session_id: o.session_id.clone(),
-                    render_id: o.render_id.clone(),
-                    path: job.output.display().to_string(),
-                    error: o.error.as_ref().map(|e| e.1.clone()),
-                    project_url: o.project_url.clone(),
-                })
-            })
-            .collect(),
-        done,
-        failed,
-        skipped,
-    };
-    ctx.printer.report(&doc)?;
-    match outcomes
-        .iter()
-        .find_map(|o| o.error.as_ref().map(|e| (o.line, e)))
-    {
-        None => Ok(()),
-        Some((line, (kind, message, hint))) => {
-            let err = Error::new(
-                *kind,
-                format!(
-                    "{failed} of {} jobs failed; line {line}: {message}",
-                    outcomes.len()
-                ),
-            );
-            Err(match (kind, hint) {
-                (Kind::ReplyLost, _) => err.with_hint(
-                    "a prompt that went out is not sent again on its own: check its session, or run again with --retry-unknown",
-                ),
-                (_, Some(hint)) => err.with_hint(format!(
-                    "{hint}; run the same command again to retry what failed"
-                )),
-                (_, None) => err.with_hint("run the same command again to retry what failed"),
-            })
-        }
-    }
-}
-
-#[derive(Debug, Serialize)]
-struct JobDoc {
-    line: usize,
-    prompt: String,
-    status: &'static str,
-    session_id: Option<String>,
-    render_id: Option<String>,
-    path: String,
-    error: Option<String>,
-    project_url: Option<String>,
-}
-
-#[derive(Debug, Serialize)]
-struct Summary {
-    jobs: Vec<JobDoc>,
-    done: usize,
-    failed: usize,
-    skipped: usize,
-}
-
-impl Report for Summary {
-    /// The paths went out as they landed; the summary line is on stderr.
-    fn human(&self, _: &mut Text) {}
 }

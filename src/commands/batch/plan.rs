@@ -1,8 +1,11 @@
 //! What a batch does with each job this run, from the file on disk and the
-//! journal's last record: skip a file that is there, resume a recorded
-//! render, watch a prompt that went out (never send it again), start a job
-//! that never sent its prompt, or report a prompt whose result is unknown
-//! (sent again only with `--retry-unknown`). And the `--dry-run` report.
+//! journal's last record of the job: skip a verified file, download again
+//! from the recorded render a file that is missing or not the job's,
+//! resume a recorded render, render a paid reply's draft, look at the
+//! session of a prompt whose result is unknown (never send it again on its
+//! own), start a job that never sent its prompt or was refused before any
+//! work, or report a job that failed for a known reason (sent again only
+//! with `--retry-failed`). And the `--dry-run` report.
 //!
 //! It decides only: no network, no writes.
 
@@ -10,9 +13,10 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use super::journal::{Record, State};
 use super::run::Status;
-use crate::commands::generate::run::From;
+use crate::error::Kind;
+use crate::flow::job::From;
+use crate::flow::journal::{Record, State};
 use crate::report::{Report, Text};
 
 /// What a job will do this run.
@@ -20,42 +24,93 @@ use crate::report::{Report, Text};
 pub(super) enum Plan {
     Skip,
     Run(From),
-    /// Reported as it stands: the prompt went out without a result.
+    /// Reported as it stands: failed or unknown, not sent again this run.
     Report(Status, Record),
 }
 
+/// What to send again this run.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct Retry {
+    /// Prompts that went out without a known result.
+    pub unknown: bool,
+    /// Jobs that failed for a known reason after the prompt ran.
+    pub failed: bool,
+}
+
+/// The job's file is there and is what the journal recorded (its size):
+/// a regular file, not a symlink, not empty, not of another size.
+fn verified(output: &Path, record: &Record) -> bool {
+    let Ok(meta) = std::fs::symlink_metadata(output) else {
+        return false;
+    };
+    meta.is_file() && meta.len() > 0 && record.bytes.is_none_or(|bytes| bytes == meta.len())
+}
+
 /// Where a job stands and what this run does with it.
-pub(super) fn plan(output: &Path, record: Option<&Record>, retry_unknown: bool) -> Plan {
-    if std::fs::symlink_metadata(output).is_ok() {
-        return Plan::Skip;
-    }
+pub(super) fn plan(output: &Path, record: Option<&Record>, retry: Retry) -> Plan {
     let Some(record) = record else {
+        // Not the journal's: a file there is the user's, left alone.
+        if std::fs::symlink_metadata(output).is_ok() {
+            return Plan::Skip;
+        }
         return Plan::Run(From::Start);
     };
-    let session = record.session_id.clone();
     let in_session = |session: Option<String>| match session {
         Some(id) => From::Session(id),
         None => From::Start,
     };
-    match (record.state, session) {
-        (State::Created, session) => Plan::Run(in_session(session)),
-        (_, None) if !record.sent => Plan::Run(From::Start),
-        (State::Failed, session) if !record.sent => Plan::Run(in_session(session)),
-        (State::Rendering, Some(session)) => Plan::Run(From::Render {
-            session_id: session,
-            render_id: record.render_id.clone().unwrap_or_default(),
-        }),
-        // The prompt went out: watch the session for the video (a render
-        // that failed, or a file removed since, is made again from it).
-        (State::Sent | State::Saved, Some(session)) => Plan::Run(From::Sent(session)),
-        (State::Failed, Some(session)) if record.render_id.is_some() => {
-            Plan::Run(From::Sent(session))
+    let session = record.session_id.clone();
+    let render = record.render_id.clone();
+    match (record.state, session, render) {
+        (State::Saved, _, _) if verified(output, record) => Plan::Skip,
+        // The file is missing, short or replaced: download it again.
+        (State::Saved | State::Rendering, Some(session_id), Some(render_id)) => {
+            Plan::Run(From::Render {
+                session_id,
+                render_id,
+                redo: true,
+            })
         }
-        (State::Unknown | State::Failed, Some(session)) if retry_unknown => {
+        (State::Created | State::Refused, session, _) => Plan::Run(in_session(session)),
+        (_, session, _) if !record.sent => Plan::Run(in_session(session)),
+        // A render that ended without a file is submitted again from the
+        // same draft; one that may still finish is polled.
+        (State::Failed, Some(session_id), Some(_)) if record.render_ended => {
+            Plan::Run(From::Replied(session_id))
+        }
+        (State::Failed, Some(session_id), Some(render_id)) => Plan::Run(From::Render {
+            session_id,
+            render_id,
+            redo: true,
+        }),
+        (State::Replied | State::Saved | State::Rendering, Some(session), _) => {
+            Plan::Run(From::Replied(session))
+        }
+        (State::Sent | State::Unknown, Some(session), _) if retry.unknown => {
             Plan::Run(From::Session(session))
         }
-        (State::Unknown, _) => Plan::Report(Status::Unknown, record.clone()),
+        (State::Sent | State::Unknown, Some(session), _) => Plan::Run(From::Sent(session)),
+        (State::Failed, Some(session), _) if retry.failed => Plan::Run(From::Session(session)),
+        (State::Unknown | State::Sent, _, _) => Plan::Report(Status::Unknown, record.clone()),
+        _ if retry.failed => Plan::Run(From::Start),
         _ => Plan::Report(Status::Failed, record.clone()),
+    }
+}
+
+/// The kind of error an exit code stands for: a job not retried keeps the
+/// exit code of its recorded cause.
+pub(super) fn kind_of_code(code: Option<u8>, status: Status) -> Kind {
+    match code {
+        Some(3) => Kind::Auth,
+        Some(4) => Kind::NoCredits,
+        Some(5) => Kind::Plan,
+        Some(6) => Kind::RateLimited,
+        Some(7) => Kind::BadInput,
+        Some(8) => Kind::JobFailed,
+        Some(9) => Kind::ReplyLost,
+        Some(10) => Kind::SessionNotFound,
+        _ if status == Status::Unknown => Kind::ReplyLost,
+        _ => Kind::JobFailed,
     }
 }
 
@@ -64,11 +119,15 @@ pub(super) fn describe(plan: &Plan) -> String {
         Plan::Skip => "skip (the file is there)".into(),
         Plan::Run(From::Start) => "generate".into(),
         Plan::Run(From::Session(id)) => format!("generate in session {id}"),
-        Plan::Run(From::Sent(id)) => format!("watch session {id} (prompt sent earlier)"),
+        Plan::Run(From::Sent(id)) => format!("look at session {id} (prompt sent earlier)"),
+        Plan::Run(From::Replied(id)) => format!("render session {id} (reply paid for)"),
         Plan::Run(From::Render { render_id, .. }) => format!("resume render {render_id}"),
+        Plan::Report(Status::Unknown, _) => {
+            "report unknown (add --retry-unknown to send again)".into()
+        }
         Plan::Report(status, _) => {
             format!(
-                "report {} (add --retry-unknown to send again)",
+                "report {} (add --retry-failed to send again)",
                 status.name()
             )
         }
@@ -128,10 +187,13 @@ mod tests {
             error: None,
             exit_code: None,
             at: String::new(),
+            key: String::new(),
+            bytes: Some(4),
+            render_ended: false,
         }
     }
 
-    fn shown(state: State, sent: bool, render: Option<&str>, retry: bool) -> String {
+    fn shown(state: State, sent: bool, render: Option<&str>, retry: Retry) -> String {
         let dir = tempfile::tempdir().unwrap();
         let output = dir.path().join("x.mp4");
         describe(&plan(&output, Some(&record(state, sent, render)), retry))
@@ -139,44 +201,79 @@ mod tests {
 
     #[test]
     fn a_prompt_that_went_out_is_never_started_again_on_its_own() {
+        let no = Retry::default();
         assert_eq!(
-            shown(State::Created, false, None, false),
+            shown(State::Created, false, None, no),
             "generate in session 7"
         );
         assert_eq!(
-            shown(State::Failed, false, None, false),
+            shown(State::Refused, false, None, no),
             "generate in session 7"
         );
         assert_eq!(
-            shown(State::Sent, true, None, false),
-            "watch session 7 (prompt sent earlier)"
+            shown(State::Failed, false, None, no),
+            "generate in session 7"
         );
         assert_eq!(
-            shown(State::Rendering, true, Some("r1"), false),
+            shown(State::Sent, true, None, no),
+            "look at session 7 (prompt sent earlier)"
+        );
+        assert_eq!(
+            shown(State::Replied, true, None, no),
+            "render session 7 (reply paid for)"
+        );
+        assert_eq!(
+            shown(State::Rendering, true, Some("r1"), no),
             "resume render r1"
         );
         assert_eq!(
-            shown(State::Failed, true, Some("r1"), false),
-            "watch session 7 (prompt sent earlier)"
+            shown(State::Failed, true, Some("r1"), no),
+            "resume render r1"
         );
-        assert!(shown(State::Unknown, true, None, false).starts_with("report unknown"));
-        assert!(shown(State::Failed, true, None, false).starts_with("report failed"));
+        assert!(shown(State::Failed, true, None, no).starts_with("report failed"));
+        let unknown = Retry {
+            unknown: true,
+            failed: false,
+        };
         assert_eq!(
-            shown(State::Unknown, true, None, true),
+            shown(State::Unknown, true, None, unknown),
+            "generate in session 7"
+        );
+        let failed = Retry {
+            unknown: false,
+            failed: true,
+        };
+        assert_eq!(
+            shown(State::Failed, true, None, failed),
             "generate in session 7"
         );
     }
 
     #[test]
-    fn a_file_that_is_there_is_skipped_and_no_record_starts_afresh() {
+    fn only_a_verified_file_is_skipped() {
         let dir = tempfile::tempdir().unwrap();
         let output = dir.path().join("x.mp4");
-        assert_eq!(describe(&plan(&output, None, false)), "generate");
-        std::fs::write(&output, b"done").unwrap();
-        let sent = record(State::Sent, true, None);
+        let no = Retry::default();
+        assert_eq!(describe(&plan(&output, None, no)), "generate");
+        let saved = record(State::Saved, true, Some("r1"));
         assert_eq!(
-            describe(&plan(&output, Some(&sent), false)),
+            describe(&plan(&output, Some(&saved), no)),
+            "resume render r1"
+        );
+        std::fs::write(&output, b"done").unwrap();
+        assert_eq!(
+            describe(&plan(&output, Some(&saved), no)),
             "skip (the file is there)"
+        );
+        std::fs::write(&output, b"").unwrap();
+        assert_eq!(
+            describe(&plan(&output, Some(&saved), no)),
+            "resume render r1"
+        );
+        std::fs::write(&output, b"longer").unwrap();
+        assert_eq!(
+            describe(&plan(&output, Some(&saved), no)),
+            "resume render r1"
         );
     }
 }

@@ -1,5 +1,5 @@
 //! Running the jobs of a batch: at most `-j` at once, each the job of
-//! `generate` ([`crate::commands::generate::run::run`]) in its own
+//! `generate` ([`crate::flow::job::run`]) in its own
 //! session, its moves appended to the journal before they are made (the
 //! session, the prompt about to go out, the render accepted) and its end
 //! recorded (saved, failed, unknown). Ctrl-C stops starting jobs; what the
@@ -17,10 +17,10 @@ use tokio::time::Instant;
 
 use super::display::Display;
 use super::jobs::Job;
-use super::journal::{Journal, Record, State};
-use crate::commands::generate::run::{self as job_run, From, Hooks, Phase, Step};
 use crate::context::Context;
 use crate::error::{Error, Kind, Result};
+use crate::flow::job::{self as job_run, From, Hooks, Phase, Step};
+use crate::flow::journal::{Journal, Record, State};
 use crate::flow::render::Target;
 use crate::interrupt::Interrupt;
 
@@ -40,6 +40,8 @@ pub(crate) enum Status {
     Failed,
     Unknown,
     Skipped,
+    /// Not started: the credits ran out (2001) first.
+    Pending,
 }
 
 impl Status {
@@ -49,6 +51,7 @@ impl Status {
             Status::Failed => "failed",
             Status::Unknown => "unknown",
             Status::Skipped => "skipped",
+            Status::Pending => "pending",
         }
     }
 }
@@ -63,6 +66,8 @@ pub(crate) struct Outcome {
     pub project_url: Option<String>,
     /// Kind, message and hint of the failure.
     pub error: Option<(Kind, String, Option<String>)>,
+    /// Reported from the journal, not run this time.
+    pub reported: bool,
 }
 
 /// Runs `todo` (index into `jobs`, where to start, the journal's record)
@@ -80,8 +85,10 @@ pub(crate) async fn run_all(
     let mut running = FuturesUnordered::new();
     let mut outcomes = Vec::new();
     let mut interrupt = Interrupt::new();
+    // After the first "no credits" refusal no new job starts.
+    let mut out_of_credits = false;
     loop {
-        while running.len() < shared.jobs_at_once {
+        while running.len() < shared.jobs_at_once && !out_of_credits {
             let Some((index, from, record)) = queue.next() else {
                 break;
             };
@@ -96,10 +103,24 @@ pub(crate) async fn run_all(
             ));
         }
         if running.is_empty() {
+            outcomes.extend(queue.map(|(index, _, record)| Outcome {
+                line: jobs[index].line,
+                status: Status::Pending,
+                session_id: record.and_then(|r| r.session_id),
+                render_id: None,
+                project_url: None,
+                error: Some((Kind::NoCredits, "not started: no credits left".into(), None)),
+                reported: false,
+            }));
             return (outcomes, false);
         }
         tokio::select! {
-            Some(outcome) = running.next() => outcomes.push(outcome),
+            Some(outcome) = running.next() => {
+                if matches!(&outcome.error, Some((Kind::NoCredits, ..))) {
+                    out_of_credits = true;
+                }
+                outcomes.push(outcome);
+            }
             () = interrupt.recv() => {
                 display.clear();
                 return (outcomes, true);
@@ -121,6 +142,9 @@ fn fresh(job: &Job) -> Record {
         error: None,
         exit_code: None,
         at: String::new(),
+        key: job.key.clone(),
+        bytes: None,
+        render_ended: false,
     }
 }
 
@@ -136,8 +160,10 @@ async fn one(
 ) -> Outcome {
     let mut start = record.unwrap_or_else(|| fresh(job));
     start.line = job.line;
+    start.key = job.key.clone();
     start.error = None;
     start.exit_code = None;
+    start.render_ended = false;
     let hooks = JobHooks {
         line: job.line,
         journal,
@@ -158,7 +184,7 @@ async fn one(
         force: false,
         poll_interval: shared.poll_interval,
         deadline,
-        idle: crate::commands::generate::IDLE_TIMEOUT,
+        idle: crate::flow::job::IDLE_TIMEOUT,
     };
     let result = match tokio::time::timeout_at(deadline, job_run::run(ctx, &spec, from, &hooks))
         .await
@@ -179,8 +205,12 @@ async fn one(
             record.state = State::Saved;
             record.session_id = Some(saved.session_id.clone());
             record.render_id = Some(saved.render_id.clone());
+            record.bytes = Some(saved.bytes);
             let recorded = save(journal, &mut record);
             let path = saved.path.display().to_string();
+            if saved.dropped {
+                display.note(job.line, crate::flow::turn::DROPPED_WARNING);
+            }
             let _ = display.saved(job.line, &path);
             let project_url = crate::flow::claim::project_url(ctx, &saved.session_id).await;
             if let Some(url) = &project_url {
@@ -199,15 +229,33 @@ async fn one(
                 error: recorded
                     .err()
                     .map(|e| (e.kind(), e.message().to_string(), e.hint())),
+                reported: false,
             }
         }
         Err(err) => {
-            let unknown = record.sent && record.render_id.is_none() && err.is(Kind::ReplyLost);
-            record.state = if unknown {
-                State::Unknown
-            } else {
-                State::Failed
+            // The prompt went out and its reply never ended: what became
+            // of it is unknown (an agent's own error is a known failure).
+            let unknown = matches!(record.state, State::Sent | State::Unknown)
+                && !err.message().starts_with("the agent failed");
+            let ended = record
+                .render_id
+                .as_deref()
+                .is_some_and(|id| render_ended(&err, id));
+            // What is on record stays: a refused prompt is not sent, a paid
+            // reply is finished from its session, a render that may still
+            // finish is polled; only what failed for good is "failed".
+            // The agent failed or made no video: a known failure, sent
+            // again only with --retry-failed.
+            let agent_failed = err.message().starts_with("the agent");
+            record.state = match record.state {
+                _ if agent_failed => State::Failed,
+                State::Refused | State::Created => record.state,
+                State::Replied => State::Replied,
+                State::Rendering if !ended => State::Rendering,
+                _ if unknown => State::Unknown,
+                _ => State::Failed,
             };
+            record.render_ended = ended;
             record.error = Some(err.message().to_string());
             record.exit_code = Some(err.exit_code());
             let _ = save(journal, &mut record);
@@ -224,9 +272,19 @@ async fn one(
                 render_id: record.render_id.clone(),
                 project_url: None,
                 error: Some((err.kind(), err.message().to_string(), err.hint())),
+                reported: false,
             }
         }
     }
+}
+
+/// The render ended without a file (failed or cancelled on the server):
+/// it is submitted again from the same draft on a re-run.
+fn render_ended(err: &Error, render_id: &str) -> bool {
+    let message = err.message();
+    err.is(Kind::JobFailed)
+        && (message.starts_with(&format!("render {render_id} failed"))
+            || message.starts_with(&format!("render {render_id} was cancelled")))
 }
 
 fn save(journal: &Journal, record: &mut Record) -> Result<()> {
@@ -247,6 +305,10 @@ impl Hooks for JobHooks<'_> {
         self.display.phase(self.line, &phase);
     }
 
+    fn note(&self, line: &str) {
+        self.display.note(self.line, line);
+    }
+
     fn record(&self, step: Step<'_>) -> Result<()> {
         let mut record = self.record.borrow_mut();
         let text = match step {
@@ -259,6 +321,19 @@ impl Hooks for JobHooks<'_> {
                 record.state = State::Sent;
                 record.sent = true;
                 "prompt sent".to_string()
+            }
+            Step::Refused => {
+                record.state = State::Refused;
+                record.sent = false;
+                "prompt refused before any work (not sent)".to_string()
+            }
+            Step::Replied { dropped } => {
+                record.state = State::Replied;
+                if dropped {
+                    "replied (the stream dropped; the work showed up)".to_string()
+                } else {
+                    "replied".to_string()
+                }
             }
             Step::Rendering { render_id, .. } => {
                 record.state = State::Rendering;

@@ -8,10 +8,11 @@
 use rustyline::config::{Behavior, Config};
 use rustyline::error::ReadlineError;
 
-use super::{Limits, send::turn, sink::StdoutLine};
 use crate::commands;
 use crate::context::Context;
 use crate::error::{Error, Kind, Result};
+use crate::flow::turn::sink::{StdoutLine, sink_for};
+use crate::flow::turn::{Limits, turn};
 use crate::interrupt::Interrupt;
 
 /// Where one line of input goes.
@@ -262,7 +263,10 @@ pub async fn run(ctx: &Context, limits: &Limits) -> Result<()> {
                         .with_hint("upload ./clip.mp4"))
                 }
                 Route::Agent(message) => {
-                    turn(ctx, &mut session, message, limits, &line_state).await
+                    let sink = sink_for(&ctx.printer, &line_state);
+                    turn(ctx, &mut session, message, limits, sink)
+                        .await
+                        .map(|_| ())
                 }
                 other => match other.argv() {
                     Some(argv) => {

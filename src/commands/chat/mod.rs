@@ -1,32 +1,21 @@
 //! `nemo chat`: send a message to the agent and stream its reply
 //! (`../shared/spec/cli.md` "nemo chat"), one-shot or interactively.
 //!
-//! One turn (`send::turn`): read the state, send the message once (1001 and
-//! 1002, which reject it before any work starts, are retried once), render
-//! the events as they come ([`render`]) under `--timeout`/`--idle-timeout`,
-//! then: a reply without text is answered from the state diff; a dropped
-//! connection is answered by watching the state, never by sending again.
-//!
-//! This file owns the command line and the limits; the turn lives in
-//! `send`, the watch after a drop and the changes in `watch`, the
-//! output in [`render`] and [`sink`]. It must not print replies itself.
+//! This file owns the command line, reading the message and the limits;
+//! the turn itself (sending once, streaming, the watch after a drop) is
+//! [`crate::flow::turn`], which streams into the sink chosen here. It must
+//! not print replies itself.
 
-mod gui_hints;
 mod interactive;
-pub mod render;
-pub(crate) mod send;
-pub mod sink;
-mod text_filter;
-mod watch;
 
 use std::io::Read;
 use std::time::Duration;
 
 use crate::context::Context;
 use crate::error::{Error, Kind, Result};
+use crate::flow::turn::sink::{StdoutLine, sink_for};
+use crate::flow::turn::{Limits, turn};
 use crate::interrupt::Interrupt;
-use send::turn;
-use sink::StdoutLine;
 
 #[derive(Debug, clap::Args)]
 #[command(
@@ -56,59 +45,29 @@ pub struct Args {
 /// is sent, so no limit can overflow a clock afterwards.
 pub(crate) const MAX_SECS: u64 = 86_400;
 
-/// `⏳ Still working…` comes this often when there is no spinner.
-pub(crate) const STILL_WORKING_EVERY: Duration = Duration::from_secs(120);
-/// Seconds between the state reads after a dropped connection: at once,
-/// then widening, about five minutes in all.
-pub(crate) const WATCH_SCHEDULE: [u64; 9] = [0, 5, 10, 20, 30, 45, 60, 60, 60];
-
-/// The time limits and schedules of a reply.
-#[derive(Debug, Clone)]
-pub struct Limits {
-    pub(crate) total: Duration,
-    pub(crate) idle: Duration,
-    pub(crate) still_every: Duration,
-    pub(crate) watch: Vec<Duration>,
-}
-
-impl Limits {
-    fn new(args: &Args, scale: f64) -> Limits {
-        Limits::with(
-            Duration::from_secs(args.timeout),
-            Duration::from_secs(args.idle_timeout),
-            scale,
-        )
-    }
-
-    /// Limits of `total` and `idle`, the schedules scaled by `scale`.
-    pub(crate) fn with(total: Duration, idle: Duration, scale: f64) -> Limits {
-        let scaled = |d: Duration| d.mul_f64(scale);
-        Limits {
-            total,
-            idle,
-            still_every: scaled(STILL_WORKING_EVERY),
-            watch: WATCH_SCHEDULE
-                .iter()
-                .map(|s| scaled(Duration::from_secs(*s)))
-                .collect(),
-        }
-    }
+/// The time limits of a reply from the command line.
+fn limits(args: &Args, scale: f64) -> Limits {
+    Limits::with(
+        Duration::from_secs(args.timeout),
+        Duration::from_secs(args.idle_timeout),
+        scale,
+    )
 }
 
 pub async fn run(args: &Args, ctx: &Context) -> Result<()> {
-    let limits = Limits::new(args, ctx.settings.chat_time_scale);
+    let limits = limits(args, ctx.settings.chat_time_scale);
     match message_of(args, ctx)? {
         Some(message) => {
             let mut session = ctx.ensure_session().await?;
             let line = StdoutLine::default();
             let result = Interrupt::new()
                 .run(
-                    turn(ctx, &mut session, &message, &limits, &line),
+                    turn(ctx, &mut session, &message, &limits, sink_for(&ctx.printer, &line)),
                     Some("the agent may still finish what it started; `nemo state` shows the timeline"),
                 )
                 .await;
             line.end(&ctx.printer);
-            result
+            result.map(|_| ())
         }
         None if ctx.printer.can_prompt() => interactive::run(ctx, &limits).await,
         None if ctx.printer.stdin_is_terminal() => Err(Error::usage(
@@ -151,11 +110,12 @@ fn message_of(args: &Args, ctx: &Context) -> Result<Option<String>> {
                 .status("Type the message, then press Enter and Ctrl-D:");
         }
         let text = read_message(stdin.lock(), MAX_STDIN_MESSAGE)?;
-        if text.trim().is_empty() && piped {
+        // Nothing at all piped in (`< /dev/null`): no message was given.
+        if text.is_empty() && piped {
             return Ok(None);
         }
         if text.trim().is_empty() {
-            return Err(Error::new(Kind::Usage, "no message on stdin")
+            return Err(Error::new(Kind::Usage, "the message is empty")
                 .with_hint("pipe one in: `echo \"hello\" | nemo chat -`"));
         }
         text

@@ -10,30 +10,27 @@
 //! line on a terminal, a stderr line per phase otherwise) and the result;
 //! `batch` runs the same job (`run::run`) many times.
 
-pub(crate) mod plan;
-pub(crate) mod run;
-
-use std::cell::RefCell;
 use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use indicatif::ProgressBar;
 use serde::Serialize;
 use tokio::time::Instant;
 
 use crate::context::Context;
 use crate::error::{Error, Kind, Result};
+mod display;
+
+use std::path::Path;
+
+use crate::flow::job::funds::{CREDITS_PER_GENERATION, Funds, check_funds};
+use crate::flow::job::local::{Running, claim_path};
+use crate::flow::job::{self as run, DEFAULT_TIMEOUT_SECS, From, IDLE_TIMEOUT, Job};
+use crate::flow::journal::{GENERATE_JOURNAL, Shared, job_key};
 use crate::flow::render::{self as export, Target};
 use crate::interrupt::Interrupt;
 use crate::report::{Report, Text};
-use plan::{CREDITS_PER_GENERATION, Funds, check_funds, prompt_of};
-use run::{From, Hooks, Job, Phase, Step};
-
-/// How long a whole job may take unless `--timeout` says otherwise.
-pub(crate) const DEFAULT_TIMEOUT_SECS: f64 = 3600.0;
-/// Keep-alives only for this long: the agent's run looks lost.
-pub(crate) const IDLE_TIMEOUT: Duration = Duration::from_secs(600);
+use display::{Display, fresh, resume_from};
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
@@ -121,12 +118,51 @@ pub async fn run(args: &Args, ctx: &Context) -> Result<()> {
             .display()
             .to_string(),
     };
-    export::check_output(
-        &target.path_for(&export::new_render_id(None), &format),
-        args.force,
-    )?;
-    let funds = check_funds(ctx, 1, args.dry_run).await?;
-    if args.dry_run {
+    // The job's journal beside its output: the same command run again
+    // finds an unfinished job and finishes it without paying again.
+    let files: Vec<String> = args
+        .uploads
+        .iter()
+        .map(|u| u.to_string_lossy().into_owned())
+        .collect();
+    let given = args.output.as_ref().map(|p| p.display().to_string());
+    let session_given = ctx.settings.session.clone().unwrap_or_default();
+    let key = job_key(
+        &prompt,
+        &files,
+        given.as_deref(),
+        Some(&format!("{name}\n{session_given}")),
+    );
+    let folder = match &target {
+        Target::File(path) => path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."))
+            .to_path_buf(),
+        Target::Folder(dir) => dir.clone(),
+    };
+    let (journal, records) = Shared::open(&folder, GENERATE_JOURNAL);
+    let from = records.get(&key).and_then(resume_from);
+    if from.is_none() {
+        export::check_output(
+            &target.path_for(&export::new_render_id(None), &format),
+            args.force,
+        )?;
+    }
+    // The path is claimed before anything is sent: a second job to it is
+    // refused before it pays.
+    let _claim = match (&target, args.dry_run) {
+        (Target::File(path), false) => Some(claim_path(path)?),
+        _ => None,
+    };
+    let running = (!args.dry_run)
+        .then(|| Running::start(&ctx.settings.config_dir))
+        .flatten();
+    let funds = match &from {
+        None => Some(check_funds(ctx, 1, args.dry_run).await?),
+        Some(_) => None,
+    };
+    if let (true, Some(funds)) = (args.dry_run, funds) {
         return ctx.printer.report(&DryRun {
             dry_run: true,
             session: ctx.settings.session.clone(),
@@ -158,10 +194,21 @@ pub async fn run(args: &Args, ctx: &Context) -> Result<()> {
         deadline,
         idle: IDLE_TIMEOUT,
     };
-    let display = Display::new(ctx);
+    let record = match (&from, records.get(&key)) {
+        (Some(_), Some(record)) => record.clone(),
+        _ => fresh(&key, &prompt, &target),
+    };
+    let from = from.unwrap_or(From::Start);
+    if !matches!(from, From::Start) {
+        ctx.printer.status(format!(
+            "Finishing the job this command started earlier (session {}), without sending the prompt again",
+            record.session_id.as_deref().unwrap_or("?")
+        ));
+    }
+    let display = Display::new(ctx, journal, record);
     let mut interrupt = Interrupt::new();
     let result = tokio::select! {
-        result = tokio::time::timeout_at(deadline, run::run(ctx, &job, From::Start, &display)) => result,
+        result = tokio::time::timeout_at(deadline, run::run(ctx, &job, from, &display)) => result,
         () = interrupt.recv() => {
             display.clear();
             return Err(Error::interrupted().with_hint(display.resume_hint()));
@@ -170,8 +217,13 @@ pub async fn run(args: &Args, ctx: &Context) -> Result<()> {
     display.clear();
     let saved = match result {
         Ok(Ok(saved)) => saved,
-        Ok(Err(err)) => return Err(display.explain(err)),
+        Ok(Err(err)) => {
+            display.ended(Some(&err));
+            return Err(display.explain(err));
+        }
         Err(_) => {
+            let err = Error::new(Kind::JobFailed, "the job did not finish within --timeout");
+            display.ended(Some(&err));
             return Err(Error::new(
                 Kind::JobFailed,
                 format!(
@@ -182,8 +234,22 @@ pub async fn run(args: &Args, ctx: &Context) -> Result<()> {
             .with_hint(display.resume_hint()));
         }
     };
-    let credits_spent = match (funds, ctx.api.credits().await) {
-        (Funds::Known(before), Ok(after)) => Some(before.available - after.available),
+    display.record.borrow_mut().bytes = Some(saved.bytes);
+    display.ended(None);
+    if saved.dropped {
+        ctx.printer.warn(crate::flow::turn::DROPPED_WARNING);
+    }
+    // The balance difference is this job's only when no other job of this
+    // config ran meanwhile; else it is not known.
+    let after = match funds {
+        Some(Funds::Known(_)) => ctx.api.credits().await.ok(),
+        _ => None,
+    };
+    let alone = running.as_ref().is_some_and(Running::alone);
+    let credits_spent = match (funds, after) {
+        (Some(Funds::Known(before)), Some(after)) if alone => {
+            Some(before.available - after.available)
+        }
         _ => None,
     };
     ctx.printer.status(format!(
@@ -204,6 +270,7 @@ pub async fn run(args: &Args, ctx: &Context) -> Result<()> {
         credits_spent,
         reply: saved.reply,
         project_url,
+        dropped: saved.dropped,
     })
 }
 
@@ -218,6 +285,9 @@ struct Generated {
     credits_spent: Option<i64>,
     reply: Option<String>,
     project_url: Option<String>,
+    /// The reply's stream dropped; its work was found by watching.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    dropped: bool,
 }
 
 impl Report for Generated {
@@ -275,119 +345,20 @@ impl Report for DryRun {
     }
 }
 
-/// Shows the job's phases: one status line with the elapsed time on a
-/// terminal, else a stderr line per phase. Remembers how far the job got,
-/// for the hints after a failure, a timeout or Ctrl-C.
-struct Display<'a> {
-    ctx: &'a Context,
-    bar: Option<ProgressBar>,
-    last: RefCell<Option<std::mem::Discriminant<Phase>>>,
-    session: RefCell<Option<String>>,
-    sent: RefCell<bool>,
-    render: RefCell<Option<String>>,
-    reply: RefCell<Option<String>>,
-}
-
-impl<'a> Display<'a> {
-    fn new(ctx: &'a Context) -> Display<'a> {
-        let bar = ctx
-            .printer
-            .shows_progress()
-            .then(|| ctx.printer.spinner("starting"));
-        Display {
-            ctx,
-            bar,
-            last: RefCell::new(None),
-            session: RefCell::new(None),
-            sent: RefCell::new(false),
-            render: RefCell::new(None),
-            reply: RefCell::new(None),
-        }
+/// The prompt from the arguments, or stdin for `-`.
+pub(crate) fn prompt_of(words: &[String]) -> Result<String> {
+    let text = if words.len() == 1 && words[0] == "-" {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+            .map_err(|e| Error::io("cannot read the prompt from stdin", e))?;
+        text
+    } else {
+        words.join(" ")
+    };
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(Error::usage("the prompt is empty")
+            .with_hint("describe the video: `nemo generate \"a panda in a bamboo forest\"`"));
     }
-
-    fn clear(&self) {
-        if let Some(bar) = &self.bar {
-            bar.finish_and_clear();
-        }
-    }
-
-    fn line(&self, line: String) {
-        match &self.bar {
-            Some(bar) => bar.suspend(|| self.ctx.printer.status(&line)),
-            None => self.ctx.printer.status(&line),
-        }
-    }
-
-    /// What to do after the job stopped where it is.
-    fn resume_hint(&self) -> String {
-        let session = self.session.borrow().clone().unwrap_or_default();
-        if let Some(id) = self.render.borrow().as_deref() {
-            return export::resume_hint(id);
-        }
-        if *self.sent.borrow() {
-            return format!(
-                "the agent may still finish; `nemo --session {session} state` shows the timeline, `nemo --session {session} export` renders it"
-            );
-        }
-        "the prompt was not sent".into()
-    }
-
-    /// A failure, with the agent's reply on stderr when it made no video.
-    fn explain(&self, err: Error) -> Error {
-        let no_video = err.is(Kind::JobFailed)
-            && self.render.borrow().is_none()
-            && err.message().starts_with(run::NO_VIDEO);
-        if let (true, Some(reply)) = (no_video, self.reply.borrow().as_deref()) {
-            self.ctx.printer.err_line("The agent replied:");
-            let reply = crate::sanitize::strip_controls(reply);
-            for line in reply.lines() {
-                self.ctx.printer.err_line(&format!("  {line}"));
-            }
-        }
-        err
-    }
-}
-
-impl Hooks for Display<'_> {
-    fn phase(&self, phase: Phase) {
-        if let Some(bar) = &self.bar {
-            bar.set_message(phase.to_string());
-            return;
-        }
-        let kind = std::mem::discriminant(&phase);
-        if self.last.replace(Some(kind)) == Some(kind) {
-            return;
-        }
-        let line = match phase {
-            Phase::Rendering(_) => "Rendering…".to_string(),
-            other => {
-                let text = other.to_string();
-                let mut chars = text.chars();
-                match chars.next() {
-                    Some(first) => format!("{}{}…", first.to_uppercase(), chars.as_str()),
-                    None => text,
-                }
-            }
-        };
-        self.ctx.printer.status(line);
-    }
-
-    fn record(&self, step: Step<'_>) -> Result<()> {
-        match step {
-            Step::Session { session_id, .. } => {
-                *self.session.borrow_mut() = Some(session_id.to_string());
-                self.line(format!("Working in session {session_id}"));
-            }
-            Step::Sending => *self.sent.borrow_mut() = true,
-            Step::Rendering { render_id, .. } => {
-                *self.render.borrow_mut() = Some(render_id.to_string());
-                self.line(format!("Submitted render {render_id}"));
-            }
-        }
-        Ok(())
-    }
-
-    fn replied(&self, reply: &str) {
-        *self.reply.borrow_mut() = Some(reply.to_string());
-    }
+    Ok(text.to_string())
 }

@@ -87,6 +87,7 @@ pub fn sink_for<'a>(printer: &Printer, line: &'a StdoutLine) -> Box<dyn Sink + '
             Box::new(TerminalSink {
                 line,
                 stdout_tty: printer.stdout_is_terminal(),
+                held: String::new(),
             })
         },
         || -> Box<dyn Sink + 'a> { Box::new(JsonLinesSink::default()) },
@@ -109,16 +110,54 @@ impl StdoutLine {
     }
 }
 
-/// Text on stdout as it streams; the changes as sentences.
+/// Text on stdout as it streams; the changes as sentences. On a terminal
+/// each piece shows as it comes; elsewhere (a pipe, a file) the text is
+/// written a whole line at a time, each line with its newline in one
+/// write, so processes sharing a pipe never glue their lines together.
 pub struct TerminalSink<'a> {
     line: &'a StdoutLine,
     stdout_tty: bool,
+    /// The start of a line not yet ended (not on a terminal).
+    held: String,
+}
+
+impl TerminalSink<'_> {
+    /// Writes the held start of a line, ended, in one write.
+    fn end_held(&mut self, printer: &Printer) -> Result<()> {
+        if self.held.is_empty() {
+            return Ok(());
+        }
+        let mut rest = std::mem::take(&mut self.held);
+        rest.push('\n');
+        printer.out_piece(&rest)
+    }
+}
+
+/// A reply cut short (Ctrl-C drops the turn) still shows its last line.
+impl Drop for TerminalSink<'_> {
+    fn drop(&mut self) {
+        if !self.held.is_empty() {
+            self.held.push('\n');
+            let mut stdout = std::io::stdout().lock();
+            let _ = stdout
+                .write_all(self.held.as_bytes())
+                .and_then(|()| stdout.flush());
+        }
+    }
 }
 
 impl Sink for TerminalSink<'_> {
     fn text(&mut self, printer: &Printer, text: &str) -> Result<()> {
-        printer.out_piece(text)?;
-        self.line.mid_line.set(!text.ends_with('\n'));
+        if self.stdout_tty {
+            printer.out_piece(text)?;
+            self.line.mid_line.set(!text.ends_with('\n'));
+            return Ok(());
+        }
+        self.held.push_str(text);
+        if let Some(end) = self.held.rfind('\n') {
+            printer.out_piece(&self.held[..=end])?;
+            self.held.drain(..=end);
+        }
         Ok(())
     }
 
@@ -135,6 +174,7 @@ impl Sink for TerminalSink<'_> {
     }
 
     fn end_text(&mut self, printer: &Printer) {
+        let _ = self.end_held(printer);
         self.line.end(printer);
     }
 
@@ -250,5 +290,34 @@ impl Sink for JsonLinesSink {
             return Ok(());
         }
         self.flush(printer)
+    }
+}
+
+/// A sink that shows nothing: the caller keeps the [`super::Turn`]
+/// (`generate`, `batch`).
+pub struct Quiet;
+
+impl Sink for Quiet {
+    fn text(&mut self, _: &Printer, _: &str) -> Result<()> {
+        Ok(())
+    }
+    fn record(&mut self, _: &Printer, _: &JsonLine<'_>) -> Result<()> {
+        Ok(())
+    }
+    fn shares_the_terminal(&self) -> bool {
+        false
+    }
+    fn mid_line_on_terminal(&self) -> bool {
+        false
+    }
+    fn end_text(&mut self, _: &Printer) {}
+    fn wants_changes(&self) -> bool {
+        false
+    }
+    fn done(&mut self, _: &Printer, _: &Done<'_>) -> Result<()> {
+        Ok(())
+    }
+    fn settle(&mut self, _: &Printer, _: bool) -> Result<()> {
+        Ok(())
     }
 }

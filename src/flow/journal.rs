@@ -1,12 +1,18 @@
-//! The batch journal, `DIR/.nemo-batch.jsonl`: one JSON record a line,
-//! appended as each job moves (created, sent, rendering, saved, failed,
-//! unknown) and fsynced per record, so a re-run knows which prompts went
-//! out and which renders to resume.
+//! The job journals: `DIR/.nemo-batch.jsonl` for `batch`, and
+//! `.nemo-generate.jsonl` beside `generate`'s output. One JSON record a
+//! line, appended as each job moves and fsynced per record — the intent
+//! before an irreversible step (the prompt about to go out, the render
+//! about to be submitted), the outcome after it — so a re-run knows which
+//! prompts went out, which were paid for and which renders to resume.
+//! A job is known by its content ([`job_key`]: prompt, files, output as
+//! given, name), not by its line.
 //!
-//! One process works in a folder at a time: `DIR/.nemo-batch.lock` is held
+//! One `batch` works in a folder at a time: `DIR/.nemo-batch.lock` is held
 //! exclusively for the whole run (a second `nemo batch` on the folder is
-//! refused at once). A torn last line from a crash is ignored, and the next
-//! record starts on a line of its own. Nothing here talks to the network.
+//! refused at once). `generate`s share their journal: each appends whole
+//! lines (one write each) and claims its output path on its own. A torn
+//! last line from a crash is ignored, and the next record starts on a line
+//! of its own. Nothing here talks to the network.
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
@@ -19,21 +25,42 @@ use crate::error::{Error, Kind, Result};
 
 pub(crate) const JOURNAL_FILE: &str = ".nemo-batch.jsonl";
 const LOCK_FILE: &str = ".nemo-batch.lock";
+/// The journal of `generate`, in the folder of its output.
+pub(crate) const GENERATE_JOURNAL: &str = ".nemo-generate.jsonl";
 
-/// Where a job is.
+/// Where a job is: planned → sent → replied → rendering → saved, or
+/// refused / failed / unknown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum State {
     /// Its session exists; the prompt has not gone out.
     Created,
-    /// The prompt went out (or was about to): never sent again on its own.
+    /// The prompt is going out (the intent, recorded first): never sent
+    /// again on its own; the session is read to learn what became of it.
     Sent,
-    /// A render was accepted.
+    /// The server refused the prompt before any work started (2001, 429,
+    /// another error answer): not sent, nothing paid; sent on a re-run.
+    Refused,
+    /// The reply ended: the prompt is paid for. The rest is finished from
+    /// the session's state, never by prompting again.
+    Replied,
+    /// A render was submitted (recorded before the submit).
     Rendering,
     Saved,
     Failed,
     /// The prompt went out and nothing showed up in the session.
     Unknown,
+}
+
+/// A job's identity: its prompt, files, output as written (none for the
+/// default name) and name — never its line number.
+pub(crate) fn job_key(
+    prompt: &str,
+    files: &[String],
+    output: Option<&str>,
+    name: Option<&str>,
+) -> String {
+    serde_json::json!([prompt, files, output, name]).to_string()
 }
 
 /// One line of the journal: the job's state after a move.
@@ -57,6 +84,16 @@ pub(crate) struct Record {
     pub exit_code: Option<u8>,
     #[serde(default)]
     pub at: String,
+    /// The job's identity ([`job_key`]); empty in journals written before.
+    #[serde(default)]
+    pub key: String,
+    /// The size of the saved file: a file of another size is not the job's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bytes: Option<u64>,
+    /// The render ended without a file (failed, cancelled): it is
+    /// submitted again from the same draft, never by prompting again.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub render_ended: bool,
 }
 
 /// The open journal of a folder, with its lock held.
@@ -131,16 +168,56 @@ impl Journal {
     }
 }
 
-/// The last record of each job; lines that cannot be read (a torn last
-/// line) are skipped.
+/// The last record of each job, by its key (by output path for records
+/// written before keys); lines that cannot be read (a torn last line) are
+/// skipped.
 pub(crate) fn read(bytes: &[u8]) -> HashMap<String, Record> {
     let mut records = HashMap::new();
     for line in bytes.split(|b| *b == b'\n') {
         if let Ok(record) = serde_json::from_slice::<Record>(line) {
-            records.insert(record.output.clone(), record);
+            let key = if record.key.is_empty() {
+                record.output.clone()
+            } else {
+                record.key.clone()
+            };
+            records.insert(key, record);
         }
     }
     records
+}
+
+/// A journal shared by `generate`s: read whole, appended a line at a time
+/// without a lock (each line is one write to a file opened for appending).
+pub(crate) struct Shared {
+    path: PathBuf,
+}
+
+impl Shared {
+    /// The journal `name` in `dir`, and the last record of each job.
+    pub(crate) fn open(dir: &Path, name: &str) -> (Shared, HashMap<String, Record>) {
+        let path = dir.join(name);
+        let bytes = std::fs::read(&path).unwrap_or_default();
+        (Shared { path }, read(&bytes))
+    }
+
+    /// Appends one record, whole, and makes it durable.
+    pub(crate) fn append(&self, record: &Record) -> Result<()> {
+        let mut line = b"\n".to_vec();
+        serde_json::to_writer(&mut line, record)
+            .map_err(|e| Error::config(format!("cannot encode a journal record: {e}")))?;
+        line.push(b'\n');
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.path)
+            .map_err(|e| Error::io(format!("cannot open {}", self.path.display()), e))?;
+        let mut file = &file;
+        // The leading newline ends a line torn by a crash; blank lines are
+        // skipped when read.
+        file.write_all(&line)
+            .and_then(|()| file.sync_data())
+            .map_err(|e| Error::io(format!("cannot write {}", self.path.display()), e))
+    }
 }
 
 #[cfg(test)]
@@ -159,6 +236,9 @@ mod tests {
             error: None,
             exit_code: None,
             at: String::new(),
+            key: String::new(),
+            bytes: None,
+            render_ended: false,
         }
     }
 

@@ -1,9 +1,11 @@
-//! One turn of `nemo chat`: read the state, send the message once (1001 and
-//! 1002, which reject it before any work starts, are retried once), render
-//! the events as they come under `--timeout`/`--idle-timeout`, then hand
-//! the end over to [`super::watch`].
+//! One turn: read the state, send the message once (1001 and 1002, which
+//! reject it before any work starts, are retried once), render the events
+//! as they come under `--timeout`/`--idle-timeout`, then hand the end over
+//! to [`super::watch`].
 //!
 //! It must never send a message twice after the agent may have started.
+
+use std::cell::Cell;
 
 use futures::StreamExt;
 use serde_json::Value;
@@ -11,35 +13,38 @@ use tokio::time::Instant;
 
 use super::gui_hints::gui_hints;
 use super::render::Renderer;
-use super::sink::{Sink, StdoutLine, sink_for};
-use super::watch::{closed, dropped};
-use super::{Limits, STILL_WORKING_EVERY};
+use super::sink::Sink;
+use super::watch::{Ending, closed};
+use super::{Limits, STILL_WORKING_EVERY, Turn};
 use crate::api::chat::{AgentEvent, AgentStream};
 use crate::context::Context;
 use crate::error::{Error, Kind, Result};
 
-/// One message and its reply. `session` is replaced when the server lost it.
-/// `--timeout` counts from here and bounds everything: the reply, and the
-/// watch after a dropped connection.
+/// One message and its reply, rendered into `sink`. `session` is replaced
+/// when the server lost it. `--timeout` counts from here and bounds
+/// everything: the reply, and the watch after a dropped connection.
 pub(crate) async fn turn(
     ctx: &Context,
     session: &mut String,
     message: &str,
     limits: &Limits,
-    line: &StdoutLine,
-) -> Result<()> {
-    turn_into(ctx, session, message, limits, sink_for(&ctx.printer, line)).await
+    sink: Box<dyn Sink + '_>,
+) -> Result<Turn> {
+    turn_tracked(ctx, session, message, limits, sink, &Cell::new(false)).await
 }
 
-/// [`turn`] with the reply going into `sink` (`generate` keeps it off
-/// stdout).
-pub(crate) async fn turn_into(
+/// [`turn`], setting `sent` once the message may have reached the agent:
+/// when it stays unset, the server refused the message before any work
+/// started (2001, a 429 or another error answer, 1001/1002 that could not
+/// be recovered) or it was never sent, so sending it later pays once.
+pub(crate) async fn turn_tracked(
     ctx: &Context,
     session: &mut String,
     message: &str,
     limits: &Limits,
     sink: Box<dyn Sink + '_>,
-) -> Result<()> {
+    sent: &Cell<bool>,
+) -> Result<Turn> {
     let deadline = Instant::now() + limits.total;
     let mut recovered = false;
     let read_before = ctx.with_session(session, &mut recovered, |sid| async move {
@@ -70,27 +75,27 @@ pub(crate) async fn turn_into(
                 } else {
                     read_state(ctx, &sid).await?
                 };
-                Ok((before, send(ctx, &sid, message, limits, deadline).await?))
+                Ok((
+                    before,
+                    send(ctx, &sid, message, limits, deadline, sent).await?,
+                ))
             }
         })
         .await?;
+    let ending = Ending {
+        ctx,
+        session,
+        before: &before,
+        limits,
+        deadline,
+    };
     let stream = match sent {
         Sent::Stream(stream) => stream,
         // The message went out and the connection broke before any answer:
         // the agent may be at work, so this is a dropped stream.
         Sent::Cut(err) => {
             renderer.finish()?;
-            return dropped(
-                ctx,
-                &mut renderer,
-                session,
-                &before,
-                "",
-                limits,
-                deadline,
-                err,
-            )
-            .await;
+            return ending.dropped(&mut renderer, String::new(), err).await;
         }
     };
     let consumed = consume(ctx, stream, &mut renderer, limits, deadline).await;
@@ -109,20 +114,8 @@ pub(crate) async fn turn_into(
                     .with_hint("`nemo state` shows what was done before it failed"),
             )
         }
-        Outcome::Closed => closed(ctx, &mut renderer, session, &before, &text).await,
-        Outcome::Dropped(err) => {
-            dropped(
-                ctx,
-                &mut renderer,
-                session,
-                &before,
-                &text,
-                limits,
-                deadline,
-                err,
-            )
-            .await
-        }
+        Outcome::Closed => closed(&ending, &mut renderer, text).await,
+        Outcome::Dropped(err) => ending.dropped(&mut renderer, text, err).await,
     }
 }
 
@@ -143,11 +136,15 @@ async fn send(
     message: &str,
     limits: &Limits,
     deadline: Instant,
+    went_out: &Cell<bool>,
 ) -> Result<Sent> {
     let wait_until = (Instant::now() + limits.idle).min(deadline);
     // Borrowed, not copied: a message from stdin may be 64 MiB.
     let sent = ctx.api.run_sse(session, message);
-    match tokio::time::timeout_at(wait_until, sent).await {
+    let answer = tokio::time::timeout_at(wait_until, sent).await;
+    // Only an answer that refused the message proves no work started.
+    went_out.set(!matches!(&answer, Ok(Err(err)) if !may_have_gone_out(err)));
+    match answer {
         Ok(Ok(stream)) => Ok(Sent::Stream(stream)),
         Ok(Err(err)) if may_have_gone_out(&err) => Ok(Sent::Cut(err)),
         Ok(Err(err)) => Err(err),

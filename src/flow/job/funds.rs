@@ -1,8 +1,6 @@
-//! Everything `generate` (and `batch`) checks before anything is sent: the
-//! options, the uploads (`upload`'s own checks), the output path
-//! (`export`'s own policy), the token, and the balance against the
-//! estimated cost (about [`CREDITS_PER_GENERATION`] a generation; exit 4
-//! when short).
+//! The balance check of `generate` and `batch` before anything is sent:
+//! the token, and the balance against the estimated cost (about
+//! [`CREDITS_PER_GENERATION`] a generation; exit 4 when short).
 //!
 //! With `dry_run` it sends nothing at all: no token is requested (what
 //! would be done is said instead) and a rejected token is not renewed.
@@ -94,22 +92,4 @@ fn short(ctx: &Context, available: i64, needed: i64, generations: usize) -> Erro
             ctx.settings.web_url
         )),
     }
-}
-
-/// The prompt from the arguments, or stdin for `-`.
-pub(crate) fn prompt_of(words: &[String]) -> Result<String> {
-    let text = if words.len() == 1 && words[0] == "-" {
-        let mut text = String::new();
-        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
-            .map_err(|e| Error::io("cannot read the prompt from stdin", e))?;
-        text
-    } else {
-        words.join(" ")
-    };
-    let text = text.trim();
-    if text.is_empty() {
-        return Err(Error::usage("the prompt is empty")
-            .with_hint("describe the video: `nemo generate \"a panda in a bamboo forest\"`"));
-    }
-    Ok(text.to_string())
 }

@@ -248,10 +248,18 @@ fn stage(env: &Env, n: usize, prepared: &Prepared) -> (PathBuf, PathBuf, PathBuf
     // The faults file of `nemo sandbox --help`: the first render fails.
     write(work.join("faults.json"), b"{\"render_fail_on\": [1]}\n");
     // Each example starts as on a fresh checkout: the recorded render's
-    // file is not there (an earlier `export resume` may have saved it).
-    if let Some(root) = prepared.config.parent() {
-        let _ = std::fs::remove_file(root.join("panda.mp4"));
-    }
+    // file belongs in this example's own folder and is not there yet (the
+    // examples run at once; two `export resume`s saving to one path
+    // would collide).
+    let prepared_root = prepared.config.parent().expect("the prepared folder");
+    let records = config.join("sandbox/nemo-cli.json");
+    let text = std::fs::read_to_string(&records).unwrap();
+    assert!(
+        text.contains(&*prepared_root.to_string_lossy()),
+        "the render is recorded with its path: {text}"
+    );
+    let text = text.replace(&*prepared_root.to_string_lossy(), &work.to_string_lossy());
+    std::fs::write(&records, text).unwrap();
     write(work.join("token.txt"), prepared.token.as_bytes());
     write(
         work.join("sessions"),

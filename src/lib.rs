@@ -184,6 +184,7 @@ async fn run_command(command: Command, settings: Settings, printer: &Printer) ->
         Command::Generate(args) => commands::generate::run(args, &ctx).await,
         Command::Batch(args) => commands::batch::run(args, &ctx).await,
         Command::Doctor(args) => commands::doctor::run(args, &ctx).await,
+        Command::Mcp(args) => commands::mcp::run(args, &ctx).await,
         Command::Sandbox(_) | Command::Completions(_) | Command::Man(_) | Command::Help(_) => {
             Ok(())
         }

@@ -1,0 +1,79 @@
+//! `nemo mcp`: a Model Context Protocol server on stdin/stdout
+//! (`../shared/spec/cli.md` "nemo mcp"), so that AI agents use NemoVideo
+//! through nemo, with its guarantees (never re-sent, never paid twice,
+//! resumable, bounded).
+//!
+//! The protocol (framing, `initialize`, `server/discover`, cancellation
+//! notices) is rmcp's; [`server`] answers it and hands each tool call to
+//! the worker here, which runs it beside the others on this task (the
+//! commands' futures need not be `Send`). The tools themselves are in
+//! [`tools`]: they run what the commands run, with a printer whose stdout
+//! is captured, so only protocol messages ever reach stdout.
+
+mod chat;
+mod server;
+mod tools;
+
+use futures::StreamExt;
+use futures::stream::FuturesUnordered;
+use tokio::sync::mpsc;
+
+use crate::context::Context;
+use crate::error::{Error, Kind, Result};
+use server::{Job, Server};
+
+#[derive(Debug, Default, clap::Args)]
+#[command(after_help = "\
+Speaks MCP (JSON-RPC, a message a line) on stdin and stdout; logs go to stderr. It ends, with
+exit 0, when stdin closes. Global options apply: `nemo --sandbox mcp` serves the offline
+emulator. The token is the one nemo stored in its config dir (MCP hosts pass almost no
+environment).
+
+Tools: credits, session_new, chat, upload, state, export, export_resume, generate — each
+answers with the document its command prints with --json (chat: one object
+{\"session_id\",\"reply\",\"silent\",\"changes\",\"dropped\"}); a failure is a result with
+isError and the command's JSON error document.
+
+Examples:
+  claude mcp add nemovideo -- nemo mcp
+  claude mcp add nemovideo-sandbox -- nemo --sandbox mcp")]
+pub struct Args {}
+
+pub async fn run(_args: &Args, ctx: &Context) -> Result<()> {
+    let (jobs, queue) = mpsc::unbounded_channel();
+    let service = match rmcp::serve_server(Server::new(jobs), rmcp::transport::stdio()).await {
+        Ok(service) => service,
+        // stdin closed (or held no request) before the first exchange: a
+        // host that went away, which is not a failure of the server.
+        Err(rmcp::service::ServerInitializeError::ConnectionClosed(_)) => return Ok(()),
+        Err(err) => {
+            return Err(Error::new(
+                Kind::Io,
+                format!("the MCP client did not start the session: {err}"),
+            ));
+        }
+    };
+    let ((), ended) = tokio::join!(work(ctx, queue), service.waiting());
+    ended.map(|_| ()).map_err(|e| {
+        Error::new(
+            Kind::Io,
+            format!("the MCP server stopped unexpectedly: {e}"),
+        )
+    })
+}
+
+/// Runs the tool calls as they come, several at once, until the server is
+/// gone (its end of the queue dropped); calls still running then are
+/// dropped, as on Ctrl-C.
+async fn work(ctx: &Context, mut queue: mpsc::UnboundedReceiver<Job>) {
+    let mut running = FuturesUnordered::new();
+    loop {
+        tokio::select! {
+            job = queue.recv() => match job {
+                Some(job) => running.push(job.run(ctx)),
+                None => return,
+            },
+            Some(()) = running.next(), if !running.is_empty() => {}
+        }
+    }
+}

@@ -24,6 +24,7 @@ mod faults;
 mod generate;
 mod help;
 mod jq;
+mod mcp;
 mod network;
 mod output;
 mod sandbox_agent;

@@ -53,7 +53,14 @@ pub async fn run(_args: &Args, ctx: &Context) -> Result<()> {
             ));
         }
     };
-    let ((), ended) = tokio::join!(work(ctx, queue), service.waiting());
+    // The worker ends only with the server; once the server is gone no
+    // result could be delivered, so the calls still running are dropped.
+    let worker = work(ctx, queue);
+    tokio::pin!(worker);
+    let ended = tokio::select! {
+        ended = service.waiting() => ended,
+        () = &mut worker => return Ok(()),
+    };
     ended.map(|_| ()).map_err(|e| {
         Error::new(
             Kind::Io,
@@ -62,9 +69,8 @@ pub async fn run(_args: &Args, ctx: &Context) -> Result<()> {
     })
 }
 
-/// Runs the tool calls as they come, several at once, until the server is
-/// gone (its end of the queue dropped); calls still running then are
-/// dropped, as on Ctrl-C.
+/// Runs the tool calls as they come, several at once, until the server's
+/// end of the queue is dropped.
 async fn work(ctx: &Context, mut queue: mpsc::UnboundedReceiver<Job>) {
     let mut running = FuturesUnordered::new();
     loop {

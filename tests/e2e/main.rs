@@ -32,6 +32,7 @@ mod sandbox_truth;
 mod session;
 mod session_new;
 mod shell;
+mod skill;
 mod snapshots;
 mod state;
 mod upload;

@@ -456,3 +456,58 @@ impl Watchdog {
         let _ = self.disarm.send(());
     }
 }
+
+#[test]
+fn sigterm_ends_the_server_with_exit_0_and_keeps_the_sandboxs_state() {
+    let env = Env::new();
+    let mut child = env
+        .nemo_process()
+        .args(["--sandbox", "mcp"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start nemo --sandbox mcp");
+    let watchdog = Watchdog::new(child.id());
+    let mut stdin = child.stdin.take().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut exchange = |message: Value| -> Value {
+        writeln!(stdin, "{message}").unwrap();
+        stdin.flush().unwrap();
+        match message.get("id") {
+            Some(id) => loop {
+                let reply = rpc(&lines.next().expect("an answer").unwrap());
+                if reply["id"] == *id {
+                    return reply;
+                }
+            },
+            None => Value::Null,
+        }
+    };
+    exchange(json!({"jsonrpc":"2.0","id":1,"method":"initialize","params":{
+        "protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"host","version":"1"}}}));
+    exchange(json!({"jsonrpc":"2.0","method":"notifications/initialized"}));
+    let made = exchange(json!({"jsonrpc":"2.0","id":2,"method":"tools/call","params":{
+        "name":"session_new","arguments":{}}}));
+    let sid = made["result"]["structuredContent"]["session_id"]
+        .as_str()
+        .expect("a session")
+        .to_string();
+
+    // A host stopping its server: SIGTERM, with stdin still open.
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = child.wait().unwrap();
+    watchdog.disarm();
+    assert_eq!(status.code(), Some(0), "{status:?}");
+    // The sandbox saved its state: the session made through MCP is known.
+    let state = env
+        .nemo()
+        .args(["--sandbox", "--session", &sid, "state", "--json"])
+        .assert()
+        .success();
+    assert!(json_of(&state).is_object());
+}

@@ -20,6 +20,7 @@ use tokio::sync::mpsc;
 
 use crate::context::Context;
 use crate::error::{Error, Kind, Result};
+use crate::interrupt::Interrupt;
 use server::{Job, Server};
 
 #[derive(Debug, Default, clap::Args)]
@@ -58,9 +59,15 @@ pub async fn run(_args: &Args, ctx: &Context) -> Result<()> {
     // result could be delivered, so the calls still running are dropped.
     let worker = work(ctx, queue);
     tokio::pin!(worker);
+    let mut interrupt = Interrupt::new();
     let ended = tokio::select! {
         ended = service.waiting() => ended,
         () = &mut worker => return Ok(()),
+        // A host that stops its server closes stdin, then sends SIGTERM:
+        // either way the server ends normally (under --sandbox its state
+        // is saved), and Ctrl-C ends it as it ends any command.
+        () = terminated() => return Ok(()),
+        () = interrupt.recv() => return Err(Error::interrupted()),
     };
     ended.map(|_| ()).map_err(|e| {
         Error::new(
@@ -83,4 +90,17 @@ async fn work(ctx: &Context, mut queue: mpsc::UnboundedReceiver<Job>) {
             Some(()) = running.next(), if !running.is_empty() => {}
         }
     }
+}
+
+/// Resolves on SIGTERM (never where there is no such signal, or no handler
+/// could be installed).
+async fn terminated() {
+    #[cfg(unix)]
+    if let Ok(mut signal) =
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+    {
+        signal.recv().await;
+        return;
+    }
+    std::future::pending::<()>().await;
 }

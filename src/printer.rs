@@ -9,8 +9,8 @@
 //! is built from its own [`Options`], which the settings fill in.
 
 use std::io::{IsTerminal, Write};
-use std::sync::{Arc, Mutex};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 
@@ -99,6 +99,9 @@ pub struct Printer {
     capture: Option<Capture>,
 }
 
+/// Told each status line of a printer with a [`Capture`].
+pub type StatusListener = Arc<dyn Fn(&str) + Send + Sync>;
+
 /// A stdout that is not the process's: `nemo mcp`, whose stdout carries
 /// only protocol messages, runs each tool with a printer whose results
 /// land here, and whose status lines (the phases and progress a command
@@ -106,7 +109,7 @@ pub struct Printer {
 #[derive(Clone, Default)]
 pub struct Capture {
     out: Arc<Mutex<Vec<u8>>>,
-    listener: Option<Arc<dyn Fn(&str) + Send + Sync>>,
+    listener: Option<StatusListener>,
 }
 
 impl std::fmt::Debug for Capture {
@@ -117,7 +120,7 @@ impl std::fmt::Debug for Capture {
 
 impl Capture {
     /// A capture whose status lines are also told to `listener`.
-    pub fn new(listener: Option<Arc<dyn Fn(&str) + Send + Sync>>) -> Capture {
+    pub fn new(listener: Option<StatusListener>) -> Capture {
         Capture {
             out: Arc::default(),
             listener,

@@ -9,16 +9,16 @@ use std::io::{BufRead, BufReader, Write};
 use std::process::Stdio;
 use std::time::Duration;
 
+use rmcp::ClientHandler;
 use rmcp::model::{
-    CallToolRequest, CallToolRequestParams, CallToolResult, ClientRequest, ProgressNotificationParam,
-    ProtocolVersion,
+    CallToolRequest, CallToolRequestParams, CallToolResult, ClientRequest,
+    ProgressNotificationParam, ProtocolVersion,
 };
 use rmcp::service::{
     ClientLifecycleMode, ClientServiceExt, NotificationContext, PeerRequestOptions, RoleClient,
     RunningService,
 };
 use rmcp::transport::TokioChildProcess;
-use rmcp::ClientHandler;
 use serde_json::{Map, Value, json};
 use tokio::sync::mpsc;
 
@@ -50,7 +50,10 @@ async fn connect_with(
     env: &Env,
     global: &[&str],
     lifecycle: ClientLifecycleMode,
-) -> (Connection, mpsc::UnboundedReceiver<ProgressNotificationParam>) {
+) -> (
+    Connection,
+    mpsc::UnboundedReceiver<ProgressNotificationParam>,
+) {
     let mut command = env.nemo_process();
     command.args(global).arg("mcp").current_dir(env.tmp.path());
     let (transport, _) = TokioChildProcess::builder(tokio::process::Command::from(command))
@@ -68,7 +71,12 @@ async fn connect_with(
     (client, notes)
 }
 
-async fn connect(env: &Env) -> (Connection, mpsc::UnboundedReceiver<ProgressNotificationParam>) {
+async fn connect(
+    env: &Env,
+) -> (
+    Connection,
+    mpsc::UnboundedReceiver<ProgressNotificationParam>,
+) {
     connect_with(env, &[], ClientLifecycleMode::Initialize).await
 }
 
@@ -92,9 +100,16 @@ async fn call(client: &Connection, tool: &'static str, args: Value) -> CallToolR
 async fn document(client: &Connection, tool: &'static str, args: Value) -> Value {
     let result = call(client, tool, args).await;
     assert_ne!(result.is_error, Some(true), "{tool} failed: {result:?}");
-    let document = result.structured_content.clone().expect("structured content");
+    let document = result
+        .structured_content
+        .clone()
+        .expect("structured content");
     // The same JSON as text, for hosts that show only text.
-    let text = result.content[0].as_text().expect("a text block").text.clone();
+    let text = result.content[0]
+        .as_text()
+        .expect("a text block")
+        .text
+        .clone();
     assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), document);
     document
 }
@@ -102,9 +117,20 @@ async fn document(client: &Connection, tool: &'static str, args: Value) -> Value
 /// The error document of a failed call, checked for its shape.
 async fn failure(client: &Connection, tool: &'static str, args: Value) -> Value {
     let result = call(client, tool, args).await;
-    assert_eq!(result.is_error, Some(true), "{tool} should fail: {result:?}");
-    let document = result.structured_content.clone().expect("structured content");
-    let text = result.content[0].as_text().expect("a text block").text.clone();
+    assert_eq!(
+        result.is_error,
+        Some(true),
+        "{tool} should fail: {result:?}"
+    );
+    let document = result
+        .structured_content
+        .clone()
+        .expect("structured content");
+    let text = result.content[0]
+        .as_text()
+        .expect("a text block")
+        .text
+        .clone();
     assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), document);
     for field in ["kind", "message", "exit_code"] {
         assert!(document["error"].get(field).is_some(), "{document}");
@@ -146,13 +172,28 @@ async fn initialize_names_nemo_and_lists_every_tool_with_its_schema() {
     let names: Vec<&str> = tools.iter().map(|t| t.name.as_ref()).collect();
     assert_eq!(
         names,
-        ["credits", "session_new", "chat", "upload", "state", "export", "export_resume", "generate"]
+        [
+            "credits",
+            "session_new",
+            "chat",
+            "upload",
+            "state",
+            "export",
+            "export_resume",
+            "generate"
+        ]
     );
     let required = |name: &str| {
         let tool = tools.iter().find(|t| t.name == name).unwrap();
         assert_eq!(tool.input_schema["type"], "object", "{name}");
-        assert!(tool.description.as_ref().is_some_and(|d| d.len() > 80), "{name}");
-        tool.input_schema.get("required").cloned().unwrap_or(json!([]))
+        assert!(
+            tool.description.as_ref().is_some_and(|d| d.len() > 80),
+            "{name}"
+        );
+        tool.input_schema
+            .get("required")
+            .cloned()
+            .unwrap_or(json!([]))
     };
     assert_eq!(required("credits"), json!([]));
     assert_eq!(required("chat"), json!(["message"]));
@@ -161,7 +202,15 @@ async fn initialize_names_nemo_and_lists_every_tool_with_its_schema() {
     assert_eq!(required("generate"), json!(["prompt", "output"]));
     assert_eq!(required("export_resume"), json!([]));
     // What to call next is in the descriptions.
-    let described = |name: &str| tools.iter().find(|t| t.name == name).unwrap().description.clone().unwrap();
+    let described = |name: &str| {
+        tools
+            .iter()
+            .find(|t| t.name == name)
+            .unwrap()
+            .description
+            .clone()
+            .unwrap()
+    };
     assert!(described("export").contains("export_resume"));
     assert!(described("export").contains("project_url"));
     assert!(described("chat").contains("NEVER send the message again"));
@@ -177,7 +226,10 @@ async fn server_discover_is_answered_and_its_session_serves_tools() {
     };
     let (client, _) = connect_with(&env, &[], lifecycle).await;
     let info = client.peer_info().expect("the discovery result");
-    assert_eq!(info.server_info.as_ref().map(|s| s.name.as_str()), Some("nemo"));
+    assert_eq!(
+        info.server_info.as_ref().map(|s| s.name.as_str()),
+        Some("nemo")
+    );
     assert_eq!(client.list_all_tools().await.expect("tools/list").len(), 8);
     let credits = document(&client, "credits", json!({})).await;
     assert_eq!(credits["available"], 100);
@@ -192,11 +244,17 @@ async fn every_tool_answers_with_its_commands_json_document() {
 
     // credits: the document `nemo credits --json` prints.
     let credits = document(&client, "credits", json!({})).await;
-    assert_eq!(credits, json_of(&env.nemo().args(["credits", "--json"]).assert().success()));
+    assert_eq!(
+        credits,
+        json_of(&env.nemo().args(["credits", "--json"]).assert().success())
+    );
 
     // session_new: {"session_id","task_id"}, and it is the current session.
     let session = document(&client, "session_new", json!({"name": "mcp"})).await;
-    let sid = session["session_id"].as_str().expect("a session id").to_string();
+    let sid = session["session_id"]
+        .as_str()
+        .expect("a session id")
+        .to_string();
     assert!(session["task_id"].is_string(), "{session}");
     assert_eq!(env.config()["current_session"], sid.as_str());
 
@@ -212,7 +270,10 @@ async fn every_tool_answers_with_its_commands_json_document() {
     assert_eq!(chat["silent"], false);
     let reply = chat["reply"].as_str().expect("reply text");
     assert!(!reply.is_empty());
-    assert!(!chat["changes"].as_array().expect("changes").is_empty(), "{chat}");
+    assert!(
+        !chat["changes"].as_array().expect("changes").is_empty(),
+        "{chat}"
+    );
     let mut streamed = String::new();
     while let Ok(note) = notes.try_recv() {
         streamed.push_str(note.message.as_deref().unwrap_or_default());
@@ -221,7 +282,10 @@ async fn every_tool_answers_with_its_commands_json_document() {
 
     // state: the document `nemo state --json` prints.
     let state = document(&client, "state", json!({"session_id": sid})).await;
-    assert_eq!(state, json_of(&env.nemo().args(["state", "--json"]).assert().success()));
+    assert_eq!(
+        state,
+        json_of(&env.nemo().args(["state", "--json"]).assert().success())
+    );
 
     // upload: {"files":[…]}.
     let clip = env.tmp.path().join("intro.mp4");
@@ -232,15 +296,27 @@ async fn every_tool_answers_with_its_commands_json_document() {
         json!({"paths_or_urls": [clip.to_str().unwrap()], "session_id": sid}),
     )
     .await;
-    assert_eq!(uploaded["files"].as_array().map(Vec::len), Some(1), "{uploaded}");
+    assert_eq!(
+        uploaded["files"].as_array().map(Vec::len),
+        Some(1),
+        "{uploaded}"
+    );
 
     // export: the file, and the claim link.
     let out = env.tmp.path().join("waves.mp4");
     let export = document(&client, "export", json!({"output": out, "session_id": sid})).await;
     assert_eq!(export["status"], "completed");
     assert_eq!(export["path"], out.to_str().unwrap());
-    assert_eq!(std::fs::metadata(&out).unwrap().len(), export["bytes"].as_u64().unwrap());
-    assert!(export["project_url"].as_str().is_some_and(|u| u.contains("claim")), "{export}");
+    assert_eq!(
+        std::fs::metadata(&out).unwrap().len(),
+        export["bytes"].as_u64().unwrap()
+    );
+    assert!(
+        export["project_url"]
+            .as_str()
+            .is_some_and(|u| u.contains("claim")),
+        "{export}"
+    );
 
     // export_resume: the latest render again, to another file.
     let again = env.tmp.path().join("again.mp4");
@@ -266,7 +342,10 @@ async fn every_tool_answers_with_its_commands_json_document() {
     )
     .await;
     assert_ne!(generated["session_id"], sid.as_str(), "{generated}");
-    assert_eq!(std::fs::metadata(&target).unwrap().len(), generated["bytes"].as_u64().unwrap());
+    assert_eq!(
+        std::fs::metadata(&target).unwrap().len(),
+        generated["bytes"].as_u64().unwrap()
+    );
     // The current session is the one session_new made.
     assert_eq!(env.config()["current_session"], sid.as_str());
     client.cancel().await.expect("close");
@@ -302,12 +381,18 @@ async fn a_failed_tool_is_an_error_result_and_the_server_keeps_serving() {
     )
     .await;
     assert_eq!(poor["error"]["exit_code"], 4, "{poor}");
-    assert!(env.requests_to("/run_sse").is_empty(), "the prompt was not sent");
+    assert!(
+        env.requests_to("/run_sse").is_empty(),
+        "the prompt was not sent"
+    );
     env.emu.with_state(|s| s.faults.no_credits = false);
 
     // An unknown tool is protocol misuse: a JSON-RPC error.
     let params = CallToolRequestParams::new("no_such_tool").with_arguments(Map::new());
-    let err = client.call_tool(params).await.expect_err("a protocol error");
+    let err = client
+        .call_tool(params)
+        .await
+        .expect_err("a protocol error");
     assert!(err.to_string().contains("no_such_tool"), "{err}");
 
     // Still serving.
@@ -325,15 +410,22 @@ async fn a_cancelled_export_stops_and_export_resume_finishes_its_render() {
     let (client, mut notes) = connect(&env).await;
     let out = env.tmp.path().join("late.mp4");
 
-    let params = CallToolRequestParams::new("export").with_arguments(arguments(json!({"output": out})));
+    let params =
+        CallToolRequestParams::new("export").with_arguments(arguments(json!({"output": out})));
     let request = ClientRequest::CallToolRequest(CallToolRequest::new(params));
     let handle = client
         .send_cancellable_request(request, PeerRequestOptions::no_options())
         .await
         .expect("sent");
     let seen = note_containing(&mut notes, "Submitted render").await;
-    assert!(seen.windows(2).all(|w| w[0].progress < w[1].progress), "{seen:?}");
-    handle.cancel(Some("the user stopped it".into())).await.expect("cancelled");
+    assert!(
+        seen.windows(2).all(|w| w[0].progress < w[1].progress),
+        "{seen:?}"
+    );
+    handle
+        .cancel(Some("the user stopped it".into()))
+        .await
+        .expect("cancelled");
 
     // The render was recorded before it was submitted, and no file was made.
     let recorded = env.config()["renders"][0].clone();
@@ -345,7 +437,11 @@ async fn a_cancelled_export_stops_and_export_resume_finishes_its_render() {
     assert_eq!(resumed["render_id"], recorded["render_id"]);
     assert_eq!(resumed["status"], "completed");
     assert!(out.exists(), "the recorded output path is used");
-    assert_eq!(env.config()["renders"].as_array().map(Vec::len), Some(1), "no second render");
+    assert_eq!(
+        env.config()["renders"].as_array().map(Vec::len),
+        Some(1),
+        "no second render"
+    );
     client.cancel().await.expect("close");
 }
 
@@ -395,24 +491,31 @@ fn stdout_holds_only_json_rpc_and_the_end_of_stdin_is_exit_0() {
             others.push(message);
         }
     };
-    send(json!({"jsonrpc":"2.0","id":1,"method":"initialize","params":{
-        "protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}));
+    send(
+        json!({"jsonrpc":"2.0","id":1,"method":"initialize","params":{
+        "protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}),
+    );
     let (init, _) = answer(1);
     assert_eq!(init["result"]["protocolVersion"], "2025-11-25");
     assert_eq!(init["result"]["serverInfo"]["name"], "nemo");
     send(json!({"jsonrpc":"2.0","method":"notifications/initialized"}));
 
     // A chat with a progress token: notes, then the result.
-    send(json!({"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"chat",
+    send(
+        json!({"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"chat",
         "arguments":{"message":"generate a 5-second video of waves on a beach"},
-        "_meta":{"progressToken":"chat-1"}}}));
+        "_meta":{"progressToken":"chat-1"}}}),
+    );
     let (chat, notes) = answer(2);
     assert_eq!(chat["result"]["isError"], false, "{chat}");
     assert!(!notes.is_empty());
-    assert!(notes.iter().all(|n| n["method"] == "notifications/progress"
-        && n["params"]["progressToken"] == "chat-1"));
+    assert!(notes.iter().all(
+        |n| n["method"] == "notifications/progress" && n["params"]["progressToken"] == "chat-1"
+    ));
     // Without a token, no notes.
-    send(json!({"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"state","arguments":{}}}));
+    send(
+        json!({"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"state","arguments":{}}}),
+    );
     let (state, notes) = answer(3);
     assert!(state["result"]["structuredContent"].is_object(), "{state}");
     assert!(notes.is_empty(), "{notes:?}");
@@ -429,7 +532,11 @@ fn stdout_holds_only_json_rpc_and_the_end_of_stdin_is_exit_0() {
     });
     let status = child.wait().unwrap();
     watchdog.disarm();
-    assert_eq!(status.code(), Some(0), "killed by the watchdog: the server did not end");
+    assert_eq!(
+        status.code(),
+        Some(0),
+        "killed by the watchdog: the server did not end"
+    );
     let mut stderr = String::new();
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
     assert!(!stderr.contains("panicked"), "{stderr}");
@@ -446,7 +553,9 @@ impl Watchdog {
         let (disarm, disarmed) = std::sync::mpsc::channel::<()>();
         std::thread::spawn(move || {
             if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = disarmed.recv_timeout(WAIT) {
-                let _ = std::process::Command::new("kill").args(["-9", &pid.to_string()]).status();
+                let _ = std::process::Command::new("kill")
+                    .args(["-9", &pid.to_string()])
+                    .status();
             }
         });
         Watchdog { disarm }
@@ -484,11 +593,15 @@ fn sigterm_ends_the_server_with_exit_0_and_keeps_the_sandboxs_state() {
             None => Value::Null,
         }
     };
-    exchange(json!({"jsonrpc":"2.0","id":1,"method":"initialize","params":{
-        "protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"host","version":"1"}}}));
+    exchange(
+        json!({"jsonrpc":"2.0","id":1,"method":"initialize","params":{
+        "protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"host","version":"1"}}}),
+    );
     exchange(json!({"jsonrpc":"2.0","method":"notifications/initialized"}));
-    let made = exchange(json!({"jsonrpc":"2.0","id":2,"method":"tools/call","params":{
-        "name":"session_new","arguments":{}}}));
+    let made = exchange(
+        json!({"jsonrpc":"2.0","id":2,"method":"tools/call","params":{
+        "name":"session_new","arguments":{}}}),
+    );
     let sid = made["result"]["structuredContent"]["session_id"]
         .as_str()
         .expect("a session")

@@ -93,7 +93,10 @@ fn every_nemo_command_in_the_skill_parses() {
     let env = Env::new();
     let paths = command_paths(&env);
     let lines = commands();
-    assert!(lines.len() >= 20, "the skill's commands were found: {lines:?}");
+    assert!(
+        lines.len() >= 20,
+        "the skill's commands were found: {lines:?}"
+    );
     for line in &lines {
         let words = words(line);
         let mut command = Vec::new();
@@ -170,7 +173,10 @@ fn the_skills_main_example_runs_in_the_sandbox() {
             .args(["-o", "pipefail", "-c", line])
             .current_dir(&work)
             .env_clear()
-            .env("PATH", format!("{}:/usr/local/bin:/usr/bin:/bin", bin.display()))
+            .env(
+                "PATH",
+                format!("{}:/usr/local/bin:/usr/bin:/bin", bin.display()),
+            )
             .env("HOME", env.home())
             .env("NEMO_CONFIG_DIR", env.config_dir())
             .env("NEMO_SANDBOX_FAULTS", &faults)

@@ -45,9 +45,9 @@ pub(super) async fn run(ctx: &Context, message: &str, listener: Option<Listener>
         result: &result,
     });
     turn_into(ctx, &mut session, message, &limits, sink).await?;
-    let mut document = result.into_inner().unwrap_or_else(|| {
-        json!({"reply": "", "silent": true, "changes": [], "dropped": false})
-    });
+    let mut document = result
+        .into_inner()
+        .unwrap_or_else(|| json!({"reply": "", "silent": true, "changes": [], "dropped": false}));
     if let Value::Object(fields) = &mut document {
         // The session the turn ended in (a lost one is replaced).
         fields.insert("session_id".into(), Value::from(session));

@@ -9,12 +9,12 @@
 
 use std::sync::Arc;
 
+use rmcp::model::RequestParamsMeta;
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
     ListToolsResult, PaginatedRequestParams, ProgressNotificationParam, ProgressToken,
     ServerCapabilities, ServerConfig,
 };
-use rmcp::model::RequestParamsMeta;
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler};
 use serde_json::{Map, Value};
@@ -143,8 +143,8 @@ impl ServerHandler for Server {
                 }
             }
         };
-        let result = result
-            .unwrap_or_else(|_| Err(Error::interrupted().with_hint("the call was dropped")));
+        let result =
+            result.unwrap_or_else(|_| Err(Error::interrupted().with_hint("the call was dropped")));
         Ok(CallToolResponse::from(tool_result(result)))
     }
 }
@@ -173,7 +173,8 @@ impl Relay<'_> {
 fn tool_result(result: Result<Value>) -> CallToolResult {
     match result {
         Ok(document) => {
-            let mut answer = CallToolResult::success(vec![ContentBlock::text(document.to_string())]);
+            let mut answer =
+                CallToolResult::success(vec![ContentBlock::text(document.to_string())]);
             answer.structured_content = Some(document);
             answer
         }

@@ -23,7 +23,7 @@ use crate::printer::Capture;
 use crate::settings::check_session_id;
 
 /// Told each progress note of a running tool.
-pub(super) type Listener = Arc<dyn Fn(&str) + Send + Sync>;
+pub(super) type Listener = crate::printer::StatusListener;
 
 /// A tool as listed: its name, what the model reads about it, its input.
 pub(super) struct Tool {
@@ -139,7 +139,9 @@ pub(super) async fn call(
         "upload" => {
             let args: UploadArgs = parse(tool, arguments)?;
             if args.paths_or_urls.is_empty() {
-                return Err(Error::usage("paths_or_urls is empty: name at least one file or URL"));
+                return Err(Error::usage(
+                    "paths_or_urls is empty: name at least one file or URL",
+                ));
             }
             let (ctx, out) = tool_context(ctx, args.session_id.as_deref(), listener)?;
             ctx.printer
@@ -166,7 +168,14 @@ pub(super) async fn call(
                 ..defaults
             };
             ctx.printer.status("Starting the render");
-            export::run(&export::Args { command: None, start }, &ctx).await?;
+            export::run(
+                &export::Args {
+                    command: None,
+                    start,
+                },
+                &ctx,
+            )
+            .await?;
             document(&out)
         }
         "export_resume" => {
@@ -349,7 +358,10 @@ mod tests {
             assert!(find(&tool.name).is_some());
         }
         let chat = listed.iter().find(|t| t.name == "chat").unwrap();
-        assert_eq!(chat.input_schema["required"], serde_json::json!(["message"]));
+        assert_eq!(
+            chat.input_schema["required"],
+            serde_json::json!(["message"])
+        );
         assert!(find("nope").is_none());
     }
 

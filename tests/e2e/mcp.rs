@@ -624,3 +624,50 @@ fn sigterm_ends_the_server_with_exit_0_and_keeps_the_sandboxs_state() {
         .success();
     assert!(json_of(&state).is_object());
 }
+
+#[test]
+fn with_almost_no_environment_the_server_uses_the_stored_token() {
+    let env = Env::new();
+    // A login stored where nemo keeps it by default: under HOME.
+    let nemo = |args: &[&str]| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_nemo"));
+        command
+            .env_clear()
+            .env("HOME", env.home())
+            .args(["--api-url", &env.emu.api_url])
+            .args(args);
+        command
+    };
+    let login = nemo(&["auth", "login"]).output().unwrap();
+    assert!(login.status.success(), "{login:?}");
+    assert_eq!(env.requests_to("/api/auth/anonymous-token").len(), 1);
+
+    // The host passes HOME and nothing else.
+    let mut child = nemo(&["mcp"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start nemo mcp");
+    let watchdog = Watchdog::new(child.id());
+    let mut stdin = child.stdin.take().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    for message in [
+        json!({"jsonrpc":"2.0","id":1,"method":"initialize","params":{
+            "protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"host","version":"1"}}}),
+        json!({"jsonrpc":"2.0","method":"notifications/initialized"}),
+        json!({"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"credits","arguments":{}}}),
+    ] {
+        writeln!(stdin, "{message}").unwrap();
+    }
+    drop(stdin);
+    let answers: Vec<Value> = lines.by_ref().map(|l| rpc(&l.unwrap())).collect();
+    let status = child.wait().unwrap();
+    watchdog.disarm();
+    assert_eq!(status.code(), Some(0));
+    let credits = answers.iter().find(|a| a["id"] == 2).expect("the credits answer");
+    assert_eq!(credits["result"]["isError"], false, "{credits}");
+    assert_eq!(credits["result"]["structuredContent"]["available"], 100);
+    // No second token was asked for: the stored one was used.
+    assert_eq!(env.requests_to("/api/auth/anonymous-token").len(), 1);
+}

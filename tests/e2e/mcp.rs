@@ -201,6 +201,14 @@ async fn initialize_names_nemo_and_lists_every_tool_with_its_schema() {
     assert_eq!(required("export"), json!(["output"]));
     assert_eq!(required("generate"), json!(["prompt", "output"]));
     assert_eq!(required("export_resume"), json!([]));
+    // Reading tools say so, for hosts that run those without asking.
+    let read_only = |name: &str| {
+        let tool = tools.iter().find(|t| t.name == name).unwrap();
+        tool.annotations.as_ref().and_then(|a| a.read_only_hint)
+    };
+    assert_eq!(read_only("credits"), Some(true));
+    assert_eq!(read_only("state"), Some(true));
+    assert_eq!(read_only("chat"), Some(false));
     // What to call next is in the descriptions.
     let described = |name: &str| {
         tools
@@ -665,7 +673,10 @@ fn with_almost_no_environment_the_server_uses_the_stored_token() {
     let status = child.wait().unwrap();
     watchdog.disarm();
     assert_eq!(status.code(), Some(0));
-    let credits = answers.iter().find(|a| a["id"] == 2).expect("the credits answer");
+    let credits = answers
+        .iter()
+        .find(|a| a["id"] == 2)
+        .expect("the credits answer");
     assert_eq!(credits["result"]["isError"], false, "{credits}");
     assert_eq!(credits["result"]["structuredContent"]["available"], 100);
     // No second token was asked for: the stored one was used.

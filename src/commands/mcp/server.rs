@@ -64,7 +64,7 @@ impl Job {
         let result = tokio::select! {
             result = tools::call(ctx, tool, arguments, listener) => result,
             () = cancel.cancelled() => Err(Error::interrupted().with_hint(
-                "the work stopped where it was; an export's render goes on in the cloud: call export_resume to download it",
+                "what was done stays: a render goes on in the cloud (export_resume downloads it); a message that went out is not sent again (state shows its effect)",
             )),
         };
         let _ = outcome.send(result);

@@ -11,6 +11,7 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use rmcp::model::ToolAnnotations;
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -31,6 +32,19 @@ pub(super) struct Tool {
     title: &'static str,
     description: &'static str,
     schema: fn() -> schemars::Schema,
+    effect: Effect,
+}
+
+/// What a tool does to the world, as hints for a host (which may run
+/// read-only tools without asking).
+#[derive(Debug, Clone, Copy)]
+enum Effect {
+    /// Reads only.
+    Reads,
+    /// Adds (a session, uploads, a file) without changing what exists.
+    Adds,
+    /// May change the session's timeline, and spends credits.
+    Changes,
 }
 
 /// Every tool, in the order they are listed.
@@ -40,48 +54,56 @@ static TOOLS: [Tool; 8] = [
         title: "Credit balance",
         description: "The NemoVideo credit balance: {\"available\",\"frozen\",\"total\"}. A generation costs about 100 credits, an edit about 50, an export nothing. Check it before `generate` or a `chat` that makes a video; with fewer than 100 available, tell the user rather than trying.",
         schema: || schemars::schema_for!(NoArgs),
+        effect: Effect::Reads,
     },
     Tool {
         name: "session_new",
         title: "New session",
         description: "Creates a NemoVideo session (one project: a draft timeline and its media) and makes it current; returns {\"session_id\",\"task_id\"}. Free. Only needed to start a new project: chat, upload and state make one when there is none, and generate always works in a session of its own.",
         schema: || schemars::schema_for!(SessionNewArgs),
+        effect: Effect::Adds,
     },
     Tool {
         name: "chat",
         title: "Talk to the video agent",
         description: "Sends one message to NemoVideo's video agent in the current session (or session_id) and waits for its whole reply: {\"session_id\",\"reply\",\"silent\",\"changes\",\"dropped\"}. Use it to make a video (\"generate a 10-second video of …\", about 100 credits) or edit one (\"add a title: …\", \"make the music quieter\", about 50 credits). `changes` lists what changed on the timeline; `silent` is true when the agent answered without text. The message is sent exactly once: when `dropped` is true the connection broke and the result was found by reading the session; if this tool fails with exit_code 8 or 9 (a timeout, a lost connection) the agent may still have done the work, so NEVER send the message again — call `state` to see what the agent did. Progress notes carry the reply as it streams. Then call `export` to get the file.",
         schema: || schemars::schema_for!(ChatArgs),
+        effect: Effect::Changes,
     },
     Tool {
         name: "upload",
         title: "Upload media",
         description: "Uploads local files (paths on the machine this server runs on; relative to its working folder) or http(s) URLs into the current session (or session_id), for the agent to use: {\"files\":[…]} as the server returned them. Every item is checked first (exists, readable, an accepted type — mp4 mov avi webm mkv, jpg jpeg png gif webp, mp3 wav m4a aac — at most 500 MB); if one fails, nothing is uploaded (exit_code 7). Free. Then ask `chat` to use them.",
         schema: || schemars::schema_for!(UploadArgs),
+        effect: Effect::Adds,
     },
     Tool {
         name: "state",
         title: "Session timeline",
         description: "The current session's (or session_id's) state as the server returns it: the draft timeline (tracks, clips, titles, music) and its media. Free and safe to call any time; call it after a chat whose connection dropped instead of sending the message again, and before export to check there is something to render.",
         schema: || schemars::schema_for!(StateArgs),
+        effect: Effect::Reads,
     },
     Tool {
         name: "export",
         title: "Render and download",
         description: "Renders the current session's (or session_id's) timeline in the cloud, waits for it, and downloads the file to `output` (a file path, or an existing folder): {\"render_id\",\"status\",\"url\",\"path\",\"bytes\",\"project_url\"}. Free (no credits), can take minutes; progress notes follow the render. An existing file is kept unless force is true (exit_code 7). The render is recorded before waiting: if this call is cancelled, times out or the download fails, call `export_resume` (with the render_id from the error or none for the latest) — never start a new export for the same video. Afterwards give the user `project_url`, the link that opens (claims) the project in the NemoVideo web app.",
         schema: || schemars::schema_for!(ExportArgs),
+        effect: Effect::Adds,
     },
     Tool {
         name: "export_resume",
         title: "Finish an earlier render",
         description: "Waits for a render started earlier (render_id, default: the latest this config recorded) and downloads it — to `output`, else where the export meant to put it: the same document as `export`. Free. Use it after an export was cancelled, timed out or lost its download; it never starts a new render.",
         schema: || schemars::schema_for!(ExportResumeArgs),
+        effect: Effect::Adds,
     },
     Tool {
         name: "generate",
         title: "From a prompt to a file",
         description: "The whole job in one call: checks the output path and the balance (about 100 credits; fewer: exit_code 4, nothing sent), makes a session of its own, uploads `files`, sends the prompt once, checks that the agent made a video (else exit_code 8 with its reply: go on with `chat` in that session), renders and downloads it to `output`: {\"session_id\",\"task_id\",\"render_id\",\"path\",\"bytes\",\"credits_spent\",\"reply\",\"project_url\"}. Takes minutes; progress notes name each phase. dry_run checks everything and sends nothing. If it fails after the prompt was paid for, the error names the session: finish with `export` (session_id) or `export_resume`, never by calling generate with a new output. Give the user `project_url` afterwards.",
         schema: || schemars::schema_for!(GenerateArgs),
+        effect: Effect::Changes,
     },
 ];
 
@@ -99,8 +121,15 @@ pub(super) fn listed() -> Vec<rmcp::model::Tool> {
                 Ok(Value::Object(schema)) => schema,
                 _ => Map::new(),
             };
+            let hints = ToolAnnotations::new().open_world(true);
+            let hints = match tool.effect {
+                Effect::Reads => hints.read_only(true),
+                Effect::Adds => hints.read_only(false).destructive(false),
+                Effect::Changes => hints.read_only(false).destructive(true),
+            };
             rmcp::model::Tool::new(tool.name, tool.description, Arc::new(schema))
                 .with_title(tool.title)
+                .with_annotations(hints)
         })
         .collect()
 }

@@ -131,6 +131,8 @@ pub enum Command {
     Batch(commands::batch::Args),
     /// Show the credit balance; fail below a minimum
     Credits(commands::credits::Args),
+    /// Serve NemoVideo to AI agents: an MCP server on stdin/stdout
+    Mcp(commands::mcp::Args),
     /// Run the built-in emulator of the API on loopback
     Sandbox(commands::sandbox::Args),
     /// Show what nemo will use and whether it works (for bug reports)

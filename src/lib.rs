@@ -14,6 +14,7 @@ pub(crate) mod flow;
 pub mod interrupt;
 pub mod jq;
 mod keyring;
+mod mcp;
 pub mod printer;
 pub mod report;
 pub mod settings;
@@ -190,6 +191,7 @@ async fn run_command(command: Command, settings: Settings, printer: &Printer) ->
         Command::Generate(args) => commands::generate::run(args, &ctx).await,
         Command::Batch(args) => commands::batch::run(args, &ctx).await,
         Command::Doctor(args) => commands::doctor::run(args, &ctx).await,
+        Command::Mcp(args) => commands::mcp::run(args, &ctx).await,
         Command::Sandbox(_) | Command::Completions(_) | Command::Man(_) | Command::Help(_) => {
             Ok(())
         }

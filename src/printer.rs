@@ -17,8 +17,8 @@
 //! sequence cut between pieces whole.
 
 use std::io::{IsTerminal, Write};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 
@@ -104,6 +104,52 @@ pub struct Printer {
     /// Set once the command's JSON document is out, so a later failure does
     /// not add a second document to stdout.
     json_done: Arc<AtomicBool>,
+    /// Where stdout goes instead of the process's stdout, if anywhere.
+    capture: Option<Capture>,
+}
+
+/// Told each status line of a printer with a [`Capture`].
+pub type StatusListener = Arc<dyn Fn(&str) + Send + Sync>;
+
+/// A stdout that is not the process's: `nemo mcp`, whose stdout carries
+/// only protocol messages, runs each tool with a printer whose results
+/// land here, and whose status lines (the phases and progress a command
+/// reports) go to a listener as well as to stderr.
+#[derive(Clone, Default)]
+pub struct Capture {
+    out: Arc<Mutex<Vec<u8>>>,
+    listener: Option<StatusListener>,
+}
+
+impl std::fmt::Debug for Capture {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Capture").finish_non_exhaustive()
+    }
+}
+
+impl Capture {
+    /// A capture whose status lines are also told to `listener`.
+    pub fn new(listener: Option<StatusListener>) -> Capture {
+        Capture {
+            out: Arc::default(),
+            listener,
+        }
+    }
+
+    /// Everything written to stdout so far, taken out.
+    pub fn take(&self) -> Vec<u8> {
+        match self.out.lock() {
+            Ok(mut out) => std::mem::take(&mut *out),
+            Err(poisoned) => std::mem::take(&mut *poisoned.into_inner()),
+        }
+    }
+
+    fn write(&self, bytes: &[u8]) {
+        match self.out.lock() {
+            Ok(mut out) => out.extend_from_slice(bytes),
+            Err(poisoned) => poisoned.into_inner().extend_from_slice(bytes),
+        }
+    }
 }
 
 impl Printer {
@@ -129,7 +175,37 @@ impl Printer {
             columns: output.columns,
             sandbox: output.sandbox,
             json_done: Arc::new(AtomicBool::new(false)),
+            capture: None,
         }
+    }
+
+    /// This printer with its results captured (as one JSON document) in
+    /// `capture` rather than written to stdout: no terminal, no prompt, no
+    /// `--jq`. stderr is still stderr.
+    pub fn captured(&self, capture: Capture) -> Printer {
+        Printer {
+            json: true,
+            jq: None,
+            stdin_tty: false,
+            stdout_tty: false,
+            stderr_tty: false,
+            no_input: true,
+            json_done: Arc::new(AtomicBool::new(false)),
+            capture: Some(capture),
+            ..self.clone()
+        }
+    }
+
+    /// `bytes` on stdout (or into the capture), flushed.
+    fn write_out(&self, bytes: &[u8]) -> Result<()> {
+        if let Some(capture) = &self.capture {
+            capture.write(bytes);
+            return Ok(());
+        }
+        let mut stdout = std::io::stdout().lock();
+        stdout.write_all(bytes)?;
+        stdout.flush()?;
+        Ok(())
     }
 
     /// Whether someone can answer a prompt: stdin is a terminal and neither
@@ -193,22 +269,12 @@ impl Printer {
     pub fn out(&self, line: impl AsRef<str>) -> Result<()> {
         // The text and its newline in one write: parallel processes on one
         // pipe never glue lines together.
-        let line = safe(line.as_ref());
-        let mut text = String::with_capacity(line.len() + 1);
-        text.push_str(&line);
-        text.push('\n');
-        let mut stdout = std::io::stdout().lock();
-        stdout.write_all(text.as_bytes())?;
-        stdout.flush()?;
-        Ok(())
+        self.write_out(format!("{}\n", safe(line.as_ref())).as_bytes())
     }
 
     /// A piece of streamed text on stdout, flushed at once.
     pub fn out_piece(&self, text: &str) -> Result<()> {
-        let mut stdout = std::io::stdout().lock();
-        stdout.write_all(text.as_bytes())?;
-        stdout.flush()?;
-        Ok(())
+        self.write_out(text.as_bytes())
     }
 
     /// A command's result: its text form, or with `--json` its one JSON
@@ -280,10 +346,7 @@ impl Printer {
 
     /// Bytes of result on stdout, written in one go and flushed.
     pub fn out_bytes(&self, bytes: &[u8]) -> Result<()> {
-        let mut stdout = std::io::stdout().lock();
-        stdout.write_all(bytes)?;
-        stdout.flush()?;
-        Ok(())
+        self.write_out(bytes)
     }
 
     /// The one place JSON leaves the printer: documents, JSON Lines records
@@ -301,6 +364,12 @@ impl Printer {
                 Error::new(Kind::Io, format!("cannot encode JSON output: {e}"))
             }
         };
+        if let Some(capture) = &self.capture {
+            let mut bytes = serde_json::to_vec(value).map_err(encoding)?;
+            bytes.push(b'\n');
+            capture.write(&bytes);
+            return Ok(());
+        }
         let Some(jq) = &self.jq else {
             let mut stdout = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock());
             safe_json::to_writer(&mut stdout, value).map_err(encoding)?;
@@ -318,6 +387,9 @@ impl Printer {
 
     /// A plain status line such as `Connecting…` (hidden by `--quiet`).
     pub fn status(&self, message: impl AsRef<str>) {
+        if let Some(listener) = self.capture.as_ref().and_then(|c| c.listener.as_ref()) {
+            listener(message.as_ref());
+        }
         if !self.quiet {
             self.err_line(message.as_ref());
         }

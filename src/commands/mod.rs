@@ -10,6 +10,7 @@ pub mod export;
 pub mod generate;
 pub mod help;
 pub mod man;
+pub mod mcp;
 pub mod sandbox;
 pub mod session;
 pub mod state;

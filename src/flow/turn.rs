@@ -24,6 +24,10 @@ use std::time::Duration;
 pub(crate) use send::{read_state, turn, turn_tracked};
 pub(crate) use watch::DROPPED_WARNING;
 
+/// How long a whole reply may take unless `--timeout` says otherwise.
+pub(crate) const DEFAULT_TIMEOUT_SECS: u64 = 900;
+/// How long heartbeats alone keep a reply waiting (`--idle-timeout`).
+pub(crate) const DEFAULT_IDLE_TIMEOUT_SECS: u64 = 600;
 /// `⏳ Still working…` comes this often when there is no spinner.
 pub(crate) const STILL_WORKING_EVERY: Duration = Duration::from_secs(120);
 /// Seconds between the state reads after a dropped connection: at once,

@@ -30,13 +30,13 @@ pub struct Args {
 
     /// Give up on a reply that has not ended after SECS, watching a dropped
     /// stream included (exit 8); 1 to 86400 (24 h)
-    #[arg(long, value_name = "SECS", default_value_t = 900,
+    #[arg(long, value_name = "SECS", default_value_t = crate::flow::turn::DEFAULT_TIMEOUT_SECS,
           value_parser = clap::value_parser!(u64).range(1..=MAX_SECS))]
     pub timeout: u64,
 
     /// Give up when SECS pass with nothing but keep-alives (exit 8); 1 to
     /// 86400 (24 h)
-    #[arg(long, value_name = "SECS", default_value_t = 600,
+    #[arg(long, value_name = "SECS", default_value_t = crate::flow::turn::DEFAULT_IDLE_TIMEOUT_SECS,
           value_parser = clap::value_parser!(u64).range(1..=MAX_SECS))]
     pub idle_timeout: u64,
 }

@@ -493,3 +493,35 @@ fn server_text_is_sanitised_on_every_printing_path() {
     let out = nemo(&env, &server).args(["chat", "go"]).assert().success();
     assert_eq!(stdout(&out), "RABCDEF\n");
 }
+
+/// Issue 19 #20: a draft in Draft Protocol V3 markup made `export` exit 7
+/// ("the draft is empty") without submitting; it is submitted as it is.
+#[test]
+fn a_markup_draft_is_exported_as_it_is() {
+    let env = Env::new();
+    let markup = r#"<draft fps="30" width="1920" height="1080" duration="10000"><track type="video"><clip src="a.mp4" start="0" duration="10000"/></track></draft>"#;
+    let markup_server = server(vec![
+        state_answer(json!(markup), "t"),
+        answer(
+            "POST /api/render/proxy/lambda",
+            json!({"success":true,"data":{"status":"pending","progress":0}}),
+        ),
+    ]);
+    let work = env.tmp.path().join("work");
+    std::fs::create_dir_all(&work).unwrap();
+    let out = nemo(&env, &markup_server)
+        .current_dir(&work)
+        .args(["export", "--no-wait"])
+        .assert()
+        .success();
+    assert!(stdout(&out).starts_with("render_"), "{}", stdout(&out));
+    assert_eq!(count(&markup_server, "POST /api/render/proxy/lambda"), 1);
+    // An empty draft nemo reads is still refused before anything is sent.
+    let empty = server(vec![state_answer(json!({"t": []}), "t")]);
+    nemo(&env, &empty)
+        .current_dir(&work)
+        .args(["export", "--no-wait"])
+        .assert()
+        .code(7);
+    assert_eq!(count(&empty, "POST /api/render/"), 0);
+}

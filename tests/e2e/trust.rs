@@ -457,6 +457,15 @@ fn server_text_is_sanitised_on_every_printing_path() {
     let server = server(vec![
         state_answer(draft, &format!("N{NASTY}")),
         sse(format!("data: {reply}\n\n").into_bytes()),
+        answer(
+            "GET /api/render/proxy/lambda/render_1",
+            json!({"success":true,"data":{"id":"render_1","status":"failed","progress":40,
+                "error":format!("E{NASTY}")}}),
+        ),
+        answer(
+            "POST /api/render/proxy/lambda/render_1/cancel",
+            json!({"success":false,"error":format!("C{NASTY}")}),
+        ),
         Box::new(|line, socket| {
             line.starts_with("GET /api/credits/")
                 && {
@@ -483,6 +492,11 @@ fn server_text_is_sanitised_on_every_printing_path() {
         &["credits"],
         &["credits", "--json"],
         &["state", "--jq", ".draft.t[0].sg[0].m.text"],
+        &["export", "resume", "render_1"],
+        &["export", "resume", "render_1", "--json"],
+        &["export", "cancel", "render_1"],
+        &["export", "list"],
+        &["export", "list", "--json"],
     ] {
         let out = nemo(&env, &server).args(args).assert();
         assert_clean(&out, &args.join(" "));
@@ -492,6 +506,10 @@ fn server_text_is_sanitised_on_every_printing_path() {
     assert!(stdout(&out).contains("TABCDEF"), "{}", stdout(&out));
     let out = nemo(&env, &server).args(["chat", "go"]).assert().success();
     assert_eq!(stdout(&out), "RABCDEF\n");
+    let out = nemo(&env, &server)
+        .args(["export", "resume", "render_1"])
+        .assert();
+    assert!(stderr(&out).contains("EABCDEF"), "{}", stderr(&out));
 }
 
 /// Issue 19 #20: a draft in Draft Protocol V3 markup made `export` exit 7

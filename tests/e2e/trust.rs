@@ -543,3 +543,74 @@ fn a_markup_draft_is_exported_as_it_is() {
         .code(7);
     assert_eq!(count(&empty, "POST /api/render/"), 0);
 }
+
+/// The same over generated server text: a few dozen strings of escape
+/// material, controls, bidi controls and any other characters, through
+/// the reply, the state summary, the session list and an error.
+#[test]
+fn generated_server_text_never_reaches_the_terminal_raw() {
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, TestRunner};
+    use std::sync::Mutex;
+
+    let text = Arc::new(Mutex::new(String::new()));
+    let said = text.clone();
+    let server = RawServer::start(move |line, socket| {
+        let text = said.lock().expect("the text").clone();
+        if line.starts_with("GET /api/state/") {
+            let draft = json!({"t":[{"tt":0,"sg":[{"d":1000,"m":{"name":text}}]}]});
+            let body = json!({"code":0,"data":{"session_id":"s1","task_id":"t1",
+                "task_name":text,"state":{"draft":draft}}});
+            json_answer(socket, &body.to_string());
+        } else if line.starts_with("POST /run_sse") {
+            let event = json!({"content":{"parts":[{"text":text}]}});
+            let _ = sse_head(socket).and_then(|()| write!(socket, "data: {event}\n\n"));
+        } else {
+            let body = json!({"code":7777,"message":text}).to_string();
+            let _ = write!(
+                socket,
+                "HTTP/1.1 409 Conflict\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    let env = Env::new();
+    let piece = prop_oneof![
+        Just("\u{1b}[".to_string()),
+        Just("\u{1b}]".to_string()),
+        Just("\u{1b}P".to_string()),
+        Just("\u{1b}\\".to_string()),
+        Just("\u{7}".to_string()),
+        "[\u{80}-\u{9f}]",
+        "[\u{202a}-\u{202e}\u{2066}-\u{2069}]",
+        "[\\x00-\\x1f\\x7f]",
+        "[a-z0-9;]{1,4}",
+        any::<String>(),
+    ];
+    let strings = prop::collection::vec(piece, 1..8).prop_map(|v| v.concat());
+    let mut runner = TestRunner::new(Config {
+        cases: 24,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    runner
+        .run(&strings, |s| {
+            *text.lock().expect("the text") = s;
+            for args in [
+                &["chat", "go"][..],
+                &["state"],
+                &["session", "use", "s1"],
+                &["session", "list"],
+                &["credits"],
+            ] {
+                let out = nemo(&env, &server).args(args).output().expect("nemo runs");
+                for stream in [&out.stdout, &out.stderr] {
+                    let printed = String::from_utf8_lossy(stream);
+                    let bad = unsafe_chars(&printed);
+                    prop_assert!(bad.is_empty(), "{args:?}: {bad:?} in {printed:?}");
+                }
+            }
+            Ok(())
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+}

@@ -3,6 +3,8 @@
 //! is read into what the commands use. The emulator's answers are checked
 //! against the same files in `emulator/tests/answers.rs`, so a fact the
 //! client and the emulator both got wrong is caught by this third source.
+//! The stream reader is checked against the recorded ADK event streams of
+//! `tests/fixtures/adk/` (releases 1.22, 1.23, 1.39 and 2.13).
 
 use bytes::Bytes;
 use futures::StreamExt;

@@ -33,14 +33,14 @@ pub fn draw(timeline: &Timeline, width: usize) -> Vec<String> {
         return Vec::new();
     }
     let width = width.min(MAX_WIDTH);
-    // Narrow screens give the names a quarter of the width at most.
+    // Narrow screens give the names a third of the width at most.
     let label_width = timeline
         .tracks
         .iter()
         .map(|t| text_width(&clean(&t.label)))
         .max()
         .unwrap_or(0)
-        .clamp(1, LABEL_MAX.min(width / 4));
+        .clamp(1, LABEL_MAX.min(width / 3));
     // Track names, a space, the bars.
     let bars = width - label_width - 1;
     let total = timeline

@@ -457,6 +457,15 @@ fn server_text_is_sanitised_on_every_printing_path() {
     let server = server(vec![
         state_answer(draft, &format!("N{NASTY}")),
         sse(format!("data: {reply}\n\n").into_bytes()),
+        answer(
+            "GET /api/render/proxy/lambda/render_1",
+            json!({"success":true,"data":{"id":"render_1","status":"failed","progress":40,
+                "error":format!("E{NASTY}")}}),
+        ),
+        answer(
+            "POST /api/render/proxy/lambda/render_1/cancel",
+            json!({"success":false,"error":format!("C{NASTY}")}),
+        ),
         Box::new(|line, socket| {
             line.starts_with("GET /api/credits/")
                 && {
@@ -483,6 +492,11 @@ fn server_text_is_sanitised_on_every_printing_path() {
         &["credits"],
         &["credits", "--json"],
         &["state", "--jq", ".draft.t[0].sg[0].m.text"],
+        &["export", "resume", "render_1"],
+        &["export", "resume", "render_1", "--json"],
+        &["export", "cancel", "render_1"],
+        &["export", "list"],
+        &["export", "list", "--json"],
     ] {
         let out = nemo(&env, &server).args(args).assert();
         assert_clean(&out, &args.join(" "));
@@ -492,4 +506,111 @@ fn server_text_is_sanitised_on_every_printing_path() {
     assert!(stdout(&out).contains("TABCDEF"), "{}", stdout(&out));
     let out = nemo(&env, &server).args(["chat", "go"]).assert().success();
     assert_eq!(stdout(&out), "RABCDEF\n");
+    let out = nemo(&env, &server)
+        .args(["export", "resume", "render_1"])
+        .assert();
+    assert!(stderr(&out).contains("EABCDEF"), "{}", stderr(&out));
+}
+
+/// Issue 19 #20: a draft in Draft Protocol V3 markup made `export` exit 7
+/// ("the draft is empty") without submitting; it is submitted as it is.
+#[test]
+fn a_markup_draft_is_exported_as_it_is() {
+    let env = Env::new();
+    let markup = r#"<draft fps="30" width="1920" height="1080" duration="10000"><track type="video"><clip src="a.mp4" start="0" duration="10000"/></track></draft>"#;
+    let markup_server = server(vec![
+        state_answer(json!(markup), "t"),
+        answer(
+            "POST /api/render/proxy/lambda",
+            json!({"success":true,"data":{"status":"pending","progress":0}}),
+        ),
+    ]);
+    let work = env.tmp.path().join("work");
+    std::fs::create_dir_all(&work).unwrap();
+    let out = nemo(&env, &markup_server)
+        .current_dir(&work)
+        .args(["export", "--no-wait"])
+        .assert()
+        .success();
+    assert!(stdout(&out).starts_with("render_"), "{}", stdout(&out));
+    assert_eq!(count(&markup_server, "POST /api/render/proxy/lambda"), 1);
+    // An empty draft nemo reads is still refused before anything is sent.
+    let empty = server(vec![state_answer(json!({"t": []}), "t")]);
+    nemo(&env, &empty)
+        .current_dir(&work)
+        .args(["export", "--no-wait"])
+        .assert()
+        .code(7);
+    assert_eq!(count(&empty, "POST /api/render/"), 0);
+}
+
+/// The same over generated server text: a few dozen strings of escape
+/// material, controls, bidi controls and any other characters, through
+/// the reply, the state summary, the session list and an error.
+#[test]
+fn generated_server_text_never_reaches_the_terminal_raw() {
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, TestRunner};
+    use std::sync::Mutex;
+
+    let text = Arc::new(Mutex::new(String::new()));
+    let said = text.clone();
+    let server = RawServer::start(move |line, socket| {
+        let text = said.lock().expect("the text").clone();
+        if line.starts_with("GET /api/state/") {
+            let draft = json!({"t":[{"tt":0,"sg":[{"d":1000,"m":{"name":text}}]}]});
+            let body = json!({"code":0,"data":{"session_id":"s1","task_id":"t1",
+                "task_name":text,"state":{"draft":draft}}});
+            json_answer(socket, &body.to_string());
+        } else if line.starts_with("POST /run_sse") {
+            let event = json!({"content":{"parts":[{"text":text}]}});
+            let _ = sse_head(socket).and_then(|()| write!(socket, "data: {event}\n\n"));
+        } else {
+            let body = json!({"code":7777,"message":text}).to_string();
+            let _ = write!(
+                socket,
+                "HTTP/1.1 409 Conflict\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    let env = Env::new();
+    let piece = prop_oneof![
+        Just("\u{1b}[".to_string()),
+        Just("\u{1b}]".to_string()),
+        Just("\u{1b}P".to_string()),
+        Just("\u{1b}\\".to_string()),
+        Just("\u{7}".to_string()),
+        "[\u{80}-\u{9f}]",
+        "[\u{202a}-\u{202e}\u{2066}-\u{2069}]",
+        "[\\x00-\\x1f\\x7f]",
+        "[a-z0-9;]{1,4}",
+        any::<String>(),
+    ];
+    let strings = prop::collection::vec(piece, 1..8).prop_map(|v| v.concat());
+    let mut runner = TestRunner::new(Config {
+        cases: 24,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    runner
+        .run(&strings, |s| {
+            *text.lock().expect("the text") = s;
+            for args in [
+                &["chat", "go"][..],
+                &["state"],
+                &["session", "use", "s1"],
+                &["session", "list"],
+                &["credits"],
+            ] {
+                let out = nemo(&env, &server).args(args).output().expect("nemo runs");
+                for stream in [&out.stdout, &out.stderr] {
+                    let printed = String::from_utf8_lossy(stream);
+                    let bad = unsafe_chars(&printed);
+                    prop_assert!(bad.is_empty(), "{args:?}: {bad:?} in {printed:?}");
+                }
+            }
+            Ok(())
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
 }

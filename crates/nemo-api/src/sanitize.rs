@@ -105,13 +105,11 @@ pub fn strip_controls(text: &str) -> String {
 
 /// Reads a server string that may be printed (a user id, a date, a name)
 /// with its controls already removed: it can be stored and shown as it is.
-/// Absent, `null` or a non-string is `None`.
+/// Absent or `null` is `None`; another type is an error, as any field of
+/// the wrong type.
 pub fn opt_clean<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     use serde::Deserialize;
-    Ok(match Option::<serde_json::Value>::deserialize(d)? {
-        Some(serde_json::Value::String(s)) => Some(strip_controls(&s)),
-        _ => None,
-    })
+    Ok(Option::<String>::deserialize(d)?.map(|s| strip_controls(&s)))
 }
 
 #[cfg(test)]

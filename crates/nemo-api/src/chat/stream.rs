@@ -21,6 +21,7 @@
 
 mod adk;
 mod lines;
+mod variants;
 
 #[cfg(test)]
 mod bench;

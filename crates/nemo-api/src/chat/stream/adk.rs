@@ -9,7 +9,7 @@
 //! quote (`{"error": "… "render_preview" failed"}`), and ADK 1.23's event
 //! from author `system` whose text begins `Error:`. A gateway's typed
 //! events (`{"type":"text","content":…}`, `tool_call`, `tool_result`,
-//! `error`, `heartbeat`) are read as well.
+//! `error`, `heartbeat`) are read as well (those forms: `variants.rs`).
 //!
 //! Each event is parsed once, straight into borrowed shapes (text without
 //! escapes is not copied until it becomes an [`AgentEvent`]). Only when that
@@ -29,6 +29,7 @@ use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
 use super::AgentEvent;
+use super::variants::{is_typed_kind, typed_event, unescaped_error};
 use crate::error::{Error, Result};
 
 /// An ADK `Event` or a gateway event, as far as the client reads it. Every
@@ -243,7 +244,7 @@ impl EventParser {
             }
             _ => return out.push_back(Err(unreadable(data, "it is not a JSON object"))),
         };
-        if let Some(event) = self.typed(&value) {
+        if let Some(event) = typed_event(&value, &mut self.in_typed_text) {
             return out.push_back(event);
         }
         self.in_typed_text = false;
@@ -263,53 +264,6 @@ impl EventParser {
             Ok(adk) => self.on_adk(adk, out),
             Err(e) => out.push_back(Err(unreadable(data, &e.to_string()))),
         }
-    }
-
-    /// A gateway's typed event (`{"type": "text" | "tool_call" |
-    /// "tool_result" | "error", …}`), or `None` when `value` is not one.
-    fn typed(&mut self, value: &Value) -> Option<Result<AgentEvent>> {
-        let kind = value.get("type").and_then(Value::as_str)?.trim();
-        let field = |keys: &[&str]| {
-            keys.iter()
-                .find_map(|k| value.get(*k).filter(|v| !v.is_null()))
-        };
-        let text_field = |keys: &[&str]| field(keys).and_then(Value::as_str).map(str::to_string);
-        let event = match kind.to_ascii_lowercase().as_str() {
-            "text" | "text_delta" => {
-                let text = text_field(&["content", "text", "delta"]).unwrap_or_default();
-                let starts_message = !std::mem::replace(&mut self.in_typed_text, true);
-                if text.is_empty() {
-                    return Some(Ok(AgentEvent::Heartbeat));
-                }
-                return Some(Ok(AgentEvent::Text {
-                    text,
-                    starts_message,
-                }));
-            }
-            "tool_call" | "function_call" => AgentEvent::ToolCall {
-                id: field(&["id", "call_id"]).and_then(text_of),
-                name: text_field(&["name", "tool", "tool_name"]).unwrap_or_default(),
-                args: field(&["args", "arguments", "input"])
-                    .cloned()
-                    .unwrap_or(Value::Null),
-            },
-            "tool_result" | "function_response" => AgentEvent::ToolResult {
-                id: field(&["id", "call_id"]).and_then(text_of),
-                name: text_field(&["name", "tool", "tool_name"]).unwrap_or_default(),
-                response: field(&["response", "result", "output", "content"])
-                    .cloned()
-                    .unwrap_or(Value::Null),
-            },
-            "error" => AgentEvent::Error {
-                code: field(&["code"]).and_then(text_of),
-                message: field(&["message", "content", "error", "detail"])
-                    .and_then(error_text)
-                    .unwrap_or_else(|| "the agent failed".into()),
-            },
-            _ => return None,
-        };
-        self.in_typed_text = false;
-        Some(Ok(event))
     }
 
     fn on_adk(&mut self, adk: AdkEvent, out: &mut VecDeque<Result<AgentEvent>>) {
@@ -426,44 +380,6 @@ impl EventParser {
     }
 }
 
-/// The types of a gateway's typed events (heartbeats aside).
-fn is_typed_kind(value: &Value) -> bool {
-    value.as_str().is_some_and(|kind| {
-        matches!(
-            kind.trim().to_ascii_lowercase().as_str(),
-            "text"
-                | "text_delta"
-                | "tool_call"
-                | "function_call"
-                | "tool_result"
-                | "function_response"
-                | "error"
-        )
-    })
-}
-
-/// The message of the error line ADK before 1.24 writes with an f-string
-/// (`data: {"error": "<str(e)>"}`, nothing escaped): invalid JSON when the
-/// message holds a quote, yet plainly an error.
-fn unescaped_error(data: &str) -> Option<String> {
-    let rest = data
-        .strip_prefix('{')?
-        .trim_start()
-        .strip_prefix("\"error\"")?
-        .trim_start()
-        .strip_prefix(':')?
-        .trim_start()
-        .strip_prefix('"')?;
-    let rest = rest.trim_end();
-    let rest = rest.strip_suffix('}').map_or(rest, str::trim_end);
-    let rest = rest.strip_suffix('"').unwrap_or(rest).trim();
-    Some(if rest.is_empty() {
-        "the server failed while answering".to_string()
-    } else {
-        rest.to_string()
-    })
-}
-
 fn server_error(code: Option<&Value>, error: &Value) -> AgentEvent {
     AgentEvent::Error {
         code: code.and_then(text_of),
@@ -471,7 +387,7 @@ fn server_error(code: Option<&Value>, error: &Value) -> AgentEvent {
     }
 }
 
-fn text_of(value: &Value) -> Option<String> {
+pub(super) fn text_of(value: &Value) -> Option<String> {
     match value {
         Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
         Value::Number(n) => Some(n.to_string()),
@@ -480,7 +396,7 @@ fn text_of(value: &Value) -> Option<String> {
 }
 
 /// The message of `{"error": "…"}` or `{"error": {"message": "…"}}`.
-fn error_text(error: &Value) -> Option<String> {
+pub(super) fn error_text(error: &Value) -> Option<String> {
     text_of(error).or_else(|| {
         ["message", "detail", "error"]
             .iter()

@@ -16,7 +16,7 @@ use indicatif::ProgressBar;
 
 mod part;
 
-use crate::api::download::{self, Level, Progress};
+use crate::api::download::{self, Identity, Level, Progress};
 use crate::context::Context;
 use crate::error::{Error, Kind, Result};
 use crate::flow::render::resume_hint;
@@ -56,11 +56,16 @@ pub(crate) async fn fetch(
     crate::flow::render::check_output(path, force)?;
     let part = part_path(path);
     let sidecar = part::sidecar_path(path);
-    let owner = Owner {
+    let mut owner = Owner {
         render_id: id.to_string(),
         size,
+        identity: None,
     };
-    if !(keep_part && part::is_own(&part, &sidecar, &owner)) {
+    let own = keep_part && part::is_own(&part, &sidecar, &owner);
+    if own {
+        // What the first run learnt of the file: its resume sends If-Range.
+        owner.identity = part::recorded(&sidecar).and_then(|r| r.identity);
+    } else {
         if keep_part && std::fs::symlink_metadata(&part).is_ok() {
             ctx.printer.warn(format!(
                 "{} is not a download of render {id}; starting afresh",
@@ -79,6 +84,8 @@ pub(crate) async fn fetch(
         ctx,
         message: format!("Downloading {name}"),
         bar: Mutex::new(None),
+        sidecar: &sidecar,
+        owner: Mutex::new(owner),
     };
     let transfer = download::render(&ctx.api, &bar, id, output_url, size, &part);
     let done = match within {
@@ -105,6 +112,10 @@ struct Bar<'a> {
     ctx: &'a Context,
     message: String,
     bar: Mutex<Option<ProgressBar>>,
+    /// The `.part`'s sidecar, and what it records (with the file's
+    /// identity once the server states it).
+    sidecar: &'a Path,
+    owner: Mutex<Owner>,
 }
 
 impl Progress for Bar<'_> {
@@ -139,6 +150,25 @@ impl Progress for Bar<'_> {
             Level::Debug => self.ctx.printer.debug(message),
             Level::Status => self.ctx.printer.status(message),
             Level::Warn => self.ctx.printer.warn(message),
+        }
+    }
+
+    fn remembered(&self) -> Option<Identity> {
+        self.owner.lock().ok().and_then(|o| o.identity.clone())
+    }
+
+    fn identified(&self, identity: &Identity) {
+        let Ok(mut owner) = self.owner.lock() else {
+            return;
+        };
+        if owner.identity.as_ref() == Some(identity) {
+            return;
+        }
+        owner.identity = Some(identity.clone());
+        // Without it a later resume only lacks If-Range (the total is still
+        // checked against the first answer in this process): not fatal.
+        if let Err(err) = part::claim(self.sidecar, &owner) {
+            self.ctx.printer.debug(err.to_string());
         }
     }
 }

@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::api::download::Identity;
 use crate::error::{Error, Result};
 
 /// `PATH` + `suffix`.
@@ -36,6 +37,10 @@ pub(super) fn sidecar_path(path: &Path) -> PathBuf {
 pub(super) struct Owner {
     pub(super) render_id: String,
     pub(super) size: Option<u64>,
+    /// The server's validator and length for the bytes in it, once known:
+    /// a resume in another process sends it as `If-Range`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) identity: Option<Identity>,
 }
 
 impl Owner {
@@ -53,10 +58,14 @@ impl Owner {
 /// (not a symlink) whose sidecar names the same render and size.
 pub(super) fn is_own(part: &Path, sidecar: &Path, owner: &Owner) -> bool {
     let regular = std::fs::symlink_metadata(part).is_ok_and(|m| m.file_type().is_file());
-    let recorded = std::fs::read(sidecar)
+    regular && recorded(sidecar).is_some_and(|r| owner.matches(&r))
+}
+
+/// What the sidecar records, when it can be read.
+pub(super) fn recorded(sidecar: &Path) -> Option<Owner> {
+    std::fs::read(sidecar)
         .ok()
-        .and_then(|bytes| serde_json::from_slice::<Owner>(&bytes).ok());
-    regular && recorded.is_some_and(|r| owner.matches(&r))
+        .and_then(|bytes| serde_json::from_slice::<Owner>(&bytes).ok())
 }
 
 /// Writes the sidecar atomically (temp file, fsync, rename), before the
@@ -170,6 +179,7 @@ mod tests {
         let owner = Owner {
             render_id: "render_1".into(),
             size: Some(10),
+            identity: None,
         };
         std::fs::write(&part, b"abc").unwrap();
         assert!(!is_own(&part, &sidecar, &owner), "no sidecar");
@@ -178,11 +188,13 @@ mod tests {
         let other = Owner {
             render_id: "render_2".into(),
             size: Some(10),
+            identity: None,
         };
         assert!(!is_own(&part, &sidecar, &other), "another render");
         let resized = Owner {
             render_id: "render_1".into(),
             size: Some(11),
+            identity: None,
         };
         assert!(!is_own(&part, &sidecar, &resized), "another size");
     }

@@ -330,3 +330,62 @@ fn the_timeout_bounds_the_download() {
     assert!(err.contains("nemo export resume render_1"), "{err}");
     assert!(!setup.env.tmp.path().join("out.mp4").exists());
 }
+
+/// The same across processes: the first run is stopped by `--timeout`
+/// with half the file in `.part`; the CDN then holds a new version. The
+/// resume in a new process sends the first run's ETag as `If-Range` (kept
+/// in the `.part`'s sidecar) and gets the new file whole.
+#[test]
+fn a_resume_in_a_new_process_sends_the_first_runs_validator() {
+    let setup = Setup::new();
+    let server = render_server(
+        Some(SIZE),
+        |head, nth, socket| {
+            let (v1, v2) = (version(SIZE, 0), version(SIZE, 0x55));
+            if nth == 0 {
+                cut(
+                    socket,
+                    "ETag: \"v1\"\r\nAccept-Ranges: bytes\r\n",
+                    &v1,
+                    HALF,
+                );
+                // Then nothing, until the client gives up on its --timeout.
+                std::thread::sleep(Duration::from_secs(8));
+                return;
+            }
+            let from = header(head, "range")
+                .and_then(|r| r.strip_prefix("bytes="))
+                .and_then(|r| r.trim_end_matches('-').parse::<usize>().ok());
+            match (from, header(head, "if-range")) {
+                (Some(from), None) => partial(socket, &v2, from),
+                _ => video(socket, "ETag: \"v2\"\r\n", &v2),
+            }
+        },
+        no_api,
+    );
+    setup
+        .against(
+            &server,
+            &[
+                "export",
+                "resume",
+                "render_1",
+                "-o",
+                "out.mp4",
+                "--timeout",
+                "2",
+            ],
+        )
+        .assert()
+        .code(8);
+    let part = setup.env.tmp.path().join("out.mp4.part");
+    assert!(
+        std::fs::metadata(&part).is_ok_and(|m| m.len() > 0),
+        "the first run left its head in {}",
+        part.display()
+    );
+    let out = resume(&setup, &server).assert().success();
+    assert_eq!(saved(&setup), version(SIZE, 0x55), "{}", stderr(&out));
+    let heads = cdn_heads(&server);
+    assert_eq!(header(&heads[1], "if-range"), Some("\"v1\""), "{heads:?}");
+}

@@ -75,6 +75,26 @@ pub trait Progress {
     fn stop(&self);
     /// Something worth telling the user.
     fn note(&self, level: Level, message: &str);
+    /// What an earlier run learnt of the file whose head is in the file
+    /// given (its [`Identity`]), so that a resume in a new process sends
+    /// `If-Range` too. None: nothing known.
+    fn remembered(&self) -> Option<Identity> {
+        None
+    }
+    /// The file's identity as the server first states it (a whole answer),
+    /// for a caller that keeps it beside the partial file.
+    fn identified(&self, _identity: &Identity) {}
+}
+
+/// What identifies the version of a file being downloaded: the first
+/// answer's validator (strong ETag, else Last-Modified, sent back as
+/// `If-Range`) and its whole length.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Identity {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validator: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total: Option<u64>,
 }
 
 /// A complete download.
@@ -120,16 +140,6 @@ pub async fn get<P: Progress>(
     get_capped(api, progress, url, expected, file, UNANNOUNCED_CAP).await
 }
 
-/// What the first answer said of the file, to tell on a resume whether it
-/// is still the same file.
-#[derive(Default)]
-struct Known {
-    /// Its strong ETag, else its Last-Modified (sent as `If-Range`).
-    validator: Option<String>,
-    /// Its whole length.
-    total: Option<u64>,
-}
-
 /// [`get`] with the cap on a body of unannounced size as a parameter.
 async fn get_capped<P: Progress>(
     api: &ApiClient,
@@ -143,7 +153,13 @@ async fn get_capped<P: Progress>(
     let mut tries = 0;
     let mut fruitless = 0;
     let mut slow = 0;
-    let mut known = Known::default();
+    // What the first answer said of the file (an earlier run's, when the
+    // file already holds its head), to tell on a resume whether it is
+    // still the same file.
+    let mut known = match file_len(file)? {
+        0 => Identity::default(),
+        _ => progress.remembered().unwrap_or_default(),
+    };
     // The most bytes any try reached: a try that starts over from zero and
     // stops at the same byte again has made no progress.
     let mut best = 0;
@@ -164,7 +180,7 @@ async fn get_capped<P: Progress>(
                         Level::Status,
                         "The file changed on the server since the download was cut; starting it over",
                     );
-                    known = Known::default();
+                    known = Identity::default();
                     ranges = false;
                     fruitless += 1;
                     if fruitless >= TRIES_WITHOUT_PROGRESS {
@@ -175,8 +191,13 @@ async fn get_capped<P: Progress>(
                     continue;
                 }
                 Some((first, last, total)) if first == offset => {
-                    known.validator = known.validator.or_else(|| validator(&headers));
-                    known.total = known.total.or(total);
+                    if known.validator.is_none() && known.total.is_none() {
+                        known = Identity {
+                            validator: validator(&headers),
+                            total,
+                        };
+                        progress.identified(&known);
+                    }
                     (offset, total.or(Some(last + 1)))
                 }
                 _ => {
@@ -220,10 +241,11 @@ async fn get_capped<P: Progress>(
                     );
                 }
                 // A whole file: what it is now is what later ranges must match.
-                known = Known {
+                known = Identity {
                     validator: validator(&headers),
                     total: content_length(&headers),
                 };
+                progress.identified(&known);
                 (0, known.total)
             }
         };
@@ -305,7 +327,7 @@ async fn get_capped<P: Progress>(
 
 /// Whether a range answer shows another version of the file than the one
 /// whose head is held: another total, or another validator.
-fn changed(known: &Known, total: Option<u64>, validator: Option<String>) -> bool {
+fn changed(known: &Identity, total: Option<u64>, validator: Option<String>) -> bool {
     let other_total = matches!((known.total, total), (Some(a), Some(b)) if a != b);
     let other_validator = matches!((&known.validator, &validator), (Some(a), Some(b)) if a != b);
     other_total || other_validator

@@ -2,12 +2,13 @@
 //! download the file (`../shared/spec/cli.md` "nemo export"); and
 //! `export resume | list | cancel` for renders started earlier.
 //!
-//! Order matters and is part of the contract: the output path is checked
-//! before anything is submitted (an existing file is kept unless `--force`);
-//! the render is recorded in the config as soon as the server accepted it,
-//! before any waiting, so `nemo export resume <id>` can always pick it up —
-//! after Ctrl-C, a timeout, a lost connection or a crash. The file appears
-//! under its name only when complete (see `download`).
+//! Order matters and is part of the contract: every local check comes
+//! before anything remote (the output path free unless `--force`, its
+//! folder taking a real write, a session — export never creates one); the
+//! render id is recorded in the config before the submit is sent, so
+//! `nemo export resume <id>` can always pick it up — after Ctrl-C, a
+//! timeout, a lost answer or a crash. The file appears under its name only
+//! when complete (see [`crate::flow::download`]).
 //!
 //! This file is a leaf: it owns the command line (clap types) and the
 //! order of the steps; the render job itself — checks, the submit written

@@ -232,7 +232,7 @@ async fn start(args: &StartArgs, ctx: &Context) -> Result<()> {
 }
 
 /// The render id given, else the latest render this config recorded.
-pub(crate) fn render_id_or_latest(given: Option<&str>, ctx: &Context) -> Result<String> {
+fn render_id_or_latest(given: Option<&str>, ctx: &Context) -> Result<String> {
     if let Some(id) = given {
         let id = id.trim();
         if id.is_empty() {

@@ -29,8 +29,7 @@ use crate::error::{Error, Result};
 use crate::flow::claim::project_url;
 use crate::flow::render::{
     self, FORMATS, QUALITIES, Submitted, Target, Wait, absolute, check_options, check_output,
-    extension_disagrees, file_name, new_render_id, note, parse_secs, probe_folder, resume_hint,
-    submit,
+    file_name, note, parse_secs, resume_hint, submit,
 };
 use crate::interrupt::Interrupt;
 use crate::report::{Report, Text};
@@ -194,12 +193,7 @@ async fn start(args: &StartArgs, ctx: &Context) -> Result<()> {
     let (format, quality) = check_options(&args.format, &args.quality)?;
     let wait = Wait::new(args.wait.poll_interval, args.wait.timeout, ctx);
     let target = Target::from_option(args.output.as_deref())?;
-    let first = target.path_for(&new_render_id(None), &format);
-    check_output(&first, args.force)?;
-    probe_folder(&first)?;
-    if let Some(warning) = extension_disagrees(&first, &format) {
-        ctx.printer.warn(warning);
-    }
+    render::check(ctx, &target, &format, args.force)?;
     render::session(ctx)?;
 
     // Ctrl-C is caught from here on: the render id is recorded before the

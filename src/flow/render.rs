@@ -3,9 +3,11 @@
 //! for twice (`../shared/spec/cli.md` "nemo export", "Retries").
 //!
 //! The surface, used by `export`, `generate` and `batch`:
-//! - [`check_options`], [`Target`], [`check_output`]: local checks made
-//!   before anything remote (the options; the output folder exists and takes
-//!   a real write; the path is free unless `--force`);
+//! - [`check_options`], [`Target`], [`check`]: the local checks made
+//!   before anything remote (the options; the output path is free unless
+//!   `--force`, its folder exists and takes a real write; a warning when
+//!   its extension names another format); [`check_output`] alone is the
+//!   path check, made again before each id and each download;
 //! - [`session`]: the session to render (exit 10 when there is none — a
 //!   render never creates one);
 //! - [`submit`]: reads the draft (exit 7 when empty), records the render id
@@ -39,9 +41,7 @@ use crate::flow::download::fetch as download;
 use records::forget;
 pub(crate) use records::note;
 pub(crate) use submit::{Submitted, known, new_render_id, submit};
-pub(crate) use target::{
-    Target, absolute, check_output, extension_disagrees, file_name, probe_folder,
-};
+pub(crate) use target::{Target, absolute, check_output, file_name};
 pub(crate) use wait::{Observer, Wait, wait};
 
 use crate::api::render::RenderState;
@@ -80,6 +80,20 @@ fn checked(flag: &str, value: &str, accepted: &[&str]) -> Result<String> {
             accepted.join(", ")
         )))
     }
+}
+
+/// The local checks of a render to `target`, before anything remote: the
+/// path (as it will be for the first id) is free unless `force`, its folder
+/// takes a real write (exit 7 naming it), and an extension that names
+/// another format than `format` is warned about.
+pub(crate) fn check(ctx: &Context, target: &Target, format: &str, force: bool) -> Result<()> {
+    let first = target.path_for(&new_render_id(None), format);
+    check_output(&first, force)?;
+    target::probe_folder(&first)?;
+    if let Some(warning) = target::extension_disagrees(&first, format) {
+        ctx.printer.warn(warning);
+    }
+    Ok(())
 }
 
 /// What to say when a render goes on without this process.

@@ -2,12 +2,13 @@
 //! download the file (`../shared/spec/cli.md` "nemo export"); and
 //! `export resume | list | cancel` for renders started earlier.
 //!
-//! Order matters and is part of the contract: the output path is checked
-//! before anything is submitted (an existing file is kept unless `--force`);
-//! the render is recorded in the config as soon as the server accepted it,
-//! before any waiting, so `nemo export resume <id>` can always pick it up —
-//! after Ctrl-C, a timeout, a lost connection or a crash. The file appears
-//! under its name only when complete (see `download`).
+//! Order matters and is part of the contract: every local check comes
+//! before anything remote (the output path free unless `--force`, its
+//! folder taking a real write, a session — export never creates one); the
+//! render id is recorded in the config before the submit is sent, so
+//! `nemo export resume <id>` can always pick it up — after Ctrl-C, a
+//! timeout, a lost answer or a crash. The file appears under its name only
+//! when complete (see [`crate::flow::download`]).
 //!
 //! This file is a leaf: it owns the command line (clap types) and the
 //! order of the steps; the render job itself — checks, the submit written
@@ -28,8 +29,7 @@ use crate::error::{Error, Result};
 use crate::flow::claim::project_url;
 use crate::flow::render::{
     self, FORMATS, QUALITIES, Submitted, Target, Wait, absolute, check_options, check_output,
-    extension_disagrees, file_name, new_render_id, note, parse_secs, probe_folder, resume_hint,
-    submit,
+    file_name, note, parse_secs, resume_hint, submit,
 };
 use crate::interrupt::Interrupt;
 use crate::report::{Report, Text};
@@ -193,12 +193,7 @@ async fn start(args: &StartArgs, ctx: &Context) -> Result<()> {
     let (format, quality) = check_options(&args.format, &args.quality)?;
     let wait = Wait::new(args.wait.poll_interval, args.wait.timeout, ctx);
     let target = Target::from_option(args.output.as_deref())?;
-    let first = target.path_for(&new_render_id(None), &format);
-    check_output(&first, args.force)?;
-    probe_folder(&first)?;
-    if let Some(warning) = extension_disagrees(&first, &format) {
-        ctx.printer.warn(warning);
-    }
+    render::check(ctx, &target, &format, args.force)?;
     render::session(ctx)?;
 
     // Ctrl-C is caught from here on: the render id is recorded before the
@@ -231,7 +226,7 @@ async fn start(args: &StartArgs, ctx: &Context) -> Result<()> {
 }
 
 /// The render id given, else the latest render this config recorded.
-pub(crate) fn render_id_or_latest(given: Option<&str>, ctx: &Context) -> Result<String> {
+fn render_id_or_latest(given: Option<&str>, ctx: &Context) -> Result<String> {
     if let Some(id) = given {
         let id = id.trim();
         if id.is_empty() {

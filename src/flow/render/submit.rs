@@ -236,6 +236,26 @@ mod tests {
     use super::*;
 
     #[test]
+    fn only_a_lost_answer_is_polled_and_only_a_refusal_is_tried_again() {
+        let lost = |kind| matches!(failure(&Error::new(kind, "x")), Failure::Lost);
+        let refused = |kind| matches!(failure(&Error::new(kind, "x")), Failure::Refused);
+        for kind in [Kind::Network, Kind::Server, Kind::BadAnswer] {
+            assert!(lost(kind), "{kind:?}");
+        }
+        for kind in [Kind::Api, Kind::Http] {
+            assert!(refused(kind), "{kind:?}");
+        }
+        for kind in [
+            Kind::Plan,
+            Kind::Auth,
+            Kind::SessionNotFound,
+            Kind::RateLimited,
+        ] {
+            assert!(!lost(kind) && !refused(kind), "{kind:?}");
+        }
+    }
+
+    #[test]
     fn render_ids_are_unix_millis_and_a_retry_gets_a_later_one() {
         let id = new_render_id(None);
         let ms: u128 = id.strip_prefix("render_").unwrap().parse().unwrap();

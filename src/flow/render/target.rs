@@ -201,4 +201,39 @@ mod tests {
                 .is_err_and(|e| e.is(Kind::BadInput))
         );
     }
+
+    #[test]
+    fn the_probe_writes_for_real_and_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        probe_folder(&dir.path().join("out.mp4")).unwrap();
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+        let missing = dir.path().join("missing/out.mp4");
+        assert!(probe_folder(&missing).is_err_and(|e| e.is(Kind::BadInput)));
+    }
+
+    #[test]
+    fn extensions_that_disagree_with_the_format() {
+        assert!(extension_disagrees(Path::new("x.mp4"), "mov").is_some());
+        assert!(extension_disagrees(Path::new("x.MOV"), "mov").is_none());
+        assert!(extension_disagrees(Path::new("x.m4v"), "mp4").is_none());
+        assert!(extension_disagrees(Path::new("x.gif"), "webm").is_some());
+        assert!(extension_disagrees(Path::new("no-extension"), "gif").is_none());
+    }
+
+    #[test]
+    fn a_path_under_a_file_names_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("logo.png");
+        std::fs::write(&file, b"png").unwrap();
+        let err = check_output(&file.join("x.mp4"), false).unwrap_err();
+        assert!(
+            err.to_string().contains("logo.png is not a folder"),
+            "{err}"
+        );
+        let err = check_output(&file.join("deeper/x.mp4"), false).unwrap_err();
+        assert!(
+            err.to_string().contains("logo.png is not a folder"),
+            "{err}"
+        );
+    }
 }

@@ -10,7 +10,7 @@
 use indicatif::ProgressBar;
 use serde_json::Value;
 
-use super::sink::{Done, JsonLine, Sink, StdoutLine, sink_for};
+use super::sink::{Done, JsonLine, Sink};
 use super::text_filter::TextFilter;
 use crate::api::chat::AgentEvent;
 use crate::error::Result;
@@ -45,10 +45,6 @@ pub struct Renderer<'a> {
 }
 
 impl<'a> Renderer<'a> {
-    pub fn new(printer: &'a Printer, line: &'a StdoutLine) -> Self {
-        Renderer::with_sink(printer, sink_for(printer, line))
-    }
-
     /// A renderer into a sink of the caller's (`generate` keeps the reply
     /// off stdout).
     pub fn with_sink(printer: &'a Printer, sink: Box<dyn Sink + 'a>) -> Self {

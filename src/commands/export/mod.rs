@@ -29,6 +29,8 @@ use clap_complete::engine::ArgValueCandidates;
 use serde::Serialize;
 
 use crate::api::render::RenderState;
+use crate::cli::render::RenderArgs;
+pub(crate) use crate::cli::render::WaitArgs;
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::interrupt::Interrupt;
@@ -74,17 +76,8 @@ pub enum ExportCommand {
     Cancel(CancelArgs),
 }
 
-/// `--format` when none is given.
-const DEFAULT_FORMAT: &str = "mp4";
-/// `--quality` when none is given.
-const DEFAULT_QUALITY: &str = "high";
-/// The formats a render can have (`--format`), checked before anything is sent.
-pub(crate) const FORMATS: [&str; 4] = ["mp4", "mov", "webm", "gif"];
-/// The qualities a render can have (`--quality`).
-pub(crate) const QUALITIES: [&str; 3] = ["low", "medium", "high"];
-
 /// `nemo export` itself: start a render.
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Default, clap::Args)]
 pub struct StartArgs {
     /// Where to save the file: a file, or an existing folder [default: ./<render id>.<format>]
     // clap's help text, not HTML.
@@ -92,17 +85,8 @@ pub struct StartArgs {
     #[arg(short, long, value_name = "PATH")]
     pub output: Option<PathBuf>,
 
-    /// Output format
-    #[arg(long, default_value = DEFAULT_FORMAT, value_name = "FORMAT",
-          value_parser = clap::builder::PossibleValuesParser::new(FORMATS), ignore_case = true,
-          add = ArgValueCandidates::new(crate::commands::completions::formats))]
-    pub format: String,
-
-    /// Render quality
-    #[arg(long, default_value = DEFAULT_QUALITY, value_name = "QUALITY",
-          value_parser = clap::builder::PossibleValuesParser::new(QUALITIES), ignore_case = true,
-          add = ArgValueCandidates::new(crate::commands::completions::qualities))]
-    pub quality: String,
+    #[command(flatten)]
+    pub render: RenderArgs,
 
     /// Submit the render, print its id and exit (follow it with `nemo export resume ID`)
     #[arg(long)]
@@ -111,35 +95,6 @@ pub struct StartArgs {
     /// Overwrite the output file if it exists
     #[arg(long)]
     pub force: bool,
-
-    #[command(flatten)]
-    pub wait: WaitArgs,
-}
-
-/// How long and how often to wait for a render.
-#[derive(Debug, Clone, Default, clap::Args)]
-pub struct WaitArgs {
-    /// Seconds between status checks, fixed [default: widening ×1.5 from two seconds up to fifteen]
-    #[arg(long, value_name = "SECS", value_parser = parse_secs)]
-    pub poll_interval: Option<f64>,
-
-    /// Give up waiting after SECS (exit 8; the render goes on and can be resumed) [default: 1800]
-    #[arg(long, value_name = "SECS", value_parser = parse_secs)]
-    pub timeout: Option<f64>,
-}
-
-impl Default for StartArgs {
-    /// `nemo export` with no flags (the chat prompt's "export").
-    fn default() -> Self {
-        StartArgs {
-            output: None,
-            format: DEFAULT_FORMAT.into(),
-            quality: DEFAULT_QUALITY.into(),
-            no_wait: false,
-            force: false,
-            wait: WaitArgs::default(),
-        }
-    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -165,13 +120,6 @@ pub struct CancelArgs {
     /// The render id [default: the latest recorded]
     #[arg(add = ArgValueCandidates::new(crate::commands::completions::render_ids))]
     pub render_id: Option<String>,
-}
-
-pub(crate) fn parse_secs(text: &str) -> std::result::Result<f64, String> {
-    match text.trim().parse::<f64>() {
-        Ok(secs) if secs.is_finite() && secs > 0.0 && secs <= 7.0 * 86_400.0 => Ok(secs),
-        _ => Err("expected a number of seconds above 0 (such as 30 or 0.5)".into()),
-    }
 }
 
 pub async fn run(args: &Args, ctx: &Context) -> Result<()> {
@@ -211,8 +159,9 @@ impl Report for ExportDoc {
 }
 
 async fn start(args: &StartArgs, ctx: &Context) -> Result<()> {
-    let (format, quality) = check_options(&args.format, &args.quality)?;
-    let wait = Wait::from_args(&args.wait, ctx);
+    let format = args.render.format.as_str().to_string();
+    let quality = args.render.quality.as_str().to_string();
+    let wait = Wait::from_args(&args.render.wait, ctx);
     let target = Target::from_option(args.output.as_deref())?;
     // The path as it will be for the first id: checked before anything else.
     check_output(&target.path_for(&new_render_id(None), &format), args.force)?;
@@ -240,28 +189,6 @@ async fn start(args: &StartArgs, ctx: &Context) -> Result<()> {
         });
     }
     follow(ctx, &id, &path, args.force, false, &wait, &mut interrupt).await
-}
-
-/// `--format` and `--quality` as sent: checked, lowercased.
-pub(crate) fn check_options(format: &str, quality: &str) -> Result<(String, String)> {
-    Ok((
-        checked("--format", format, &FORMATS)?,
-        checked("--quality", quality, &QUALITIES)?,
-    ))
-}
-
-/// `value` (any case) as one of `accepted`; clap checks this too, but the
-/// chat prompt and other callers build the arguments themselves.
-fn checked(flag: &str, value: &str, accepted: &[&str]) -> Result<String> {
-    let value = value.trim().to_ascii_lowercase();
-    if accepted.contains(&value.as_str()) {
-        Ok(value)
-    } else {
-        Err(Error::usage(format!(
-            "{flag} {value:?} is not one of {}",
-            accepted.join(", ")
-        )))
-    }
 }
 
 /// The render id given, else the latest render this config recorded.
@@ -383,25 +310,4 @@ pub(crate) async fn fetch_render(
         r.error = None;
     });
     Ok(done)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn secs_flags() {
-        assert_eq!(parse_secs("0.5"), Ok(0.5));
-        assert!(parse_secs("0").is_err());
-        assert!(parse_secs("-3").is_err());
-        assert!(parse_secs("NaN").is_err());
-        assert!(parse_secs("inf").is_err());
-    }
-
-    #[test]
-    fn formats_and_qualities_in_any_case() {
-        assert_eq!(checked("--format", " MOV ", &FORMATS).unwrap(), "mov");
-        assert!(checked("--format", "avi", &FORMATS).is_err());
-        assert!(checked("--quality", "ultra", &QUALITIES).is_err());
-    }
 }

@@ -80,7 +80,7 @@ pub fn output_settings(args: &GlobalArgs) -> Result<OutputSettings> {
         quiet: args.quiet,
         verbose: args.verbose,
         color: color_choice(args.color, args.no_color),
-        no_input: args.no_input || truthy(env::NO_INPUT) || truthy(env::CI),
+        no_input: args.no_input || no_input_var() || truthy(env::CI),
         columns: var(env::COLUMNS)
             .ok()
             .flatten()
@@ -119,6 +119,16 @@ fn truthy(name: &str) -> bool {
         let v = v.to_string_lossy();
         let v = v.trim();
         !(v.is_empty() || v == "0" || v.eq_ignore_ascii_case("false"))
+    })
+}
+
+/// `NEMO_NO_INPUT`: on unless unset or one of the words clap's
+/// `FalseyValueParser` reads as off (`0`, `false`, `no`, `off`, `n`, `f`,
+/// empty), as when clap read it.
+fn no_input_var() -> bool {
+    std::env::var_os(env::NO_INPUT).is_some_and(|v| {
+        let v = v.to_string_lossy().trim().to_ascii_lowercase();
+        !matches!(v.as_str(), "" | "0" | "false" | "no" | "off" | "n" | "f")
     })
 }
 

@@ -644,3 +644,30 @@ fn a_language_that_is_no_tag_is_a_usage_error() {
         .success();
     assert!(json(&out)["session_id"].is_string());
 }
+
+/// `NEMO_NO_INPUT` reads as it did when clap read it: `no`, `off`,
+/// `false`, `0` and empty are off; anything else is on.
+#[test]
+fn the_no_input_variable_keeps_its_words() {
+    let env = Env::new();
+    let run = |value: &str| {
+        let out = env
+            .nemo()
+            .env("NEMO_PRETEND_TTY", "stdin")
+            .env("NEMO_NO_INPUT", value)
+            .args(["auth", "login", "--with-token"])
+            .write_stdin("")
+            .assert()
+            .code(2);
+        stderr(&out)
+    };
+    for off in ["no", "off", "false", "0", ""] {
+        let err = run(off);
+        assert!(err.contains("Paste the token"), "{off:?}: {err}");
+    }
+    for on in ["1", "yes", "true"] {
+        let err = run(on);
+        assert!(err.contains("--no-input"), "{on:?}: {err}");
+    }
+    assert!(env.requests().is_empty());
+}

@@ -59,9 +59,10 @@ Examples:
   nemo batch jobs.jsonl -o renders --json | jq -r '.jobs[] | select(.status == \"failed\") | .line'
   grep -v '^$' ideas.txt | nemo batch - -o out/
   nemo batch prompts.txt -o out/ --dry-run",
-    mut_arg("timeout", |arg| arg.help(
-        "Give up on a job after SECS (exit 8; a render goes on and is resumed next time) [default: 3600]"
-    ))
+    mut_arg("timeout", |arg| arg.help(format!(
+        "Give up on a job after SECS (exit 8; a render goes on and is resumed next time) [default: {}]",
+        crate::commands::generate::DEFAULT_TIMEOUT_SECS
+    )))
 )]
 pub struct Args {
     /// The jobs file (a job a line), or `-` for stdin

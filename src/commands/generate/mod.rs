@@ -55,9 +55,9 @@ Examples:
   nemo generate \"a product teaser with this logo\" --upload logo.png -o teaser.mp4
   echo \"a sunrise over the sea\" | nemo generate - -o out/ --json
   nemo generate \"a city at night\" --dry-run",
-    mut_arg("timeout", |arg| arg.help(
-        "Give up on the whole job after SECS (exit 8; a render goes on and can be resumed) [default: 3600]"
-    ))
+    mut_arg("timeout", |arg| arg.help(format!(
+        "Give up on the whole job after SECS (exit 8; a render goes on and can be resumed) [default: {DEFAULT_TIMEOUT_SECS}]"
+    )))
 )]
 pub struct Args {
     /// What to make (several words are joined); `-` reads it from stdin

@@ -85,9 +85,6 @@ pub struct StartArgs {
     #[arg(short, long, value_name = "PATH")]
     pub output: Option<PathBuf>,
 
-    #[command(flatten)]
-    pub render: RenderArgs,
-
     /// Submit the render, print its id and exit (follow it with `nemo export resume ID`)
     #[arg(long)]
     pub no_wait: bool,
@@ -95,6 +92,9 @@ pub struct StartArgs {
     /// Overwrite the output file if it exists
     #[arg(long)]
     pub force: bool,
+
+    #[command(flatten)]
+    pub render: RenderArgs,
 }
 
 #[derive(Debug, clap::Args)]

@@ -56,11 +56,9 @@ pub fn printer() -> Printer {
     let jq = expr
         .as_deref()
         .and_then(|expr| crate::jq::Jq::compile(expr).ok());
-    // A --jq that does not compile gets nothing on stdout, not raw JSON.
-    let json = match expr {
-        Some(_) => jq.is_some(),
-        None => has("--json"),
-    };
+    // A --jq that does not compile cannot filter: the error document goes
+    // out as it is, the one JSON document stdout promises.
+    let json = expr.is_some() || has("--json");
     Printer::new(Options {
         json,
         jq,

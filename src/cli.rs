@@ -1,13 +1,14 @@
 //! The command line: global options (`../shared/spec/cli.md` "Global
 //! options") and the subcommands, each of which owns its own `Args`.
 
+pub mod render;
+
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 use clap_complete::engine::ArgValueCandidates;
 
 use crate::commands;
-use crate::env;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -30,33 +31,39 @@ pub struct Cli {
 
 /// Options every command takes, before or after its name. Shown under
 /// their own heading, after a command's own options (gh's "inherited
-/// flags"); env values are never shown (one may be a token).
+/// flags").
+///
+/// Their environment variables are read by [`crate::settings`], not by
+/// clap: only the commands that talk to the API read them (a bad
+/// `NEMO_API_URL` cannot stop `nemo help`), an error names the variable a
+/// bad value came from, and clap's usage lines never show a variable's
+/// option as if it had been typed.
 #[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
-    /// API base URL
-    #[arg(long, global = true, env = env::API_URL, hide_env_values = true, value_name = "URL")]
+    /// API base URL [env: NEMO_API_URL]
+    #[arg(long, global = true, value_name = "URL")]
     pub api_url: Option<String>,
 
-    /// Web app URL (for claim and registration links)
-    #[arg(long, global = true, env = env::WEB_URL, hide_env_values = true, value_name = "URL")]
+    /// Web app URL (for claim and registration links) [env: NEMO_WEB_URL]
+    #[arg(long, global = true, value_name = "URL")]
     pub web_url: Option<String>,
 
-    /// Where nemo keeps its settings [default: the platform config dir of `nemovideo`]
-    #[arg(long, global = true, env = env::CONFIG_DIR, hide_env_values = true, value_name = "DIR")]
+    /// Where nemo keeps its settings [default: the platform config dir of `nemovideo`] [env: NEMO_CONFIG_DIR]
+    #[arg(long, global = true, value_name = "DIR")]
     pub config_dir: Option<PathBuf>,
 
-    /// Session to work in [default: the current session]
-    #[arg(long, global = true, env = env::SESSION, hide_env_values = true, value_name = "ID",
+    /// Session to work in [default: the current session] [env: NEMO_SESSION]
+    #[arg(long, global = true, value_name = "ID",
           add = ArgValueCandidates::new(commands::completions::session_ids))]
     pub session: Option<String>,
 
-    /// Client name sent as X-Skill-Source [default: nemo-cli]
-    #[arg(long, global = true, env = env::SKILL, hide_env_values = true, value_name = "NAME")]
+    /// Client name sent as X-Skill-Source [default: nemo-cli] [env: NEMO_SKILL]
+    #[arg(long, global = true, value_name = "NAME")]
     pub skill: Option<String>,
 
-    /// Client version sent as X-Skill-Version [default: 1.0.0 for the seed skills, else nemo's version]
-    #[arg(long, global = true, env = env::SKILL_VERSION, hide_env_values = true, value_name = "V")]
+    /// Client version sent as X-Skill-Version [default: 1.0.0 for the seed skills, else nemo's version] [env: NEMO_SKILL_VERSION]
+    #[arg(long, global = true, value_name = "V")]
     pub skill_version: Option<String>,
 
     /// Print results as JSON on stdout (chat: JSON Lines)
@@ -71,7 +78,7 @@ pub struct GlobalArgs {
     #[arg(short, long, global = true)]
     pub verbose: bool,
 
-    /// Run against the built-in emulator, offline (state in <config-dir>/sandbox/)
+    /// Run against the built-in emulator, offline (state in <config-dir>/sandbox/) [env: NEMO_SANDBOX=1]
     // clap's help text, not HTML.
     #[allow(rustdoc::invalid_html_tags)]
     #[arg(long, global = true)]
@@ -95,9 +102,25 @@ pub struct GlobalArgs {
     #[arg(long, global = true)]
     pub no_color: bool,
 
-    /// Never prompt; fail instead (implied by CI and by a stdin that is not a terminal)
-    #[arg(long, global = true, env = env::NO_INPUT, hide_env_values = true, value_parser = clap::builder::FalseyValueParser::new())]
+    /// Never prompt; fail instead (implied by CI and by a stdin that is not a terminal) [env: NEMO_NO_INPUT]
+    #[arg(long, global = true)]
     pub no_input: bool,
+}
+
+/// `--language LANG`: a BCP 47-like tag (`en`, `zh-CN`, `pt_BR`): 2 to 35
+/// letters, digits, `-` or `_`. Checked before anything is sent, so a typo
+/// never names a session's language.
+pub fn parse_language(text: &str) -> Result<String, String> {
+    let tag = text.trim();
+    let ok = (2..=35).contains(&tag.len())
+        && tag
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if ok {
+        Ok(tag.to_string())
+    } else {
+        Err("expected a language tag such as en, zh-CN or pt_BR (2 to 35 letters, digits, '-' or '_')".into())
+    }
 }
 
 /// `--color WHEN`.

@@ -23,7 +23,7 @@ use crate::secret::Secret;
 
 mod model;
 
-pub use model::{Config, MAX_RENDERS, MAX_SESSIONS, RenderRecord, SessionRecord, StoredToken};
+pub use model::{Config, RenderRecord, SessionRecord, StoredToken};
 
 pub const CONFIG_FILE: &str = "nemo-cli.json";
 pub const CLIENT_ID_FILE: &str = "client_id";

@@ -41,25 +41,10 @@ impl Context {
         crate::keyring::current(&self.store, self.settings.env_token.as_ref())
     }
 
-    /// Makes sure the API client holds a token: the current one, or a new
-    /// free one (`Connecting…`) when there is none or the stored free one
-    /// has expired.
-    pub async fn ensure_token(&self) -> Result<CurrentToken> {
-        self.api.credential().await
-    }
-
     /// Gets and stores a free token with the persisted client id, once
     /// across processes (the API client's own bootstrap).
     pub async fn anonymous_login(&self, replacing: Option<&Secret>) -> Result<CurrentToken> {
         self.api.login_anonymous(replacing).await
-    }
-
-    /// `NEMO_CLIENT_ID`, else `<config-dir>/client_id` (made on first need).
-    pub fn client_id(&self) -> Result<String> {
-        match &self.settings.env_client_id {
-            Some(id) => Ok(id.clone()),
-            None => self.store.client_id(),
-        }
     }
 
     /// The client id if one exists already (never creates the file).

@@ -1,7 +1,7 @@
 //! Every environment variable nemo reads, in one place.
 //!
-//! Only [`crate::settings`] (and clap, through the `env` attributes of the
-//! global flags) reads the environment; commands get resolved settings.
+//! Only [`crate::settings`] reads the environment (clap reads none of it);
+//! commands get resolved settings.
 
 pub const API_URL: &str = "NEMO_API_URL";
 pub const WEB_URL: &str = "NEMO_WEB_URL";
@@ -12,6 +12,8 @@ pub const SKILL_VERSION: &str = "NEMO_SKILL_VERSION";
 pub const TOKEN: &str = "NEMO_TOKEN";
 pub const CLIENT_ID: &str = "NEMO_CLIENT_ID";
 pub const RATE_LIMIT_WAIT: &str = "NEMO_RATE_LIMIT_WAIT";
+/// `1`/`true`: the same as `--sandbox`.
+pub const SANDBOX: &str = "NEMO_SANDBOX";
 /// A faults file (JSON) for the in-process emulator of `--sandbox`.
 pub const SANDBOX_FAULTS: &str = "NEMO_SANDBOX_FAULTS";
 pub const SKILL_SOURCE: &str = "SKILL_SOURCE";

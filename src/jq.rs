@@ -69,11 +69,6 @@ impl Jq {
         })
     }
 
-    /// The expression as given.
-    pub fn expr(&self) -> &str {
-        &self.expr
-    }
-
     /// Runs the filter on `input` (JSON text): the lines to print, one per
     /// result. A runtime error (`.a` on a number, `error("x")`) is an error
     /// of kind usage that names the expression.

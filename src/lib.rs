@@ -1,31 +1,39 @@
 //! nemo: a command-line client for NemoVideo's AI video agent.
 //!
-//! `main` parses the command line, resolves [`settings::Settings`] once,
-//! runs one command, and turns its error into a message and an exit code in
-//! one place ([`main_entry`]).
+//! `main` parses the command line, runs one command, and turns its error
+//! into a message and an exit code in one place ([`main_entry`]). The
+//! settings (flags, environment, defaults) are resolved only for commands
+//! that talk to the API: `help`, `man`, `completions` and `sandbox reset`
+//! read none of them.
+//!
+//! Everything is private to the binary but what the tests read: the API
+//! client (`api`, `time`) and the draft reader (`timeline`).
 
 mod argv;
-pub mod cli;
-pub mod commands;
-pub mod config;
-pub mod context;
-pub mod env;
-pub(crate) mod flow;
-pub mod interrupt;
-pub mod jq;
+mod cli;
+mod commands;
+mod config;
+mod context;
+mod env;
+mod flow;
+mod interrupt;
+mod jq;
 mod keyring;
 mod mcp;
-pub mod printer;
-pub mod report;
-pub mod settings;
-pub mod size;
-pub mod suggest;
+mod printer;
+mod report;
+mod settings;
+mod size;
+mod suggest;
+/// The tolerant draft reader (public for the golden-fixture tests).
 pub mod timeline;
 
 // The API client is a crate of its own (`crates/nemo-api`), with the error
 // kinds, the secret type, the sanitiser and the time helpers it needs.
+// `api` and `time` are public for the golden-fixture tests.
 pub use nemo_api as api;
-pub use nemo_api::{error, sanitize, secret, time};
+pub use nemo_api::time;
+use nemo_api::{error, sanitize, secret};
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -57,9 +65,11 @@ pub fn main_entry() -> ExitCode {
             Printer::new(output)
         }
         Err(err) => {
-            // A bad --jq: nothing on stdout, where the filter's output was asked for.
+            // A bad --jq: the filter cannot run, so stdout gets the error
+            // document as it is (one JSON document, as --json promises).
             let color = settings::color_choice(cli.global.color, cli.global.no_color);
             Printer::new(printer::Options {
+                json: true,
                 color,
                 ..printer::Options::default()
             })
@@ -148,23 +158,62 @@ fn report_clap_error(err: clap::Error) -> ExitCode {
             let _ = err.print();
             let printer = argv::printer();
             if printer.wants_json() {
-                let text = err.kind().as_str().unwrap_or("invalid usage").to_string();
-                let _ = printer.json_line(&printer::error_document(&Error::usage(text)));
+                let _ =
+                    printer.json_line(&printer::error_document(&Error::usage(clap_sentence(&err))));
             }
             ExitCode::from(2)
         }
     }
 }
 
+/// clap's own sentence for a usage error, on one line, with what it lists
+/// (`invalid value 'mp3' for '--format <FORMAT>' [possible values: mp4,
+/// mov, webm, gif]`): the message of the JSON error document.
+fn clap_sentence(err: &clap::Error) -> String {
+    let text = err.render().to_string();
+    let mut lines = text.lines();
+    let mut sentence = lines
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .trim_start_matches("error:")
+        .trim()
+        .to_string();
+    for line in lines.map(str::trim) {
+        if line.starts_with("Usage:") || line.starts_with("For more information") {
+            break;
+        }
+        if !line.is_empty() {
+            sentence.push(' ');
+            sentence.push_str(line);
+        }
+    }
+    if sentence.is_empty() {
+        err.kind().as_str().unwrap_or("invalid usage").to_string()
+    } else {
+        sentence
+    }
+}
+
 async fn run(cli: Cli, printer: &Printer) -> Result<()> {
-    let mut settings = Settings::resolve(&cli.global)?;
+    // These talk to no API and read none of its settings: a bad
+    // NEMO_API_URL or NEMO_SESSION must not stop them.
     match &cli.command {
         Command::Completions(args) => return commands::completions::run(args),
         Command::Man(args) => return commands::man::run(args),
         Command::Help(args) => return commands::help::run(args),
-        Command::Sandbox(args) => return commands::sandbox::run(args, &settings, printer).await,
+        Command::Sandbox(args) => {
+            // `sandbox credits` talks to an emulator's API; resetting the
+            // state or serving the emulator does not.
+            let settings = match &args.action {
+                Some(commands::sandbox::Action::Credits(_)) => Settings::resolve(&cli.global)?,
+                _ => Settings::local(&cli.global)?,
+            };
+            return commands::sandbox::run(args, &settings, printer).await;
+        }
         _ => {}
     }
+    let mut settings = Settings::resolve(&cli.global)?;
     if settings.sandbox {
         let sandbox = commands::sandbox::InProcess::start(&mut settings).await?;
         let result = run_command(cli.command, settings, printer).await;

@@ -29,8 +29,6 @@ use crate::report::{Note, Report, Text};
 mod progress;
 mod safe_json;
 
-pub use progress::Ticker;
-
 /// How output is shaped: the printer's own options, filled in from the
 /// flags and the environment by the settings.
 #[derive(Debug, Clone, Default)]
@@ -238,19 +236,10 @@ impl Printer {
         self.json
     }
 
-    /// Whether stderr lines are coloured.
-    pub fn colors(&self) -> bool {
-        self.color
-    }
-
     /// Whether spinners and progress bars are drawn (stderr is a terminal and
     /// not `--quiet`).
     pub fn shows_progress(&self) -> bool {
         self.stderr_tty && !self.quiet
-    }
-
-    pub fn stderr_is_terminal(&self) -> bool {
-        self.stderr_tty
     }
 
     /// Whether stdout is a terminal (streamed text then shares the screen
@@ -534,7 +523,6 @@ mod tests {
             ..Options::default()
         });
         assert!(printer.stdout_is_terminal());
-        assert!(printer.stderr_is_terminal());
         assert!(printer.shows_progress());
         let quiet = Printer::new(Options {
             quiet: true,

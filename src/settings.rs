@@ -1,10 +1,14 @@
 //! Settings: global flags, environment and defaults merged once, before any
 //! command runs. Commands read these, never the environment.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use reqwest::Url;
+
+mod defaults;
+
+use defaults::{default_skill_version, detect_platform, language_from_locale};
 
 use crate::api::Attribution;
 use crate::cli::{ColorWhen, GlobalArgs};
@@ -16,15 +20,6 @@ use crate::secret::Secret;
 pub const DEFAULT_API_URL: &str = "https://mega-api-prod.nemovideo.ai";
 pub const DEFAULT_WEB_URL: &str = "https://nemovideo.com";
 pub const DEFAULT_SKILL: &str = "nemo-cli";
-/// The five skills of `shared/seeds/`, which all announce version 1.0.0.
-pub const SEED_SKILLS: [&str; 5] = [
-    "free-video-generation-gemini",
-    "free-video-generation-model-api",
-    "create-ai-video-free",
-    "how-to-create-an-ai-video",
-    "free-chinese-video-generation-model",
-];
-
 /// Everything a command needs to know about how it was invoked.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -42,12 +37,14 @@ pub struct Settings {
     pub locale_language: String,
     /// Wait after an HTTP 429 without `Retry-After`.
     pub rate_limit_wait: Duration,
-    pub output: OutputSettings,
     pub sandbox: bool,
     /// `NEMO_SANDBOX_FAULTS`: a faults file for the `--sandbox` emulator.
+    // Read by the emulator, which a build without `sandbox` lacks.
+    #[cfg_attr(not(feature = "sandbox"), allow(dead_code))]
     pub sandbox_faults: Option<PathBuf>,
     /// Hidden `NEMO_SANDBOX_QUICK`, for tests: the `--sandbox` emulator's
     /// agent and renders at a quick pace.
+    #[cfg_attr(not(feature = "sandbox"), allow(dead_code))]
     pub sandbox_quick: bool,
     /// Multiplies chat's waiting schedules (hidden `NEMO_CHAT_TIME_SCALE`,
     /// for tests); 1 otherwise.
@@ -67,6 +64,10 @@ pub type OutputSettings = crate::printer::Options;
 /// Known before anything else is resolved, so even a bad `--api-url` is
 /// reported in the requested shape. A `--jq` expression is compiled here,
 /// before anything is sent; a bad one is a usage error.
+///
+/// Every command shapes its output, also those that read no other setting
+/// (`help`, `man`): the variables read here are read leniently, and
+/// [`Settings::resolve`] checks them strictly for the commands that go on.
 pub fn output_settings(args: &GlobalArgs) -> Result<OutputSettings> {
     let jq = match &args.jq {
         Some(expr) => Some(crate::jq::Jq::compile(expr)?),
@@ -78,7 +79,7 @@ pub fn output_settings(args: &GlobalArgs) -> Result<OutputSettings> {
         quiet: args.quiet,
         verbose: args.verbose,
         color: color_choice(args.color, args.no_color),
-        no_input: args.no_input || truthy(env::CI),
+        no_input: args.no_input || no_input_var() || truthy(env::CI),
         columns: var(env::COLUMNS)
             .ok()
             .flatten()
@@ -89,7 +90,7 @@ pub fn output_settings(args: &GlobalArgs) -> Result<OutputSettings> {
             .flatten()
             .map(|list| crate::printer::Terminals::parse(&list))
             .unwrap_or_default(),
-        sandbox: args.sandbox,
+        sandbox: args.sandbox || sandbox_var_on(),
     })
 }
 
@@ -120,6 +121,42 @@ fn truthy(name: &str) -> bool {
     })
 }
 
+/// `NEMO_NO_INPUT`: on unless unset or one of the words clap's
+/// `FalseyValueParser` reads as off (`0`, `false`, `no`, `off`, `n`, `f`,
+/// empty), as when clap read it.
+fn no_input_var() -> bool {
+    std::env::var_os(env::NO_INPUT).is_some_and(|v| {
+        let v = v.to_string_lossy().trim().to_ascii_lowercase();
+        !matches!(v.as_str(), "" | "0" | "false" | "no" | "off" | "n" | "f")
+    })
+}
+
+/// `NEMO_SANDBOX`: `1`/`true` means `--sandbox`; unset, empty, `0` and
+/// `false` mean off; anything else is a usage error naming it.
+fn sandbox_env() -> Result<bool> {
+    let Some(value) = var(env::SANDBOX)? else {
+        return Ok(false);
+    };
+    match value.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" => Ok(true),
+        "0" | "false" => Ok(false),
+        _ => Err(Error::usage(format!(
+            "{} must be 1 or true (on), or 0 or false (off), not {value:?}",
+            env::SANDBOX
+        ))),
+    }
+}
+
+/// Whether `NEMO_SANDBOX` turns the sandbox on (a bad value does not).
+pub fn sandbox_var_on() -> bool {
+    sandbox_env().unwrap_or(false)
+}
+
+/// `NEMO_CONFIG_DIR`, when set and not empty.
+pub fn env_config_dir() -> Option<std::ffi::OsString> {
+    std::env::var_os(env::CONFIG_DIR).filter(|d| !d.is_empty())
+}
+
 /// Reads one environment variable; an empty value counts as unset. A value
 /// that is not UTF-8 is a usage error naming the variable: never silently
 /// ignored (an unsendable `NEMO_TOKEN` must not turn into a fresh anonymous
@@ -134,6 +171,19 @@ fn var(name: &str) -> Result<Option<String>> {
         ))
         .with_hint(format!("set {name} to plain text, or unset it"))),
     }
+}
+
+/// A global option's value: the flag when given, else its variable (an
+/// empty one counts as unset), with the name to blame for a bad value.
+fn flag_or_var(
+    flag: &Option<String>,
+    flag_name: &'static str,
+    var_name: &'static str,
+) -> Result<Option<(String, &'static str)>> {
+    if let Some(value) = flag.as_ref().filter(|v| !v.trim().is_empty()) {
+        return Ok(Some((value.clone(), flag_name)));
+    }
+    Ok(var(var_name)?.map(|value| (value, var_name)))
 }
 
 /// Session ids as `../shared/spec/cli.md` fixes them: 1 to 64 of
@@ -158,39 +208,52 @@ pub fn check_session_id(what: &str, id: &str) -> Result<()> {
 }
 
 impl Settings {
-    /// Merges flags (which clap already merged with their env vars) with the
-    /// rest of the environment.
+    /// Merges the flags with the environment, for a command that talks to
+    /// the API. A bad value is a usage error naming where it came from
+    /// (`--api-url` or `NEMO_API_URL`).
     pub fn resolve(args: &GlobalArgs) -> Result<Settings> {
-        let api_url = parse_url(
-            "--api-url",
-            args.api_url.as_deref().unwrap_or(DEFAULT_API_URL),
-        )?;
-        let web_url = parse_url(
-            "--web-url",
-            args.web_url.as_deref().unwrap_or(DEFAULT_WEB_URL),
-        )?;
-        let config_dir = match &args.config_dir {
-            Some(dir) => dir.clone(),
-            None => default_config_dir()?,
+        let sandbox_var = sandbox_env()?;
+        if args.api_url.is_some() && (args.sandbox || sandbox_var) {
+            let (what, hint) = if args.sandbox {
+                (
+                    "--sandbox",
+                    "drop one of them: --api-url names a server, --sandbox runs the built-in one",
+                )
+            } else {
+                (
+                    "NEMO_SANDBOX",
+                    "unset NEMO_SANDBOX to use --api-url, or drop --api-url to stay in the sandbox",
+                )
+            };
+            return Err(Error::usage(format!(
+                "{what} runs against the built-in emulator and cannot be combined with --api-url"
+            ))
+            .with_hint(hint));
+        }
+        // Checked here, though the printer read it leniently already.
+        var(env::NO_INPUT)?;
+        let api_url = match flag_or_var(&args.api_url, "--api-url", env::API_URL)? {
+            Some((value, what)) => parse_url(what, &value)?,
+            None => parse_url("--api-url", DEFAULT_API_URL)?,
         };
-        let skill = args
-            .skill
-            .clone()
-            .filter(|s| !s.trim().is_empty())
-            .unwrap_or_else(|| DEFAULT_SKILL.to_string());
-        let version = args
-            .skill_version
-            .clone()
-            .filter(|s| !s.trim().is_empty())
-            .unwrap_or_else(|| default_skill_version(&skill).to_string());
+        let web_url = match flag_or_var(&args.web_url, "--web-url", env::WEB_URL)? {
+            Some((value, what)) => parse_url(what, &value)?,
+            None => parse_url("--web-url", DEFAULT_WEB_URL)?,
+        };
+        let config_dir = config_dir(args)?;
+        let (skill, skill_from) = flag_or_var(&args.skill, "--skill", env::SKILL)?
+            .unwrap_or_else(|| (DEFAULT_SKILL.to_string(), "--skill"));
+        let (version, version_from) =
+            flag_or_var(&args.skill_version, "--skill-version", env::SKILL_VERSION)?
+                .unwrap_or_else(|| (default_skill_version(&skill).to_string(), "--skill-version"));
         let exe = std::env::current_exe().ok();
         let platform = detect_platform(var(env::SKILL_SOURCE)?, exe.as_deref());
         // These go out as headers on every request: refuse what cannot be
         // sent rather than silently dropping a header (a missing attribution
         // header makes the backend refuse exports with 402).
         for (what, value) in [
-            ("--skill", &skill),
-            ("--skill-version", &version),
+            (skill_from, &skill),
+            (version_from, &version),
             ("SKILL_SOURCE", &platform),
         ] {
             if !value.chars().all(|c| c == ' ' || c.is_ascii_graphic()) {
@@ -230,10 +293,13 @@ impl Settings {
         let http_time_scale = time_scale(env::HTTP_TIME_SCALE, var(env::HTTP_TIME_SCALE)?)?;
         // A locale that is not UTF-8 only loses the language guess.
         let locale = env::LOCALE.iter().find_map(|name| var(name).ok().flatten());
-        let session = args.session.clone().filter(|s| !s.trim().is_empty());
-        if let Some(id) = &session {
-            check_session_id("--session", id)?;
-        }
+        let session = match flag_or_var(&args.session, "--session", env::SESSION)? {
+            Some((id, what)) => {
+                check_session_id(what, &id)?;
+                Some(id)
+            }
+            None => None,
+        };
         Ok(Settings {
             api_url,
             web_url,
@@ -248,14 +314,54 @@ impl Settings {
             env_client_id: var(env::CLIENT_ID)?.map(|c| c.trim().to_string()),
             locale_language: language_from_locale(locale.as_deref()),
             rate_limit_wait,
-            output: output_settings(args)?,
-            sandbox: args.sandbox,
+            sandbox: args.sandbox || sandbox_var,
             sandbox_faults: var(env::SANDBOX_FAULTS)?.map(PathBuf::from),
             sandbox_quick: truthy(env::SANDBOX_QUICK),
             chat_time_scale,
             http_time_scale,
             poll_network_tolerance,
         })
+    }
+
+    /// For the commands that talk to no API (`nemo sandbox reset`, serving
+    /// the emulator): the config folder and the output's shape; every API
+    /// setting at its default, none of their variables read, so a bad
+    /// `NEMO_API_URL` or `NEMO_SESSION` cannot stop them.
+    pub fn local(args: &GlobalArgs) -> Result<Settings> {
+        let skill = DEFAULT_SKILL.to_string();
+        Ok(Settings {
+            api_url: parse_url("--api-url", DEFAULT_API_URL)?,
+            web_url: parse_url("--web-url", DEFAULT_WEB_URL)?,
+            config_dir: config_dir(args)?,
+            session: None,
+            attribution: Attribution {
+                version: default_skill_version(&skill).to_string(),
+                source: skill,
+                platform: "unknown".into(),
+            },
+            env_token: None,
+            env_client_id: None,
+            locale_language: language_from_locale(None),
+            rate_limit_wait: Duration::from_secs(30),
+            sandbox: args.sandbox || sandbox_var_on(),
+            sandbox_faults: None,
+            sandbox_quick: truthy(env::SANDBOX_QUICK),
+            chat_time_scale: 1.0,
+            http_time_scale: 1.0,
+            poll_network_tolerance: None,
+        })
+    }
+}
+
+/// `--config-dir`, else `NEMO_CONFIG_DIR` (a path: any bytes), else the
+/// platform's config dir.
+pub fn config_dir(args: &GlobalArgs) -> Result<PathBuf> {
+    if let Some(dir) = &args.config_dir {
+        return Ok(dir.clone());
+    }
+    match env_config_dir() {
+        Some(dir) => Ok(PathBuf::from(dir)),
+        None => default_config_dir(),
     }
 }
 
@@ -297,90 +403,4 @@ pub fn default_config_dir() -> Result<PathBuf> {
             )
             .with_hint("set NEMO_CONFIG_DIR or pass --config-dir")
         })
-}
-
-/// `1.0.0` for the seed skills, else this CLI's own version.
-pub fn default_skill_version(skill: &str) -> &'static str {
-    if SEED_SKILLS.contains(&skill) {
-        "1.0.0"
-    } else {
-        env!("CARGO_PKG_VERSION")
-    }
-}
-
-/// `SKILL_SOURCE`, else from the executable's install path, else `unknown`.
-pub fn detect_platform(skill_source: Option<String>, exe: Option<&Path>) -> String {
-    if let Some(source) = skill_source {
-        return source.trim().to_string();
-    }
-    let path = exe
-        .map(|p| p.to_string_lossy().replace('\\', "/"))
-        .unwrap_or_default();
-    if path.contains("/.clawhub/") {
-        "clawhub".into()
-    } else if path.contains("/.cursor/skills/") {
-        "cursor".into()
-    } else {
-        "unknown".into()
-    }
-}
-
-/// `en_US.UTF-8` → `en`, `zh_CN.UTF-8` → `zh-CN`, `zh_TW` → `zh-TW`,
-/// `C`/`POSIX`/unset → `en`.
-pub fn language_from_locale(locale: Option<&str>) -> String {
-    let Some(locale) = locale else {
-        return "en".into();
-    };
-    let base = locale.split(['.', '@']).next().unwrap_or("").trim();
-    if base.is_empty() || base == "C" || base == "POSIX" {
-        return "en".into();
-    }
-    let mut parts = base.split(['_', '-']);
-    let lang = parts.next().unwrap_or("").to_ascii_lowercase();
-    let region = parts.next().map(|r| r.to_ascii_uppercase());
-    if lang.is_empty() || !lang.chars().all(|c| c.is_ascii_alphabetic()) {
-        return "en".into();
-    }
-    match (lang.as_str(), region) {
-        ("zh", Some(region)) => format!("zh-{region}"),
-        _ => lang,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn locale_languages() {
-        assert_eq!(language_from_locale(Some("en_US.UTF-8")), "en");
-        assert_eq!(language_from_locale(Some("zh_CN.UTF-8")), "zh-CN");
-        assert_eq!(language_from_locale(Some("zh_TW")), "zh-TW");
-        assert_eq!(language_from_locale(Some("ja_JP.eucJP")), "ja");
-        assert_eq!(language_from_locale(Some("de_DE@euro")), "de");
-        assert_eq!(language_from_locale(Some("C")), "en");
-        assert_eq!(language_from_locale(Some("POSIX")), "en");
-        assert_eq!(language_from_locale(Some("C.UTF-8")), "en");
-        assert_eq!(language_from_locale(None), "en");
-    }
-
-    #[test]
-    fn platform_detection() {
-        assert_eq!(detect_platform(Some("cursor".into()), None), "cursor");
-        let claw = Path::new("/home/u/.clawhub/skills/x/nemo");
-        assert_eq!(detect_platform(None, Some(claw)), "clawhub");
-        let cursor = Path::new("/home/u/.cursor/skills/x/nemo");
-        assert_eq!(detect_platform(None, Some(cursor)), "cursor");
-        assert_eq!(
-            detect_platform(None, Some(Path::new("/usr/bin/nemo"))),
-            "unknown"
-        );
-        assert_eq!(detect_platform(None, None), "unknown");
-    }
-
-    #[test]
-    fn seed_skills_get_version_one() {
-        assert_eq!(default_skill_version("create-ai-video-free"), "1.0.0");
-        assert_eq!(default_skill_version("nemo-cli"), env!("CARGO_PKG_VERSION"));
-    }
 }

@@ -2,6 +2,7 @@
 //! login, print the token, log out.
 
 use std::io::Read;
+use std::time::SystemTime;
 
 use serde_json::json;
 
@@ -307,7 +308,7 @@ async fn status(args: &StatusArgs, ctx: &Context) -> Result<()> {
             lines.push(format!("  user:      {user}"));
         }
         if let Some(expires) = &c.expires_at {
-            let when = crate::time::parse(expires).map(crate::time::relative);
+            let when = crate::time::parse(expires).map(|at| relative(at, SystemTime::now()));
             lines.push(match when {
                 Some(when) => format!("  expires:   {expires} ({when})"),
                 None => format!("  expires:   {expires}"),
@@ -335,7 +336,11 @@ async fn status(args: &StatusArgs, ctx: &Context) -> Result<()> {
 
 fn token(ctx: &Context) -> Result<()> {
     match ctx.current_token()? {
-        Some(current) => ctx.printer.out(current.token.expose()),
+        Some(current) => {
+            let token = current.token.expose();
+            ctx.printer
+                .report(&Shown::new(json!({ "token": token })).line(token))
+        }
         None => Err(Error::not_logged_in()),
     }
 }
@@ -363,6 +368,70 @@ fn logout(ctx: &Context) -> Result<()> {
     )
 }
 
+/// "in 7 days", "3 hours ago": the distance from `now` to `at` in its
+/// largest whole unit, rounded to the nearest (a 7-day token read a
+/// second after it was issued expires "in 7 days", not 6).
+fn relative(at: SystemTime, now: SystemTime) -> String {
+    let (span, future) = match at.duration_since(now) {
+        Ok(d) => (d, true),
+        Err(e) => (e.duration(), false),
+    };
+    let secs = span.as_secs_f64();
+    let (n, unit) = if secs < 59.5 {
+        return if future {
+            "in less than a minute".into()
+        } else {
+            "less than a minute ago".into()
+        };
+    } else if secs < 3570.0 {
+        ((secs / 60.0).round(), "minute")
+    } else if secs < 84_600.0 {
+        ((secs / 3600.0).round(), "hour")
+    } else {
+        ((secs / 86_400.0).round(), "day")
+    };
+    // Whole and at most a few hundred thousand: exact as an integer.
+    let n = n as u64;
+    let text = if n == 1 {
+        format!("1 {unit}")
+    } else {
+        format!("{n} {unit}s")
+    };
+    if future {
+        format!("in {text}")
+    } else {
+        format!("{text} ago")
+    }
+}
+
 fn is_expired(stored: &StoredToken) -> bool {
     crate::keyring::from_stored(stored.clone()).is_expired()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn distances_round_to_the_nearest_unit() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(2_000_000_000);
+        let at = |secs: i64| {
+            if secs >= 0 {
+                now + Duration::from_secs(secs as u64)
+            } else {
+                now - Duration::from_secs((-secs) as u64)
+            }
+        };
+        let week = 7 * 86_400;
+        assert_eq!(relative(at(week - 1), now), "in 7 days");
+        assert_eq!(relative(at(week - 3600), now), "in 7 days");
+        assert_eq!(relative(at(6 * 86_400 + 3600), now), "in 6 days");
+        assert_eq!(relative(at(86_400 - 5), now), "in 1 day");
+        assert_eq!(relative(at(2 * 3600 - 30), now), "in 2 hours");
+        assert_eq!(relative(at(90), now), "in 2 minutes");
+        assert_eq!(relative(at(59), now), "in less than a minute");
+        assert_eq!(relative(at(-3 * 3600), now), "3 hours ago");
+        assert_eq!(relative(at(-20), now), "less than a minute ago");
+    }
 }

@@ -4,8 +4,11 @@
 //! `--format` and `--quality` names.
 //!
 //! Completing runs before the settings exist, so the candidate functions
-//! find the config folder themselves (`NEMO_CONFIG_DIR`, else the default)
+//! find the config folder themselves (`--config-dir` among the words,
+//! `NEMO_CONFIG_DIR`, else the default; its `sandbox/` under `--sandbox`)
 //! and never fail: a missing or damaged config offers nothing.
+
+use std::path::PathBuf;
 
 use clap::CommandFactory;
 use clap_complete::Shell;
@@ -43,27 +46,36 @@ pub fn run(args: &Args) -> Result<()> {
     Ok(())
 }
 
-/// Formats `nemo export --format` offers.
-pub const FORMATS: [&str; 4] = ["mp4", "mov", "webm", "gif"];
-/// Qualities `nemo export --quality` offers.
-pub const QUALITIES: [&str; 3] = ["low", "medium", "high"];
-
-pub fn formats() -> Vec<CompletionCandidate> {
-    FORMATS.iter().map(CompletionCandidate::new).collect()
-}
-
-pub fn qualities() -> Vec<CompletionCandidate> {
-    QUALITIES.iter().map(CompletionCandidate::new).collect()
-}
-
 /// The config as completion finds it; `None` when there is none to read.
+/// The words being completed are read for `--config-dir` and `--sandbox`
+/// (or `NEMO_SANDBOX`): under the sandbox its own config, in
+/// `<config-dir>/sandbox/`, holds the ids worth offering.
 fn config() -> Option<Config> {
-    let dir = match std::env::var_os(crate::env::CONFIG_DIR).filter(|d| !d.is_empty()) {
-        Some(dir) => dir.into(),
+    let words: Vec<String> = std::env::args_os()
+        .skip_while(|w| w != "--")
+        .filter_map(|w| w.into_string().ok())
+        .collect();
+    let given = words.iter().enumerate().find_map(|(i, w)| {
+        if w == "--config-dir" {
+            words.get(i + 1).cloned()
+        } else {
+            w.strip_prefix("--config-dir=").map(str::to_string)
+        }
+    });
+    let dir = match given
+        .map(PathBuf::from)
+        .or_else(|| crate::settings::env_config_dir().map(PathBuf::from))
+    {
+        Some(dir) => dir,
         None => crate::settings::default_config_dir().ok()?,
     };
+    let sandbox = words.iter().any(|w| w == "--sandbox") || crate::settings::sandbox_var_on();
+    let dir = if sandbox { dir.join(SANDBOX_DIR) } else { dir };
     Store::new(dir).load().ok()
 }
+
+/// Where `--sandbox` keeps its own config, inside the config folder.
+const SANDBOX_DIR: &str = "sandbox";
 
 /// Sessions the config knows, the current one first, named when they have one.
 pub fn session_ids() -> Vec<CompletionCandidate> {

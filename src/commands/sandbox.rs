@@ -57,10 +57,10 @@ pub struct CreditsArgs {
 #[derive(Debug, clap::Args)]
 pub struct ServerArgs {
     /// API port on 127.0.0.1 [default: a free one]
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, hide_default_value = true)]
     pub port: u16,
     /// CDN port on 127.0.0.1 [default: a free one]
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, hide_default_value = true)]
     pub cdn_port: u16,
     /// Keep the emulator's state in FILE between runs
     #[arg(long, value_name = "FILE")]
@@ -222,7 +222,7 @@ mod linked {
         settings.sandbox = true;
         let sandbox = InProcess::start(&mut settings).await?;
         let ctx = crate::context(settings, printer)?;
-        let token = ctx.ensure_token().await;
+        let token = ctx.api.credential().await;
         let user = sandbox
             .finish_with(|state| {
                 let token = token?;

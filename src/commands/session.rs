@@ -49,7 +49,7 @@ pub struct NewArgs {
     #[arg(long, default_value = "project")]
     pub name: String,
     /// Language of the agent's replies (ISO code: en, zh-CN, ja…) [default: from the locale]
-    #[arg(long, value_name = "LANG")]
+    #[arg(long, value_parser = crate::cli::parse_language, value_name = "LANG")]
     pub language: Option<String>,
 }
 

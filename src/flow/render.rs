@@ -3,7 +3,7 @@
 //! for twice (`../shared/spec/cli.md` "nemo export", "Retries").
 //!
 //! The surface, used by `export`, `generate` and `batch`:
-//! - [`check_options`], [`Target`], [`check`]: the local checks made
+//! - [`Target`], [`check`]: the local checks made
 //!   before anything remote (the options; the output path is free unless
 //!   `--force`, its folder exists and takes a real write; a warning when
 //!   its extension names another format); [`check_output`] alone is the
@@ -45,42 +45,6 @@ pub(crate) use target::{Target, absolute, check_output, file_name};
 pub(crate) use wait::{Observer, Wait, wait};
 
 use crate::api::render::RenderState;
-
-/// The formats a render can have (`--format`), checked before anything is sent.
-pub(crate) const FORMATS: [&str; 4] = ["mp4", "mov", "webm", "gif"];
-/// The qualities a render can have (`--quality`).
-pub(crate) const QUALITIES: [&str; 3] = ["low", "medium", "high"];
-
-/// A number of seconds from the command line (`--poll-interval`,
-/// `--timeout`): above 0, at most a week.
-pub(crate) fn parse_secs(text: &str) -> std::result::Result<f64, String> {
-    match text.trim().parse::<f64>() {
-        Ok(secs) if secs.is_finite() && secs > 0.0 && secs <= 7.0 * 86_400.0 => Ok(secs),
-        _ => Err("expected a number of seconds above 0 (such as 30 or 0.5)".into()),
-    }
-}
-
-/// `--format` and `--quality` as sent: checked, lowercased.
-pub(crate) fn check_options(format: &str, quality: &str) -> Result<(String, String)> {
-    Ok((
-        checked("--format", format, &FORMATS)?,
-        checked("--quality", quality, &QUALITIES)?,
-    ))
-}
-
-/// `value` (any case) as one of `accepted`; clap checks this too, but the
-/// chat prompt and other callers build the arguments themselves.
-fn checked(flag: &str, value: &str, accepted: &[&str]) -> Result<String> {
-    let value = value.trim().to_ascii_lowercase();
-    if accepted.contains(&value.as_str()) {
-        Ok(value)
-    } else {
-        Err(Error::usage(format!(
-            "{flag} {value:?} is not one of {}",
-            accepted.join(", ")
-        )))
-    }
-}
 
 /// The local checks of a render to `target`, before anything remote: the
 /// path (as it will be for the first id) is free unless `force`, its folder
@@ -198,25 +162,4 @@ fn still_submitting(ctx: &Context, id: &str) -> bool {
     ctx.store
         .load()
         .is_ok_and(|c| c.render(id).is_some_and(|r| r.status == submit::SUBMITTING))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn secs_flags() {
-        assert_eq!(parse_secs("0.5"), Ok(0.5));
-        assert!(parse_secs("0").is_err());
-        assert!(parse_secs("-3").is_err());
-        assert!(parse_secs("NaN").is_err());
-        assert!(parse_secs("inf").is_err());
-    }
-
-    #[test]
-    fn formats_and_qualities_in_any_case() {
-        assert_eq!(checked("--format", " MOV ", &FORMATS).unwrap(), "mov");
-        assert!(checked("--format", "avi", &FORMATS).is_err());
-        assert!(checked("--quality", "ultra", &QUALITIES).is_err());
-    }
 }

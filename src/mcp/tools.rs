@@ -17,6 +17,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
+use crate::cli::render::RenderArgs;
 use crate::commands::{credits, export, generate, session, state, upload};
 use crate::context::Context;
 use crate::error::{Error, Kind, Result};
@@ -191,8 +192,11 @@ pub(super) async fn call(
             let defaults = export::StartArgs::default();
             let start = export::StartArgs {
                 output: Some(args.output),
-                format: args.format.unwrap_or(defaults.format),
-                quality: args.quality.unwrap_or(defaults.quality),
+                render: RenderArgs {
+                    format: value_of("format", args.format)?,
+                    quality: value_of("quality", args.quality)?,
+                    ..RenderArgs::default()
+                },
                 force: args.force,
                 ..defaults
             };
@@ -234,11 +238,12 @@ pub(super) async fn call(
                 uploads: args.files.into_iter().map(OsString::from).collect(),
                 name: "generate".into(),
                 language: None,
-                format: args.format.unwrap_or_else(|| "mp4".into()),
-                quality: args.quality.unwrap_or_else(|| "high".into()),
+                render: RenderArgs {
+                    format: value_of("format", args.format)?,
+                    quality: value_of("quality", args.quality)?,
+                    ..RenderArgs::default()
+                },
                 force: args.force,
-                poll_interval: None,
-                timeout: None,
                 dry_run: args.dry_run,
             };
             generate::run(&generate, &ctx).await?;
@@ -372,6 +377,25 @@ struct GenerateArgs {
     /// Overwrite the output file if it exists.
     #[serde(default)]
     force: bool,
+}
+
+/// A typed render option from a tool's argument: its default when absent,
+/// else one of the values `--help` lists (a usage error otherwise, as on
+/// the command line).
+fn value_of<T: clap::ValueEnum + Default>(name: &str, given: Option<String>) -> Result<T> {
+    let Some(given) = given else {
+        return Ok(T::default());
+    };
+    T::from_str(&given, true).map_err(|_| {
+        let allowed: Vec<String> = T::value_variants()
+            .iter()
+            .filter_map(|v| v.to_possible_value().map(|p| p.get_name().to_string()))
+            .collect();
+        Error::usage(format!(
+            "invalid value '{given}' for {name}: one of {}",
+            allowed.join(", ")
+        ))
+    })
 }
 
 #[cfg(test)]

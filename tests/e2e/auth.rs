@@ -272,6 +272,18 @@ fn token_prints_the_token_and_logout_forgets_it() {
         .assert()
         .success()
         .stdout(format!("{token}\n"));
+    // --json: the contract's `{"token"}`, and --jq picks it out.
+    let out = env
+        .nemo()
+        .args(["auth", "token", "--json"])
+        .assert()
+        .success();
+    assert_eq!(json(&out), serde_json::json!({ "token": token }));
+    env.nemo()
+        .args(["auth", "token", "--jq", ".token"])
+        .assert()
+        .success()
+        .stdout(format!("{token}\n"));
     env.nemo().args(["auth", "logout"]).assert().success();
     assert!(env.stored_token().is_none());
     assert_eq!(
@@ -283,6 +295,12 @@ fn token_prints_the_token_and_logout_forgets_it() {
         .assert()
         .code(3)
         .stdout("");
+    let out = env
+        .nemo()
+        .args(["auth", "token", "--json"])
+        .assert()
+        .code(3);
+    assert_eq!(json(&out)["error"]["kind"], "auth");
 }
 
 #[test]

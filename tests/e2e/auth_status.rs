@@ -124,3 +124,18 @@ fn a_token_on_stdin_that_is_not_utf8_is_a_usage_error_naming_stdin() {
     assert!(env.stored_token().is_none());
     assert_eq!(credits_reads(&env), 0, "nothing sent");
 }
+
+/// Right after a free 7-day token is issued it expires "in 7 days": the
+/// distance is rounded, not cut down to 6 days and 23 hours.
+#[test]
+fn a_fresh_seven_day_token_expires_in_seven_days() {
+    let env = Env::new();
+    env.login();
+    let out = env
+        .nemo()
+        .args(["auth", "status", "--offline"])
+        .assert()
+        .success();
+    let text = stdout(&out);
+    assert!(text.contains("(in 7 days)"), "{text}");
+}

@@ -11,7 +11,7 @@ use tempfile::TempDir;
 /// Every variable nemo reads that `nemo help environment` documents. With
 /// [`UNDOCUMENTED_ENV`], removed from every run so the developer's own
 /// setup never leaks into a test; the help test checks each is documented.
-pub const DOCUMENTED_ENV: [&str; 24] = [
+pub const DOCUMENTED_ENV: [&str; 25] = [
     "NEMO_API_URL",
     "NEMO_WEB_URL",
     "NEMO_CONFIG_DIR",
@@ -21,6 +21,7 @@ pub const DOCUMENTED_ENV: [&str; 24] = [
     "NEMO_TOKEN",
     "NEMO_CLIENT_ID",
     "NEMO_RATE_LIMIT_WAIT",
+    "NEMO_SANDBOX",
     "NEMO_SANDBOX_FAULTS",
     "SKILL_SOURCE",
     "NO_COLOR",

@@ -99,3 +99,54 @@ fn a_stray_complete_variable_changes_nothing() {
         .success();
     assert_eq!(stdout(&out), "available 100\nfrozen 0\ntotal 100\n");
 }
+
+/// Under `--sandbox` (or `NEMO_SANDBOX=1`) the ids offered are the
+/// sandbox's own, from `<config-dir>/sandbox/`, not the real config's.
+#[test]
+fn the_sandbox_offers_its_own_ids() {
+    let env = Env::new();
+    // Two real sessions, one in the sandbox: the lists tell them apart
+    // (both emulators number their sessions alike).
+    let first = env.session();
+    let second = env.session();
+    let out = env
+        .nemo()
+        .args(["--sandbox", "session", "new"])
+        .assert()
+        .success();
+    let sandboxed = stdout(&out).trim().to_string();
+
+    assert_eq!(offered(&env, &["session", "use", ""]), [second, first]);
+    assert_eq!(
+        offered(&env, &["--sandbox", "session", "use", ""]),
+        std::slice::from_ref(&sandboxed)
+    );
+    assert_eq!(
+        offered(&env, &["state", "--sandbox", "--session", ""]),
+        std::slice::from_ref(&sandboxed)
+    );
+    let out = env
+        .nemo()
+        .env("NEMO_COMPLETE", "fish")
+        .env("NEMO_SANDBOX", "1")
+        .args(["--", "nemo", "session", "use", ""])
+        .assert()
+        .success();
+    let first = stdout(&out);
+    assert_eq!(first.trim().split('\t').next(), Some(sandboxed.as_str()));
+    // --config-dir among the words is the folder looked in.
+    let other = env.tmp.path().join("other");
+    assert!(
+        offered(
+            &env,
+            &[
+                "--config-dir",
+                other.to_str().unwrap(),
+                "session",
+                "use",
+                ""
+            ]
+        )
+        .is_empty()
+    );
+}

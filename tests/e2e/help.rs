@@ -239,10 +239,32 @@ fn help_topics_exit_codes_and_environment() {
     let text = stdout(&out);
     assert!(text.starts_with("Wait for a render"), "{text}");
     assert!(!text.contains('\x1b'), "{text:?}");
-    let out = env.nemo().args(["help", "exit-code"]).assert().code(2);
+    let out = env.nemo().args(["help", "nosuch"]).assert().code(2);
     assert_eq!(
         stderr(&out),
-        "error: no command or help topic \"exit-code\"\nhint: topics: exit-codes, environment; commands: `nemo --help`\n"
+        "error: no command or help topic \"nosuch\"\nhint: topics: exit-codes, environment; commands: `nemo --help`\n"
+    );
+    // A near miss gets a "did you mean".
+    for (typed, meant) in [
+        ("exit-code", "exit-codes"),
+        ("env", "environment"),
+        ("export resme", "export resume"),
+    ] {
+        let words: Vec<&str> = typed.split(' ').collect();
+        let out = env.nemo().arg("help").args(&words).assert().code(2);
+        assert_eq!(
+            stderr(&out),
+            format!(
+                "error: no command or help topic {typed:?}\nhint: did you mean `nemo help {meant}`?\n"
+            )
+        );
+    }
+    // The seed skills' version is the same default here as in --help.
+    let out = env.nemo().args(["help", "environment"]).assert().success();
+    assert!(
+        stdout(&out).contains("[1.0.0 for the five\n                        NemoVideo seed skills, else nemo's version]"),
+        "{}",
+        stdout(&out)
     );
 }
 
@@ -300,4 +322,185 @@ fn man_pages_one_per_command() {
     let files = std::fs::read_dir(&dir).unwrap().count();
     assert_eq!(files, listed.len());
     assert!(env.requests().is_empty());
+}
+
+/// help, man, completions, `--version` and `sandbox reset` talk to no API:
+/// a bad `NEMO_API_URL` or `NEMO_SESSION` cannot stop them.
+#[test]
+fn commands_that_talk_to_no_api_ignore_its_settings() {
+    let env = Env::new();
+    let dir = env.tmp.path().join("man1");
+    let runs: Vec<Vec<String>> = vec![
+        vec!["completions".into(), "bash".into()],
+        vec!["help".into(), "exit-codes".into()],
+        vec!["help".into(), "environment".into()],
+        vec!["help".into(), "export".into()],
+        vec!["man".into()],
+        vec!["man".into(), dir.display().to_string()],
+        vec!["--version".into()],
+        vec!["sandbox".into(), "reset".into()],
+    ];
+    for args in &runs {
+        for (name, value) in [("NEMO_API_URL", "::not a url"), ("NEMO_SESSION", "bad id!")] {
+            let out = env.nemo().args(args).env(name, value).assert();
+            let code = out.get_output().status.code();
+            assert_eq!(
+                code,
+                Some(0),
+                "{name}={value:?} nemo {args:?}: {}",
+                stderr(&out)
+            );
+        }
+    }
+    assert!(dir.join("nemo.1").exists());
+}
+
+/// An option set by its variable was not typed: clap's usage lines must
+/// not show it as if it were required (`nemo generate --config-dir <DIR>
+/// <PROMPT>...` when `NEMO_CONFIG_DIR` is set).
+#[test]
+fn usage_lines_never_show_options_set_by_variables() {
+    let env = Env::new();
+    let out = env
+        .nemo()
+        .arg("generate")
+        .env("NEMO_SESSION", "123")
+        .env("NEMO_SKILL", "nemo-cli")
+        .assert()
+        .code(2);
+    let err = stderr(&out);
+    assert!(
+        err.contains("\nUsage: nemo generate <PROMPT>...\n"),
+        "{err}"
+    );
+    assert!(!err.contains("--config-dir"), "{err}");
+}
+
+/// `export`, `generate` and `batch` share one typed set of render options:
+/// `--help` lists the values, shows the defaults the code uses (polls
+/// widen from 2 s to 15 s; no "30 s"), and a bad value is clap's usage
+/// error (exit 2) before anything is read or sent.
+#[test]
+fn render_options_are_typed_alike_in_export_generate_and_batch() {
+    let env = Env::new();
+    let jobs = env.tmp.path().join("jobs.txt");
+    std::fs::write(&jobs, "a panda\n").unwrap();
+    let jobs = jobs.display().to_string();
+    let commands: [Vec<&str>; 3] = [
+        vec!["export"],
+        vec!["generate", "a panda"],
+        vec!["batch", &jobs],
+    ];
+    for command in &commands {
+        let name = command[0];
+        let out = env.nemo().arg(name).arg("--help").assert().success();
+        let help = stdout(&out);
+        assert!(
+            help.contains("[default: mp4] [possible values: mp4, mov, webm, gif]"),
+            "{name}: {help}"
+        );
+        assert!(
+            help.contains("[default: high] [possible values: low, medium, high]"),
+            "{name}: {help}"
+        );
+        let one_line = help.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(
+            one_line.contains("[default: widening ×1.5 from two seconds up to fifteen]"),
+            "{name}: {help}"
+        );
+        assert!(!help.contains("default: 30"), "{name}: {help}");
+        for (flag, bad, allowed) in [
+            ("--format", "mp3", "[possible values: mp4, mov, webm, gif]"),
+            ("--quality", "ultra", "[possible values: low, medium, high]"),
+        ] {
+            let out = env
+                .nemo()
+                .args(command)
+                .args([flag, bad])
+                .current_dir(env.tmp.path())
+                .assert()
+                .code(2);
+            let err = stderr(&out);
+            assert!(
+                err.starts_with(&format!("error: invalid value '{bad}' for '{flag} <")),
+                "{name} {flag}: {err}"
+            );
+            assert!(err.contains(allowed), "{name} {flag}: {err}");
+        }
+        // Any case is the same value.
+        let out = env
+            .nemo()
+            .args(command)
+            .args(["--format", "MOV", "--quality", "Low", "--help"])
+            .assert()
+            .success();
+        assert!(stdout(&out).contains("--format <FORMAT>"));
+    }
+    assert!(env.requests().is_empty());
+}
+
+/// Man pages refer only to pages that exist, put the examples under
+/// EXAMPLES (not clap_mangen's "EXTRA"), and have EXIT STATUS and
+/// ENVIRONMENT; `nemo man FILE` (a file, not a folder) is a usage error.
+#[test]
+fn man_pages_have_the_usual_sections_and_only_real_references() {
+    let env = Env::new();
+    let dir = env.tmp.path().join("man1");
+    env.nemo().arg("man").arg(&dir).assert().success();
+    let mut pages = Vec::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+        pages.push((name, std::fs::read_to_string(&path).unwrap()));
+    }
+    let names: Vec<String> = pages.iter().map(|(name, _)| name.clone()).collect();
+    for (name, page) in &pages {
+        for section in [".SH \"EXIT STATUS\"", ".SH ENVIRONMENT"] {
+            assert!(page.contains(section), "{name}: no {section}");
+        }
+        assert!(!page.contains(".SH EXTRA"), "{name}: an EXTRA section");
+        // Every `name(1)` reference is a page that was written.
+        for reference in page.split("(1)").map(|before| {
+            before
+                .rsplit(|c: char| c.is_whitespace())
+                .next()
+                .unwrap_or_default()
+                .replace("\\-", "-")
+        }) {
+            if reference.starts_with("nemo") {
+                assert!(
+                    names.contains(&reference),
+                    "{name} refers to {reference}(1)"
+                );
+            }
+        }
+    }
+    let export = &pages.iter().find(|(n, _)| n == "nemo-export").unwrap().1;
+    let examples = export
+        .split(".SH EXAMPLES")
+        .nth(1)
+        .expect("an EXAMPLES section");
+    assert!(
+        examples.contains("nemo export \\-o panda.mp4"),
+        "{examples}"
+    );
+    assert!(
+        !names
+            .iter()
+            .any(|n| n.ends_with("-help") && n != "nemo-help"),
+        "{names:?}"
+    );
+
+    let file = env.tmp.path().join("a-file");
+    std::fs::write(&file, "not a folder").unwrap();
+    let out = env.nemo().arg("man").arg(&file).assert().code(2);
+    assert!(
+        stderr(&out).starts_with(&format!(
+            "error: {} is a file, not a folder",
+            file.display()
+        )),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "not a folder");
 }

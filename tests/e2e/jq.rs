@@ -1,7 +1,7 @@
 //! `--jq EXPR`: the built-in jq filter on every JSON output (documents,
 //! chat's JSON Lines, error documents), checked before anything is sent.
 
-use crate::common::{Env, stderr, stdout};
+use crate::common::{Env, json, stderr, stdout};
 
 #[test]
 fn a_number_prints_as_itself() {
@@ -53,7 +53,9 @@ fn a_bad_expression_is_exit_2_naming_it_and_nothing_is_sent() {
         ("nosuch", "undefined filter `nosuch`"),
     ] {
         let out = env.nemo().args(["credits", "--jq", expr]).assert().code(2);
-        assert_eq!(stdout(&out), "");
+        // The filter cannot run: stdout holds the error document unfiltered.
+        assert_eq!(json(&out)["error"]["kind"], "usage");
+        assert_eq!(json(&out)["error"]["exit_code"], 2);
         let err = stderr(&out);
         assert!(
             err.starts_with(&format!(
@@ -109,13 +111,22 @@ fn error_documents_go_through_the_filter() {
         .assert()
         .code(2);
     assert_eq!(stdout(&out), "usage\n");
-    // With a --jq that does not compile, stdout stays empty.
+    // With a --jq that does not compile, stdout holds the error document
+    // as it is: with --json or --jq, stdout is one JSON document.
     let out = env
         .nemo()
         .args(["credits", "--bogus", "--jq", ".["])
         .assert()
         .code(2);
-    assert_eq!(stdout(&out), "");
+    assert_eq!(json(&out)["error"]["kind"], "usage");
+    assert!(
+        json(&out)["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("'--bogus'"),
+        "{}",
+        stdout(&out)
+    );
 }
 
 #[test]

@@ -462,3 +462,212 @@ fn pretending_both_streams_are_terminals_draws_the_chat_spinner() {
     );
     assert!(!stderr(&shown).contains("Still working"));
 }
+
+/// A value that is not UTF-8 in any of the variables nemo reads as text is
+/// a usage error that names the variable, before anything is sent.
+#[cfg(unix)]
+#[test]
+fn variables_that_are_not_utf8_are_named() {
+    use std::os::unix::ffi::OsStrExt;
+    let env = Env::new();
+    let bad = std::ffi::OsStr::from_bytes(b"x\xff");
+    for name in [
+        "NEMO_SESSION",
+        "NEMO_API_URL",
+        "NEMO_WEB_URL",
+        "NEMO_SKILL",
+        "NEMO_SKILL_VERSION",
+        "NEMO_NO_INPUT",
+    ] {
+        let out = env.nemo().arg("credits").env(name, bad).assert().code(2);
+        let err = stderr(&out);
+        assert!(
+            err.starts_with(&format!(
+                "error: the environment variable {name} is not valid UTF-8\n"
+            )),
+            "{name}: {err}"
+        );
+    }
+    assert!(env.requests().is_empty());
+}
+
+/// A bad URL is reported under the name it was given by: the variable
+/// when it came from the environment, the flag when typed.
+#[test]
+fn a_bad_api_url_names_where_it_came_from() {
+    let env = Env::new();
+    let out = env
+        .nemo()
+        .arg("credits")
+        .env("NEMO_API_URL", "::not a url")
+        .assert()
+        .code(2);
+    assert!(
+        stderr(&out).starts_with("error: NEMO_API_URL \"::not a url\" is not a valid URL"),
+        "{}",
+        stderr(&out)
+    );
+    let out = env
+        .nemo()
+        .args(["--api-url", "::not a url", "credits"])
+        .assert()
+        .code(2);
+    assert!(
+        stderr(&out).starts_with("error: --api-url \"::not a url\" is not a valid URL"),
+        "{}",
+        stderr(&out)
+    );
+    let out = env
+        .nemo()
+        .arg("state")
+        .env("NEMO_SESSION", "bad id!")
+        .assert()
+        .code(2);
+    assert!(
+        stderr(&out).starts_with("error: NEMO_SESSION \"bad id!\" is not a session id"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// `NEMO_SANDBOX=1` (or `true`) is `--sandbox`; `0`, `false` and empty are
+/// off; anything else is a usage error. `--sandbox` (flag or variable)
+/// with an explicit `--api-url` is a usage error, never a silent choice.
+#[test]
+fn the_sandbox_variable_and_its_conflict_with_api_url() {
+    let env = Env::new();
+    for on in ["1", "true", "TRUE"] {
+        let out = env
+            .nemo()
+            .env("NEMO_SANDBOX", on)
+            .args(["credits", "--json"])
+            .assert()
+            .success();
+        assert_eq!(json(&out)["available"], 100, "NEMO_SANDBOX={on}");
+    }
+    assert!(
+        env.requests().is_empty(),
+        "the sandbox answered, not the test's emulator"
+    );
+    for off in ["0", "false", ""] {
+        env.nemo()
+            .env("NEMO_SANDBOX", off)
+            .arg("credits")
+            .assert()
+            .success();
+    }
+    assert!(
+        !env.requests().is_empty(),
+        "off: the test's emulator answered"
+    );
+    let out = env
+        .nemo()
+        .env("NEMO_SANDBOX", "maybe")
+        .arg("credits")
+        .assert()
+        .code(2);
+    assert!(stderr(&out).contains("NEMO_SANDBOX"), "{}", stderr(&out));
+
+    let before = env.requests().len();
+    let out = env
+        .nemo()
+        .args([
+            "--sandbox",
+            "--api-url",
+            &env.emu.api_url,
+            "credits",
+            "--json",
+        ])
+        .assert()
+        .code(2);
+    assert_eq!(json(&out)["error"]["kind"], "usage");
+    assert!(stderr(&out).contains("--api-url"), "{}", stderr(&out));
+    let out = env
+        .nemo()
+        .env("NEMO_SANDBOX", "1")
+        .args(["--api-url", &env.emu.api_url, "credits"])
+        .assert()
+        .code(2);
+    assert!(stderr(&out).contains("NEMO_SANDBOX"), "{}", stderr(&out));
+    assert_eq!(env.requests().len(), before, "nothing sent");
+}
+
+/// A usage error under `--json` keeps clap's own sentence in the error
+/// document: the bad value and what is allowed, not only "one of the
+/// values isn't valid".
+#[test]
+fn json_usage_errors_keep_clap_s_sentence() {
+    let env = Env::new();
+    let out = env
+        .nemo()
+        .args(["export", "--format", "mp3", "--json"])
+        .assert()
+        .code(2);
+    let doc = json(&out);
+    assert_eq!(doc["error"]["kind"], "usage");
+    assert_eq!(doc["error"]["exit_code"], 2);
+    let message = doc["error"]["message"].as_str().unwrap();
+    assert!(message.contains("'mp3'"), "{message}");
+    assert!(message.contains("mp4, mov, webm, gif"), "{message}");
+    assert!(!message.contains('\n'), "{message}");
+    let out = env.nemo().args(["generate", "--json"]).assert().code(2);
+    let message = json(&out)["error"]["message"].as_str().unwrap().to_string();
+    assert!(message.contains("<PROMPT>"), "{message}");
+    assert!(env.requests().is_empty());
+}
+
+/// `--language` is a language tag, checked before anything is sent.
+#[test]
+fn a_language_that_is_no_tag_is_a_usage_error() {
+    let env = Env::new();
+    for command in [
+        vec!["session", "new"],
+        vec!["generate", "a panda", "--dry-run"],
+    ] {
+        let out = env
+            .nemo()
+            .args(&command)
+            .args(["--language", "klingon!!"])
+            .assert()
+            .code(2);
+        assert!(
+            stderr(&out).starts_with("error: invalid value 'klingon!!' for '--language <LANG>'"),
+            "{command:?}: {}",
+            stderr(&out)
+        );
+    }
+    assert!(env.requests().is_empty());
+    let out = env
+        .nemo()
+        .args(["session", "new", "--language", "zh-CN", "--json"])
+        .assert()
+        .success();
+    assert!(json(&out)["session_id"].is_string());
+}
+
+/// `NEMO_NO_INPUT` reads as it did when clap read it: `no`, `off`,
+/// `false`, `0` and empty are off; anything else is on.
+#[test]
+fn the_no_input_variable_keeps_its_words() {
+    let env = Env::new();
+    let run = |value: &str| {
+        let out = env
+            .nemo()
+            .env("NEMO_PRETEND_TTY", "stdin")
+            .env("NEMO_NO_INPUT", value)
+            .args(["auth", "login", "--with-token"])
+            .write_stdin("")
+            .assert()
+            .code(2);
+        stderr(&out)
+    };
+    for off in ["no", "off", "false", "0", ""] {
+        let err = run(off);
+        assert!(err.contains("Paste the token"), "{off:?}: {err}");
+    }
+    for on in ["1", "yes", "true"] {
+        let err = run(on);
+        assert!(err.contains("--no-input"), "{on:?}: {err}");
+    }
+    assert!(env.requests().is_empty());
+}

@@ -200,10 +200,6 @@ impl ApiClient {
         self.inner.http.for_url(url)
     }
 
-    pub fn base(&self) -> &Url {
-        &self.inner.base
-    }
-
     pub fn set_token(&self, token: Option<Secret>) {
         if let Ok(mut slot) = self.inner.token.lock() {
             *slot = token;
@@ -212,10 +208,6 @@ impl ApiClient {
 
     pub fn token(&self) -> Option<Secret> {
         self.inner.token.lock().ok().and_then(|t| t.clone())
-    }
-
-    pub fn has_token(&self) -> bool {
-        self.token().is_some()
     }
 
     /// A URL on the API host. `path` starts with `/`; segments taken from

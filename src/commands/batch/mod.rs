@@ -23,12 +23,12 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::cli::render::RenderArgs;
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::flow::job::From;
 use crate::flow::job::funds::{CREDITS_PER_GENERATION, check_funds};
 use crate::flow::journal::{self, Journal};
-use crate::flow::render as export;
 use display::Display;
 use plan::{DryJob, DryRun, Plan, Retry, describe, kind_of_code, plan};
 use run::{Outcome, Shared, Status};
@@ -57,7 +57,12 @@ Examples:
   nemo batch prompts.txt -j 4 -o out/
   nemo batch jobs.jsonl -o renders --json | jq -r '.jobs[] | select(.status == \"failed\") | .line'
   grep -v '^$' ideas.txt | nemo batch - -o out/
-  nemo batch prompts.txt -o out/ --dry-run")]
+  nemo batch prompts.txt -o out/ --dry-run",
+    mut_arg("timeout", |arg| arg.help(format!(
+        "Give up on a job after SECS (exit 8; a render goes on and is resumed next time) [default: {}]",
+        crate::flow::job::DEFAULT_TIMEOUT_SECS
+    )))
+)]
 pub struct Args {
     /// The jobs file (a job a line), or `-` for stdin
     #[arg(value_name = "FILE")]
@@ -81,21 +86,8 @@ pub struct Args {
     #[arg(long)]
     pub retry_failed: bool,
 
-    /// Output format
-    #[arg(long, default_value = "mp4", value_name = "FORMAT")]
-    pub format: String,
-
-    /// Render quality
-    #[arg(long, default_value = "high", value_name = "QUALITY")]
-    pub quality: String,
-
-    /// Seconds between render status checks [default: 30; 1 with --sandbox]
-    #[arg(long, value_name = "SECS", value_parser = export::parse_secs)]
-    pub poll_interval: Option<f64>,
-
-    /// Give up on a job after SECS (exit 8; a render goes on and is resumed next time) [default: 3600]
-    #[arg(long, value_name = "SECS", value_parser = export::parse_secs)]
-    pub timeout: Option<f64>,
+    #[command(flatten)]
+    pub render: RenderArgs,
 
     /// Check every line and print what would be done; send nothing
     #[arg(long)]
@@ -115,7 +107,10 @@ pub async fn run(args: &Args, ctx: &Context) -> Result<()> {
             skipped: 0,
         });
     }
-    let (format, quality) = export::check_options(&args.format, &args.quality)?;
+    let (format, quality) = (
+        args.render.format.to_string(),
+        args.render.quality.to_string(),
+    );
     let dir = args.output.clone();
     if dir.exists() && !dir.is_dir() {
         return Err(Error::bad_input(
@@ -243,9 +238,11 @@ pub async fn run(args: &Args, ctx: &Context) -> Result<()> {
     let shared = Shared {
         format: &format,
         quality: &quality,
-        poll_interval: args.poll_interval,
+        poll_interval: args.render.wait.poll_interval,
         timeout: Duration::from_secs_f64(
-            args.timeout
+            args.render
+                .wait
+                .timeout
                 .unwrap_or(crate::flow::job::DEFAULT_TIMEOUT_SECS),
         ),
         jobs_at_once: usize::from(args.jobs),

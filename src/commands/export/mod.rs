@@ -24,12 +24,13 @@ use clap_complete::engine::ArgValueCandidates;
 use serde::Serialize;
 
 use crate::api::render::RenderState;
+use crate::cli::render::RenderArgs;
+pub(crate) use crate::cli::render::WaitArgs;
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::flow::claim::project_url;
 use crate::flow::render::{
-    self, FORMATS, QUALITIES, Submitted, Target, Wait, absolute, check_options, check_output,
-    file_name, note, parse_secs, resume_hint, submit,
+    self, Submitted, Target, Wait, absolute, check_output, file_name, note, resume_hint, submit,
 };
 use crate::interrupt::Interrupt;
 use crate::report::{Report, Text};
@@ -66,30 +67,14 @@ pub enum ExportCommand {
     Cancel(CancelArgs),
 }
 
-/// `--format` when none is given.
-const DEFAULT_FORMAT: &str = "mp4";
-/// `--quality` when none is given.
-const DEFAULT_QUALITY: &str = "high";
 /// `nemo export` itself: start a render.
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Default, clap::Args)]
 pub struct StartArgs {
     /// Where to save the file: a file, or an existing folder [default: ./<render id>.<format>]
     // clap's help text, not HTML.
     #[allow(rustdoc::invalid_html_tags)]
     #[arg(short, long, value_name = "PATH")]
     pub output: Option<PathBuf>,
-
-    /// Output format
-    #[arg(long, default_value = DEFAULT_FORMAT, value_name = "FORMAT",
-          value_parser = clap::builder::PossibleValuesParser::new(FORMATS), ignore_case = true,
-          add = ArgValueCandidates::new(crate::commands::completions::formats))]
-    pub format: String,
-
-    /// Render quality
-    #[arg(long, default_value = DEFAULT_QUALITY, value_name = "QUALITY",
-          value_parser = clap::builder::PossibleValuesParser::new(QUALITIES), ignore_case = true,
-          add = ArgValueCandidates::new(crate::commands::completions::qualities))]
-    pub quality: String,
 
     /// Submit the render, print its id and exit (follow it with `nemo export resume ID`)
     #[arg(long)]
@@ -100,33 +85,7 @@ pub struct StartArgs {
     pub force: bool,
 
     #[command(flatten)]
-    pub wait: WaitArgs,
-}
-
-/// How long and how often to wait for a render.
-#[derive(Debug, Clone, Default, clap::Args)]
-pub struct WaitArgs {
-    /// Seconds between status checks, fixed [default: widening ×1.5 from two seconds up to fifteen]
-    #[arg(long, value_name = "SECS", value_parser = parse_secs)]
-    pub poll_interval: Option<f64>,
-
-    /// Give up waiting after SECS (exit 8; the render goes on and can be resumed) [default: 1800]
-    #[arg(long, value_name = "SECS", value_parser = parse_secs)]
-    pub timeout: Option<f64>,
-}
-
-impl Default for StartArgs {
-    /// `nemo export` with no flags (the chat prompt's "export").
-    fn default() -> Self {
-        StartArgs {
-            output: None,
-            format: DEFAULT_FORMAT.into(),
-            quality: DEFAULT_QUALITY.into(),
-            no_wait: false,
-            force: false,
-            wait: WaitArgs::default(),
-        }
-    }
+    pub render: RenderArgs,
 }
 
 #[derive(Debug, clap::Args)]
@@ -188,10 +147,15 @@ impl Report for ExportDoc {
 
 async fn start(args: &StartArgs, ctx: &Context) -> Result<()> {
     // Every local check before anything remote, and before the render id
-    // is recorded: options, the output path (free unless --force, its
-    // folder written to for real), a session.
-    let (format, quality) = check_options(&args.format, &args.quality)?;
-    let wait = Wait::new(args.wait.poll_interval, args.wait.timeout, ctx);
+    // is recorded: the output path (free unless --force, its folder written
+    // to for real), a session. The options are typed: clap checked them.
+    let format = args.render.format.as_str().to_string();
+    let quality = args.render.quality.as_str().to_string();
+    let wait = Wait::new(
+        args.render.wait.poll_interval,
+        args.render.wait.timeout,
+        ctx,
+    );
     let target = Target::from_option(args.output.as_deref())?;
     render::check(ctx, &target, &format, args.force)?;
     render::session(ctx)?;

@@ -17,6 +17,7 @@ use std::time::Duration;
 use serde::Serialize;
 use tokio::time::Instant;
 
+use crate::cli::render::RenderArgs;
 use crate::context::Context;
 use crate::error::{Error, Kind, Result};
 mod display;
@@ -49,7 +50,11 @@ Examples:
   nemo generate \"a 10-second video of a panda in a bamboo forest\" -o panda.mp4
   nemo generate \"a product teaser with this logo\" --upload logo.png -o teaser.mp4
   echo \"a sunrise over the sea\" | nemo generate - -o out/ --json
-  nemo generate \"a city at night\" --dry-run")]
+  nemo generate \"a city at night\" --dry-run",
+    mut_arg("timeout", |arg| arg.help(format!(
+        "Give up on the whole job after SECS (exit 8; a render goes on and can be resumed) [default: {DEFAULT_TIMEOUT_SECS}]"
+    )))
+)]
 pub struct Args {
     /// What to make (several words are joined); `-` reads it from stdin
     #[arg(value_name = "PROMPT", required = true)]
@@ -70,28 +75,15 @@ pub struct Args {
     pub name: String,
 
     /// Language of the new session [default: the locale's]
-    #[arg(long, value_name = "LANG")]
+    #[arg(long, value_parser = crate::cli::parse_language, value_name = "LANG")]
     pub language: Option<String>,
-
-    /// Output format
-    #[arg(long, default_value = "mp4", value_name = "FORMAT")]
-    pub format: String,
-
-    /// Render quality
-    #[arg(long, default_value = "high", value_name = "QUALITY")]
-    pub quality: String,
 
     /// Overwrite the output file if it exists
     #[arg(long)]
     pub force: bool,
 
-    /// Seconds between render status checks [default: 30; 1 with --sandbox]
-    #[arg(long, value_name = "SECS", value_parser = export::parse_secs)]
-    pub poll_interval: Option<f64>,
-
-    /// Give up on the whole job after SECS (exit 8; a render goes on and can be resumed) [default: 3600]
-    #[arg(long, value_name = "SECS", value_parser = export::parse_secs)]
-    pub timeout: Option<f64>,
+    #[command(flatten)]
+    pub render: RenderArgs,
 
     /// Check everything and print the plan; send nothing
     #[arg(long)]
@@ -100,7 +92,10 @@ pub struct Args {
 
 pub async fn run(args: &Args, ctx: &Context) -> Result<()> {
     let prompt = prompt_of(&args.prompt)?;
-    let (format, quality) = export::check_options(&args.format, &args.quality)?;
+    let (format, quality) = (
+        args.render.format.to_string(),
+        args.render.quality.to_string(),
+    );
     let name = args.name.trim();
     if name.is_empty() {
         return Err(Error::usage("--name must not be empty"));
@@ -179,7 +174,7 @@ pub async fn run(args: &Args, ctx: &Context) -> Result<()> {
         });
     }
 
-    let timeout = Duration::from_secs_f64(args.timeout.unwrap_or(DEFAULT_TIMEOUT_SECS));
+    let timeout = Duration::from_secs_f64(args.render.wait.timeout.unwrap_or(DEFAULT_TIMEOUT_SECS));
     let deadline = Instant::now() + timeout;
     let job = Job {
         prompt: &prompt,
@@ -190,7 +185,7 @@ pub async fn run(args: &Args, ctx: &Context) -> Result<()> {
         quality: &quality,
         target: &target,
         force: args.force,
-        poll_interval: args.poll_interval,
+        poll_interval: args.render.wait.poll_interval,
         deadline,
         idle: IDLE_TIMEOUT,
     };

@@ -14,6 +14,19 @@ use crate::generate::{count, fast_env, fixture, generate, set_credits, wait_boun
 
 const RUN: &str = "/run_sse";
 
+/// The journals of unfinished `generate` jobs in the test's folder.
+fn journals(env: &crate::common::Env) -> usize {
+    std::fs::read_dir(env.tmp.path())
+        .unwrap()
+        .flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with(".nemo-generate-")
+        })
+        .count()
+}
+
 #[test]
 fn a_paid_reply_whose_state_read_failed_names_its_session_and_the_same_command_finishes_it() {
     let env = fast_env();
@@ -34,11 +47,13 @@ fn a_paid_reply_whose_state_read_failed_names_its_session_and_the_same_command_f
         err.contains(&format!("nemo --session {session} export -o panda.mp4")),
         "{err}"
     );
+    assert_eq!(journals(&env), 1, "the unfinished job is on record");
     env.emu
         .with_state(|s| s.faults.chat.chat_state_rate_limit_after = 0);
     generate(&env, &["generate a panda", "-o", "panda.mp4"])
         .assert()
         .success();
+    assert_eq!(journals(&env), 0, "a finished job leaves no journal");
     assert_eq!(count(&env, "POST", RUN), 1, "the prompt was paid twice");
     assert_eq!(
         std::fs::read(env.tmp.path().join("panda.mp4")).unwrap(),

@@ -28,7 +28,7 @@ use std::path::Path;
 use crate::flow::job::funds::{CREDITS_PER_GENERATION, Funds, check_funds};
 use crate::flow::job::local::{Running, claim_path};
 use crate::flow::job::{self as run, DEFAULT_TIMEOUT_SECS, From, IDLE_TIMEOUT, Job};
-use crate::flow::journal::{GENERATE_JOURNAL, Shared, job_key};
+use crate::flow::journal::{Shared, generate_journal, job_key};
 use crate::interrupt::Interrupt;
 use crate::report::{Report, Text};
 use display::{Display, fresh, resume_from};
@@ -142,7 +142,7 @@ pub async fn run(args: &Args, ctx: &Context) -> Result<()> {
             .to_path_buf(),
         Target::Folder(dir) => dir.clone(),
     };
-    let (journal, records) = Shared::open(&folder, GENERATE_JOURNAL);
+    let (journal, records) = Shared::open(&folder, &generate_journal(&key));
     let from = records.get(&key).and_then(resume_from);
     if from.is_none() {
         export::check_output(

@@ -191,6 +191,9 @@ pub async fn run(args: &Args, ctx: &Context) -> Result<()> {
     let Some(journal) = journal else {
         return Ok(());
     };
+    // A batch spends credits too: a `generate` overlapping it reports no
+    // balance difference as its own.
+    let _running = crate::flow::job::local::Running::start(&ctx.settings.config_dir);
 
     // Each job makes its own session: --session does not apply here.
     let mut settings = ctx.settings.clone();

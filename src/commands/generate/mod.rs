@@ -159,9 +159,11 @@ pub async fn run(args: &Args, ctx: &Context) -> Result<()> {
     let running = (!args.dry_run)
         .then(|| Running::start(&ctx.settings.config_dir))
         .flatten();
-    let funds = match &from {
-        None => Some(check_funds(ctx, 1, args.dry_run).await?),
-        Some(_) => None,
+    // A job finished from its journal pays nothing more: no balance check.
+    let funds = if from.is_none() || args.dry_run {
+        Some(check_funds(ctx, 1, args.dry_run).await?)
+    } else {
+        None
     };
     if let (true, Some(funds)) = (args.dry_run, funds) {
         return ctx.printer.report(&DryRun {

@@ -184,3 +184,51 @@ fn credits_spent_is_the_job_s_own_or_null_when_another_overlapped() {
         );
     }
 }
+
+#[test]
+fn a_generate_killed_while_the_agent_works_is_finished_by_the_same_command_without_paying_again() {
+    let env = fast_env();
+    env.login();
+    set_credits(&env, 1000);
+    env.emu.with_state(|s| s.faults.chat.chat_tool_ms = 1500);
+    let mut child = env.nemo_process();
+    child
+        .current_dir(env.tmp.path())
+        .args([
+            "generate",
+            "--poll-interval",
+            "0.05",
+            "generate a panda",
+            "-o",
+            "p.mp4",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let mut child = child.spawn().unwrap();
+    let start = std::time::Instant::now();
+    while count(&env, "POST", RUN) == 0 {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(30),
+            "no prompt went out"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(journals(&env), 1);
+    let out = generate(&env, &["generate a panda", "-o", "p.mp4"])
+        .env("NEMO_CHAT_TIME_SCALE", "0.05")
+        .assert()
+        .success();
+    assert!(
+        stderr(&out).contains("without sending the prompt again"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(count(&env, "POST", RUN), 1, "the prompt was paid twice");
+    assert_eq!(
+        std::fs::read(env.tmp.path().join("p.mp4")).unwrap(),
+        fixture()
+    );
+    assert_eq!(journals(&env), 0);
+}

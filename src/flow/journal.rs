@@ -1,5 +1,6 @@
-//! The job journals: `DIR/.nemo-batch.jsonl` for `batch`, and
-//! `.nemo-generate.jsonl` beside `generate`'s output. One JSON record a
+//! The job journals: `DIR/.nemo-batch.jsonl` for `batch`, and one
+//! `.nemo-generate-<hash>.jsonl` per unfinished job beside `generate`'s
+//! output. One JSON record a
 //! line, appended as each job moves and fsynced per record — the intent
 //! before an irreversible step (the prompt about to go out, the render
 //! about to be submitted), the outcome after it — so a re-run knows which
@@ -25,8 +26,18 @@ use crate::error::{Error, Kind, Result};
 
 pub(crate) const JOURNAL_FILE: &str = ".nemo-batch.jsonl";
 const LOCK_FILE: &str = ".nemo-batch.lock";
-/// The journal of `generate`, in the folder of its output.
-pub(crate) const GENERATE_JOURNAL: &str = ".nemo-generate.jsonl";
+/// The journal of one `generate` job, in the folder of its output:
+/// `.nemo-generate-<hash of its key>.jsonl`, removed once the job is over
+/// (saved, or failed for good), so a folder keeps only unfinished jobs.
+pub(crate) fn generate_journal(key: &str) -> String {
+    // FNV-1a: a stable name for the same job on every run and platform.
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in key.bytes() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!(".nemo-generate-{hash:016x}.jsonl")
+}
 
 /// Where a job is: planned → sent → replied → rendering → saved, or
 /// refused / failed / unknown.
@@ -186,8 +197,9 @@ pub(crate) fn read(bytes: &[u8]) -> HashMap<String, Record> {
     records
 }
 
-/// A journal shared by `generate`s: read whole, appended a line at a time
-/// without a lock (each line is one write to a file opened for appending).
+/// The journal of one `generate` job: read whole, appended a line at a
+/// time without a lock (each line is one write to a file opened for
+/// appending: two runs of the same command append whole lines).
 pub(crate) struct Shared {
     path: PathBuf,
 }
@@ -198,6 +210,11 @@ impl Shared {
         let path = dir.join(name);
         let bytes = std::fs::read(&path).unwrap_or_default();
         (Shared { path }, read(&bytes))
+    }
+
+    /// The job is over: its journal goes.
+    pub(crate) fn remove(&self) {
+        let _ = std::fs::remove_file(&self.path);
     }
 
     /// Appends one record, whole, and makes it durable.

@@ -213,9 +213,11 @@ fn an_unknown_result_is_not_sent_again_without_retry_unknown() {
     // --retry-unknown sends it again, in the same session.
     env.emu
         .with_state(|s| s.faults.chat.chat_drop_stream = false);
-    batch(&env, &["jobs.txt", "-o", "out", "--retry-unknown"])
+    let out = batch(&env, &["jobs.txt", "-o", "out", "--retry-unknown"])
         .assert()
         .success();
+    // It did send: nothing says it was "not sent again".
+    assert!(!stderr(&out).contains("not sent again"), "{}", stderr(&out));
     assert_eq!(count(&env, "POST", "/run_sse"), 2);
     let runs: Vec<Value> = env
         .emu

@@ -281,6 +281,24 @@ fn retry_failed_sends_again_a_job_whose_agent_made_no_video() {
 }
 
 #[test]
+fn a_dropped_stream_in_a_batch_gets_chat_s_warning() {
+    let env = ready();
+    env.emu
+        .with_state(|s| s.faults.chat.chat_drop_stream = true);
+    write_jobs(&env, "generate a panda\n");
+    let out = batch(&env, &["jobs.txt", "-o", "out"])
+        .env("NEMO_CHAT_TIME_SCALE", "0.01")
+        .assert()
+        .success();
+    assert!(
+        stderr(&out).contains("line 1: the reply was cut off, but the agent went on"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(count(&env, "POST", RUN), 1);
+}
+
+#[test]
 fn a_folder_as_the_jobs_file_is_exit_7_and_an_empty_file_is_0_done() {
     let env = ready();
     let out = batch(&env, &[env.tmp.path().to_str().unwrap(), "-o", "out"])

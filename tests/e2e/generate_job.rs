@@ -14,6 +14,19 @@ use crate::generate::{count, fast_env, fixture, generate, set_credits, wait_boun
 
 const RUN: &str = "/run_sse";
 
+/// The journals of unfinished `generate` jobs in the test's folder.
+fn journals(env: &crate::common::Env) -> usize {
+    std::fs::read_dir(env.tmp.path())
+        .unwrap()
+        .flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with(".nemo-generate-")
+        })
+        .count()
+}
+
 #[test]
 fn a_paid_reply_whose_state_read_failed_names_its_session_and_the_same_command_finishes_it() {
     let env = fast_env();
@@ -34,11 +47,13 @@ fn a_paid_reply_whose_state_read_failed_names_its_session_and_the_same_command_f
         err.contains(&format!("nemo --session {session} export -o panda.mp4")),
         "{err}"
     );
+    assert_eq!(journals(&env), 1, "the unfinished job is on record");
     env.emu
         .with_state(|s| s.faults.chat.chat_state_rate_limit_after = 0);
     generate(&env, &["generate a panda", "-o", "panda.mp4"])
         .assert()
         .success();
+    assert_eq!(journals(&env), 0, "a finished job leaves no journal");
     assert_eq!(count(&env, "POST", RUN), 1, "the prompt was paid twice");
     assert_eq!(
         std::fs::read(env.tmp.path().join("panda.mp4")).unwrap(),
@@ -168,4 +183,52 @@ fn credits_spent_is_the_job_s_own_or_null_when_another_overlapped() {
             "another job's spending: {doc}"
         );
     }
+}
+
+#[test]
+fn a_generate_killed_while_the_agent_works_is_finished_by_the_same_command_without_paying_again() {
+    let env = fast_env();
+    env.login();
+    set_credits(&env, 1000);
+    env.emu.with_state(|s| s.faults.chat.chat_tool_ms = 1500);
+    let mut child = env.nemo_process();
+    child
+        .current_dir(env.tmp.path())
+        .args([
+            "generate",
+            "--poll-interval",
+            "0.05",
+            "generate a panda",
+            "-o",
+            "p.mp4",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let mut child = child.spawn().unwrap();
+    let start = std::time::Instant::now();
+    while count(&env, "POST", RUN) == 0 {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(30),
+            "no prompt went out"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(journals(&env), 1);
+    let out = generate(&env, &["generate a panda", "-o", "p.mp4"])
+        .env("NEMO_CHAT_TIME_SCALE", "0.05")
+        .assert()
+        .success();
+    assert!(
+        stderr(&out).contains("without sending the prompt again"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(count(&env, "POST", RUN), 1, "the prompt was paid twice");
+    assert_eq!(
+        std::fs::read(env.tmp.path().join("p.mp4")).unwrap(),
+        fixture()
+    );
+    assert_eq!(journals(&env), 0);
 }

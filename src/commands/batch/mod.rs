@@ -42,11 +42,15 @@ anything is sent (exit 7 naming the line). Outputs go to DIR: `output` (a path i
 <line>-<slug of the prompt>.<format>. `files` are uploaded first (paths from the current folder).
 
 Each job works in a session of its own. The journal DIR/.nemo-batch.jsonl records each job's
-session, render and state as it moves, so running the same command again skips files that are
-there, resumes recorded renders and starts only jobs that never sent their prompt: a prompt is
-never paid for twice. A prompt that went out without a known result is reported, and sent again
-only with --retry-unknown. Before anything starts, the balance must cover about 100 credits per
-prompt to send (else exit 4).
+session, render and state as it moves (a job is known by its content, not its line), so running
+the same command again skips files that are there and match the record, downloads again from
+the recorded render a file that is missing or not the job's, resumes recorded renders, renders a
+paid reply's draft without prompting, and sends only prompts that never went out or that the
+server refused before any work: a prompt is never paid for twice. A prompt that went out without
+a known result is looked at first and reported; --retry-unknown sends it again, --retry-failed a
+job that failed for a known reason after its prompt ran. After a refusal for lack of credits no new job
+starts (exit 4). Before anything starts, the balance must cover about 100 credits per prompt to
+send (else exit 4).
 
 stdout: each saved path as it lands. --json: one document at the end,
 {\"jobs\":[{\"line\",\"prompt\",\"status\",\"session_id\",\"render_id\",\"path\",\"error\"}],
@@ -185,6 +189,9 @@ pub async fn run(args: &Args, ctx: &Context) -> Result<()> {
     let Some(journal) = journal else {
         return Ok(());
     };
+    // A batch spends credits too: a `generate` overlapping it reports no
+    // balance difference as its own.
+    let _running = crate::flow::job::local::Running::start(&ctx.settings.config_dir);
 
     // Each job makes its own session: --session does not apply here.
     let mut settings = ctx.settings.clone();

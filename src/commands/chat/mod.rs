@@ -3,7 +3,7 @@
 //!
 //! This file owns the command line, reading the message and the limits;
 //! the turn itself (sending once, streaming, the watch after a drop) is
-//! [`crate::flow::turn`], which streams into the sink chosen here. It must
+//! `crate::flow::turn`, which streams into the sink chosen here. It must
 //! not print replies itself.
 
 mod interactive;

@@ -77,7 +77,11 @@ impl<'a> Display<'a> {
                 }
             }
         }
-        let _ = self.save();
+        if matches!(self.record.borrow().state, State::Saved | State::Failed) {
+            self.journal.remove();
+        } else {
+            let _ = self.save();
+        }
     }
 
     pub(super) fn clear(&self) {

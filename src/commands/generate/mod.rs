@@ -27,7 +27,7 @@ use std::path::Path;
 use crate::flow::job::funds::{CREDITS_PER_GENERATION, Funds, check_funds};
 use crate::flow::job::local::{Running, claim_path};
 use crate::flow::job::{self as run, DEFAULT_TIMEOUT_SECS, From, IDLE_TIMEOUT, Job};
-use crate::flow::journal::{GENERATE_JOURNAL, Shared, job_key};
+use crate::flow::journal::{Shared, generate_journal, job_key};
 use crate::flow::render::{self as export, Target};
 use crate::interrupt::Interrupt;
 use crate::report::{Report, Text};
@@ -136,7 +136,7 @@ pub async fn run(args: &Args, ctx: &Context) -> Result<()> {
             .to_path_buf(),
         Target::Folder(dir) => dir.clone(),
     };
-    let (journal, records) = Shared::open(&folder, GENERATE_JOURNAL);
+    let (journal, records) = Shared::open(&folder, &generate_journal(&key));
     let from = records.get(&key).and_then(resume_from);
     if from.is_none() {
         export::check_output(
@@ -153,9 +153,11 @@ pub async fn run(args: &Args, ctx: &Context) -> Result<()> {
     let running = (!args.dry_run)
         .then(|| Running::start(&ctx.settings.config_dir))
         .flatten();
-    let funds = match &from {
-        None => Some(check_funds(ctx, 1, args.dry_run).await?),
-        Some(_) => None,
+    // A job finished from its journal pays nothing more: no balance check.
+    let funds = if from.is_none() || args.dry_run {
+        Some(check_funds(ctx, 1, args.dry_run).await?)
+    } else {
+        None
     };
     if let (true, Some(funds)) = (args.dry_run, funds) {
         return ctx.printer.report(&DryRun {

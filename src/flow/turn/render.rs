@@ -143,9 +143,11 @@ impl<'a> Renderer<'a> {
                 self.debug(format!("tool call: {name} {}", short_json(args)));
                 self.sink
                     .record(self.printer, &JsonLine::ToolCall { name: &name, args })?;
-                if self.printer.shows_progress() && self.sink.mid_line_on_terminal() {
+                if (self.printer.shows_progress() && self.sink.mid_line_on_terminal())
+                    || self.sink.holds_a_line()
+                {
                     // A tool may run for minutes: end the line so the spinner
-                    // can show meanwhile.
+                    // can show meanwhile, and a reader of a pipe gets it now.
                     let out = self.filter.push("\n", false);
                     self.emit_text(&out)?;
                 }

@@ -68,6 +68,11 @@ pub trait Sink {
     fn shares_the_terminal(&self) -> bool;
     /// A line of text is open on that terminal (a spinner would tear it).
     fn mid_line_on_terminal(&self) -> bool;
+    /// The start of a line is held back until the line ends (stdout is not
+    /// a terminal): a tool that may run for minutes should end it first.
+    fn holds_a_line(&self) -> bool {
+        false
+    }
     /// The reply's text is over.
     fn end_text(&mut self, printer: &Printer);
     /// The result lists the changes even after a reply with text.
@@ -171,6 +176,10 @@ impl Sink for TerminalSink<'_> {
 
     fn mid_line_on_terminal(&self) -> bool {
         self.stdout_tty && self.line.mid_line.get()
+    }
+
+    fn holds_a_line(&self) -> bool {
+        !self.held.is_empty()
     }
 
     fn end_text(&mut self, printer: &Printer) {

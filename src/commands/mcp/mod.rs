@@ -10,6 +10,7 @@
 //! [`tools`]: they run what the commands run, with a printer whose stdout
 //! is captured, so only protocol messages ever reach stdout.
 
+mod args;
 mod chat;
 mod server;
 mod tools;

@@ -258,7 +258,15 @@ impl Printer {
 
     /// One line of result on stdout.
     pub fn out(&self, line: impl AsRef<str>) -> Result<()> {
-        self.write_out(format!("{}\n", line.as_ref()).as_bytes())
+        if let Some(capture) = &self.capture {
+            capture.write(line.as_ref().as_bytes());
+            capture.write(b"\n");
+            return Ok(());
+        }
+        let mut stdout = std::io::stdout().lock();
+        writeln!(stdout, "{}", line.as_ref())?;
+        stdout.flush()?;
+        Ok(())
     }
 
     /// A piece of streamed text on stdout, flushed at once.

@@ -13,7 +13,7 @@
 use std::borrow::Cow;
 
 /// nemo's subcommands, as the command line names them.
-pub const COMMANDS: [&str; 14] = [
+pub const COMMANDS: [&str; 15] = [
     "generate",
     "batch",
     "auth",
@@ -24,6 +24,7 @@ pub const COMMANDS: [&str; 14] = [
     "export",
     "credits",
     "doctor",
+    "mcp",
     "sandbox",
     "completions",
     "man",

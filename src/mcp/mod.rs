@@ -13,6 +13,7 @@
 //! command line's dispatcher in `lib.rs`, it is a front end over the
 //! commands, not a command: it may call them all.
 
+mod args;
 mod chat;
 mod server;
 mod tools;

@@ -8,15 +8,16 @@
 //! which carries the protocol. Status lines become progress notes.
 
 use std::ffi::OsString;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use rmcp::model::ToolAnnotations;
-use schemars::JsonSchema;
-use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
+use super::args::{
+    ChatArgs, ExportArgs, ExportResumeArgs, GenerateArgs, NoArgs, SessionNewArgs, StateArgs,
+    UploadArgs,
+};
 use crate::cli::render::RenderArgs;
 use crate::commands::{credits, export, generate, session, state, upload};
 use crate::context::Context;
@@ -290,95 +291,6 @@ fn document(capture: &Capture) -> Result<Value> {
     })
 }
 
-/// No arguments.
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-struct NoArgs {}
-
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-struct SessionNewArgs {
-    /// Project name (default: "project").
-    name: Option<String>,
-    /// Language of the agent's replies, an ISO code such as en, zh-CN, ja (default: the locale's).
-    language: Option<String>,
-}
-
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-struct ChatArgs {
-    /// What to ask the agent, in plain words.
-    message: String,
-    /// The session to work in (default: the current one; one is made when there is none).
-    session_id: Option<String>,
-}
-
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-struct UploadArgs {
-    /// Local file paths or http(s):// URLs.
-    paths_or_urls: Vec<String>,
-    /// The session to upload into (default: the current one).
-    session_id: Option<String>,
-}
-
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-struct StateArgs {
-    /// The session to read (default: the current one).
-    session_id: Option<String>,
-}
-
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-struct ExportArgs {
-    /// Where to save the file: a file path, or an existing folder.
-    output: PathBuf,
-    /// The session to render (default: the current one).
-    session_id: Option<String>,
-    /// mp4 (default), mov, webm or gif.
-    format: Option<String>,
-    /// low, medium or high (default).
-    quality: Option<String>,
-    /// Overwrite the output file if it exists.
-    #[serde(default)]
-    force: bool,
-}
-
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-struct ExportResumeArgs {
-    /// The render to finish (default: the latest recorded).
-    render_id: Option<String>,
-    /// Where to save the file (default: where its export meant to).
-    output: Option<PathBuf>,
-    /// Overwrite the output file if it exists.
-    #[serde(default)]
-    force: bool,
-}
-
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-struct GenerateArgs {
-    /// What video to make, in plain words.
-    prompt: String,
-    /// Where to save the file: a file path, or an existing folder.
-    output: PathBuf,
-    /// Files or http(s):// URLs to upload into the job's session first.
-    #[serde(default)]
-    files: Vec<String>,
-    /// mp4 (default), mov, webm or gif.
-    format: Option<String>,
-    /// low, medium or high (default).
-    quality: Option<String>,
-    /// Check everything and return the plan; send nothing, spend nothing.
-    #[serde(default)]
-    dry_run: bool,
-    /// Overwrite the output file if it exists.
-    #[serde(default)]
-    force: bool,
-}
-
 /// A typed render option from a tool's argument: its default when absent,
 /// else one of the values `--help` lists (a usage error otherwise, as on
 /// the command line).
@@ -397,7 +309,6 @@ fn value_of<T: clap::ValueEnum + Default>(name: &str, given: Option<String>) -> 
         ))
     })
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;

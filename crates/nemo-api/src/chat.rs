@@ -78,7 +78,8 @@ impl ApiClient {
     /// A rejected free token is renewed and the message sent once more:
     /// the rejection came before any work started.
     pub async fn run_sse(&self, session_id: &str, message: &str) -> Result<AgentStream> {
-        self.authed(|| self.run_sse_once(session_id, message)).await
+        self.signed_in(|| self.run_sse_once(session_id, message))
+            .await
     }
 
     async fn run_sse_once(&self, session_id: &str, message: &str) -> Result<AgentStream> {

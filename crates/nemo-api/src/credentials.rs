@@ -193,7 +193,7 @@ impl ApiClient {
     /// renews it with the same client id and runs the call once more (the
     /// rejection came before any work, so nothing is done twice). A token
     /// the user gave stops with exit 3, saying which one.
-    pub(crate) async fn authed<T, F, Fut>(&self, call: F) -> Result<T>
+    pub(crate) async fn signed_in<T, F, Fut>(&self, call: F) -> Result<T>
     where
         F: Fn() -> Fut,
         Fut: Future<Output = Result<T>>,

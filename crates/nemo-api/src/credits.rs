@@ -21,7 +21,7 @@ pub struct Balance {
 
 impl ApiClient {
     pub async fn credits(&self) -> Result<Balance> {
-        self.authed(|| {
+        self.signed_in(|| {
             self.call(Retry::Read, || {
                 self.request(Method::GET, "/api/credits/balance/simple", true)
             })

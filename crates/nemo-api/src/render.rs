@@ -177,7 +177,7 @@ impl ApiClient {
     /// Submits a render. A refusal (`{"success":false}`, e.g. a duplicate
     /// id) is an `Error::Api`; HTTP 402 is `Error::Plan`.
     pub async fn submit_render(&self, request: &RenderRequest<'_>) -> Result<Submitted> {
-        self.authed(|| async {
+        self.signed_in(|| async {
             let answer = self
                 .fetch(Retry::Write, || {
                     Ok(self
@@ -196,7 +196,7 @@ impl ApiClient {
     pub async fn render_status(&self, id: &str) -> Result<RenderStatus> {
         let path = format!("/api/render/proxy/lambda/{}", segment(id));
         let answer = self
-            .authed(|| self.call_value(Retry::Read, || self.request(Method::GET, &path, true)))
+            .signed_in(|| self.call_value(Retry::Read, || self.request(Method::GET, &path, true)))
             .await
             .map_err(|err| not_found(err, id))?;
         RenderStatus::from_answer(&answer)
@@ -208,7 +208,7 @@ impl ApiClient {
     /// cancelled is not a success.
     pub async fn cancel_render(&self, id: &str) -> Result<Value> {
         let path = format!("/api/render/proxy/lambda/{}/cancel", segment(id));
-        self.authed(|| self.call_value(Retry::Write, || self.request(Method::POST, &path, true)))
+        self.signed_in(|| self.call_value(Retry::Write, || self.request(Method::POST, &path, true)))
             .await
             .map_err(|err| not_found(err, id))
     }

@@ -34,7 +34,7 @@ pub struct ClaimToken {
 impl ApiClient {
     pub async fn create_session(&self, name: &str, language: &str) -> Result<NewSession> {
         let body = json!({ "task_name": name, "language": language });
-        self.authed(|| async {
+        self.signed_in(|| async {
             let answer = self
                 .fetch(Retry::Write, || {
                     Ok(self
@@ -51,7 +51,7 @@ impl ApiClient {
 
     pub async fn claim_token(&self, task_id: &str, session_id: &str) -> Result<ClaimToken> {
         let body = json!({ "task_id": task_id, "session_id": session_id });
-        self.authed(|| {
+        self.signed_in(|| {
             self.call(Retry::Write, || {
                 Ok(self
                     .request(Method::POST, "/api/auth/claim-token", true)?

@@ -35,7 +35,7 @@ impl SessionState {
 impl ApiClient {
     pub async fn state(&self, session_id: &str) -> Result<SessionState> {
         let path = format!("/api/state/nemo_agent/me/{}/latest", segment(session_id));
-        self.authed(|| async {
+        self.signed_in(|| async {
             let answer = self
                 .fetch(Retry::Read, || self.request(Method::GET, &path, true))
                 .await?;

@@ -182,7 +182,7 @@ impl ApiClient {
         file: &LocalFile,
         progress: Progress,
     ) -> Result<UploadAnswer> {
-        self.authed(|| self.upload_file_once(session_id, file, progress.clone()))
+        self.signed_in(|| self.upload_file_once(session_id, file, progress.clone()))
             .await
     }
 
@@ -249,7 +249,7 @@ impl ApiClient {
     pub async fn upload_urls(&self, session_id: &str, urls: &[String]) -> Result<UploadAnswer> {
         let path = Self::upload_path(session_id);
         let body = json!({ "urls": urls, "source_type": "url" });
-        self.authed(|| {
+        self.signed_in(|| {
             self.call(Retry::Write, || {
                 Ok(self.request(Method::POST, &path, true)?.json(&body))
             })

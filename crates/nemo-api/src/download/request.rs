@@ -45,7 +45,7 @@ pub(super) async fn open<P: Progress>(
             let target = current.clone();
             tokio::time::timeout(
                 api.scaled(STALL_TIMEOUT),
-                api.authed(|| send(api, &target, offset, if_range, true)),
+                api.signed_in(|| send(api, &target, offset, if_range, true)),
             )
             .await
         } else {

@@ -282,10 +282,14 @@ async fn every_tool_answers_with_its_commands_json_document() {
         !chat["changes"].as_array().expect("changes").is_empty(),
         "{chat}"
     );
-    let mut streamed = String::new();
+    // The client may hand notifications over in another order than they
+    // came: their progress numbers give the order.
+    let mut seen = Vec::new();
     while let Ok(note) = notes.try_recv() {
-        streamed.push_str(note.message.as_deref().unwrap_or_default());
+        seen.push((note.progress, note.message.unwrap_or_default()));
     }
+    seen.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let streamed: String = seen.into_iter().map(|(_, message)| message).collect();
     assert!(streamed.contains(reply.trim()), "{streamed:?} vs {reply:?}");
 
     // state: the document `nemo state --json` prints.

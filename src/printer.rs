@@ -17,17 +17,19 @@
 //! sequence cut between pieces whole.
 
 use std::io::{IsTerminal, Write};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-
-use serde::Serialize;
 
 use crate::error::{Error, Kind, Result};
 use crate::jq::Jq;
 use crate::report::{Note, Report, Text};
 
+mod capture;
+mod json;
 mod progress;
 mod safe_json;
+
+pub use capture::{Capture, StatusListener};
 
 /// How output is shaped: the printer's own options, filled in from the
 /// flags and the environment by the settings.
@@ -104,50 +106,6 @@ pub struct Printer {
     json_done: Arc<AtomicBool>,
     /// Where stdout goes instead of the process's stdout, if anywhere.
     capture: Option<Capture>,
-}
-
-/// Told each status line of a printer with a [`Capture`].
-pub type StatusListener = Arc<dyn Fn(&str) + Send + Sync>;
-
-/// A stdout that is not the process's: `nemo mcp`, whose stdout carries
-/// only protocol messages, runs each tool with a printer whose results
-/// land here, and whose status lines (the phases and progress a command
-/// reports) go to a listener as well as to stderr.
-#[derive(Clone, Default)]
-pub struct Capture {
-    out: Arc<Mutex<Vec<u8>>>,
-    listener: Option<StatusListener>,
-}
-
-impl std::fmt::Debug for Capture {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Capture").finish_non_exhaustive()
-    }
-}
-
-impl Capture {
-    /// A capture whose status lines are also told to `listener`.
-    pub fn new(listener: Option<StatusListener>) -> Capture {
-        Capture {
-            out: Arc::default(),
-            listener,
-        }
-    }
-
-    /// Everything written to stdout so far, taken out.
-    pub fn take(&self) -> Vec<u8> {
-        match self.out.lock() {
-            Ok(mut out) => std::mem::take(&mut *out),
-            Err(poisoned) => std::mem::take(&mut *poisoned.into_inner()),
-        }
-    }
-
-    fn write(&self, bytes: &[u8]) {
-        match self.out.lock() {
-            Ok(mut out) => out.extend_from_slice(bytes),
-            Err(poisoned) => poisoned.into_inner().extend_from_slice(bytes),
-        }
-    }
 }
 
 impl Printer {
@@ -295,83 +253,6 @@ impl Printer {
             }
         }
         Ok(())
-    }
-
-    /// The command's one JSON document on stdout.
-    fn document<T: Serialize + ?Sized>(&self, value: &T) -> Result<()> {
-        self.json_done.store(true, Ordering::Relaxed);
-        self.emit_json(value)
-    }
-
-    /// One JSON Lines record on stdout (chat).
-    pub fn json_line<T: Serialize + ?Sized>(&self, value: &T) -> Result<()> {
-        self.emit_json(value)
-    }
-
-    /// One JSON Lines record appended to `out`, for a caller that writes
-    /// several at once with [`Printer::out_bytes`] (chat's reply stream).
-    pub fn json_line_into<T: Serialize + ?Sized>(
-        &self,
-        out: &mut Vec<u8>,
-        value: &T,
-    ) -> Result<()> {
-        let Some(jq) = &self.jq else {
-            safe_json::to_writer(&mut *out, value)
-                .map_err(|e| Error::new(Kind::Io, format!("cannot encode JSON output: {e}")))?;
-            out.push(b'\n');
-            return Ok(());
-        };
-        // With --jq the record goes through the filter like every other
-        // JSON that leaves the printer.
-        let text = safe_json::to_string(value)
-            .map_err(|e| Error::new(Kind::Io, format!("cannot encode JSON output: {e}")))?;
-        for line in jq.lines(&text)? {
-            // A string result prints raw: sanitised like any text.
-            out.extend_from_slice(safe(&line).as_bytes());
-            out.push(b'\n');
-        }
-        Ok(())
-    }
-
-    /// Bytes of result on stdout, written in one go and flushed.
-    pub fn out_bytes(&self, bytes: &[u8]) -> Result<()> {
-        self.write_out(bytes)
-    }
-
-    /// The one place JSON leaves the printer: documents, JSON Lines records
-    /// and the error document alike. Without `--jq` the value is written as
-    /// it serialises (key order kept); with it, each result of the filter
-    /// on a line of its own (strings raw).
-    ///
-    /// Without `--jq` the document is encoded straight into stdout's buffer,
-    /// not into a string first: a `done` record carries the whole reply.
-    fn emit_json<T: Serialize + ?Sized>(&self, value: &T) -> Result<()> {
-        let encoding = |e: serde_json::Error| {
-            if e.is_io() {
-                Error::from(std::io::Error::from(e))
-            } else {
-                Error::new(Kind::Io, format!("cannot encode JSON output: {e}"))
-            }
-        };
-        if let Some(capture) = &self.capture {
-            let mut bytes = serde_json::to_vec(value).map_err(encoding)?;
-            bytes.push(b'\n');
-            capture.write(&bytes);
-            return Ok(());
-        }
-        let Some(jq) = &self.jq else {
-            let mut stdout = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock());
-            safe_json::to_writer(&mut stdout, value).map_err(encoding)?;
-            stdout.write_all(b"\n")?;
-            stdout.flush()?;
-            return Ok(());
-        };
-        let text = safe_json::to_string(value).map_err(encoding)?;
-        let lines = jq.lines(&text)?;
-        if lines.is_empty() {
-            return Ok(());
-        }
-        self.out(lines.join("\n"))
     }
 
     /// A plain status line such as `Connecting…` (hidden by `--quiet`).

@@ -131,6 +131,10 @@ pub(crate) struct Job<'a> {
     pub deadline: Instant,
     /// Keep-alives only for this long: the run looks lost.
     pub idle: Duration,
+    /// Whether the job's own session is kept in the config (`generate`),
+    /// or only in the job's journal (`batch`: the config stays bounded
+    /// whatever the number of jobs).
+    pub in_config: bool,
 }
 
 /// A saved file.

@@ -213,3 +213,34 @@ fn the_config_keeps_the_latest_500_renders_and_200_sessions() {
     assert_eq!(renders[0]["render_id"], "render_1700000000100");
     assert_eq!(renders[499]["render_id"], "render_1700000000599");
 }
+
+/// The config stays bounded: a batch keeps its jobs' sessions in its
+/// journal, not in the config (a generate's session is in both).
+#[test]
+fn a_batch_keeps_its_sessions_in_its_journal_not_in_the_config() {
+    use crate::batch::{batch, journal, ready, write_jobs};
+    let env = ready();
+    let before = env.config()["sessions"].as_array().map_or(0, |s| s.len());
+    write_jobs(&env, "a panda\na cat\na dog\n");
+    batch(&env, &["jobs.txt", "-j", "2", "-o", "out"])
+        .assert()
+        .success();
+    let journaled: std::collections::BTreeSet<String> = journal(&env)
+        .iter()
+        .filter_map(|r| r["session_id"].as_str().map(str::to_string))
+        .collect();
+    assert_eq!(journaled.len(), 3, "{:?}", journal(&env));
+    let known: Vec<String> = env.config()["sessions"]
+        .as_array()
+        .map(|s| {
+            s.iter()
+                .filter_map(|r| r["session_id"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(known.len(), before, "{known:?}");
+    assert!(
+        journaled.iter().all(|sid| !known.contains(sid)),
+        "{known:?}"
+    );
+}

@@ -185,6 +185,7 @@ async fn one(
         poll_interval: shared.poll_interval,
         deadline,
         idle: crate::flow::job::IDLE_TIMEOUT,
+        in_config: false,
     };
     let result = match tokio::time::timeout_at(deadline, job_run::run(ctx, &spec, from, &hooks))
         .await

@@ -190,6 +190,7 @@ pub async fn run(args: &Args, ctx: &Context) -> Result<()> {
         poll_interval: args.render.wait.poll_interval,
         deadline,
         idle: IDLE_TIMEOUT,
+        in_config: true,
     };
     let record = match (&from, records.get(&key)) {
         (Some(_), Some(record)) => record.clone(),

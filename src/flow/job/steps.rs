@@ -69,7 +69,11 @@ pub(super) async fn start_session(
         return Ok(id.clone());
     }
     hooks.phase(Phase::Session);
-    let record = ctx.new_session(Some(job.name), job.language, false).await?;
+    let record = if job.in_config {
+        ctx.new_session(Some(job.name), job.language, false).await?
+    } else {
+        ctx.unrecorded_session(Some(job.name), job.language).await?
+    };
     hooks.record(Step::Session {
         session_id: &record.session_id,
     })?;

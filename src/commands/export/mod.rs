@@ -91,7 +91,7 @@ pub struct StartArgs {
 #[derive(Debug, clap::Args)]
 pub struct ResumeArgs {
     /// The render id (`nemo export list` shows them) [default: the latest recorded]
-    #[arg(add = ArgValueCandidates::new(crate::commands::completions::render_ids))]
+    #[arg(add = ArgValueCandidates::new(crate::cli::complete::render_ids))]
     pub render_id: Option<String>,
 
     /// Where to save the file: a file, or an existing folder [default: the path recorded at export]
@@ -109,7 +109,7 @@ pub struct ResumeArgs {
 #[derive(Debug, clap::Args)]
 pub struct CancelArgs {
     /// The render id [default: the latest recorded]
-    #[arg(add = ArgValueCandidates::new(crate::commands::completions::render_ids))]
+    #[arg(add = ArgValueCandidates::new(crate::cli::complete::render_ids))]
     pub render_id: Option<String>,
 }
 

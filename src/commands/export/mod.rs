@@ -23,8 +23,7 @@ use std::path::PathBuf;
 use clap_complete::engine::ArgValueCandidates;
 
 use crate::api::render::RenderState;
-use crate::cli::render::RenderArgs;
-pub(crate) use crate::cli::render::WaitArgs;
+use crate::cli::render::{RenderArgs, WaitArgs};
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::flow::export::{self, Exported};

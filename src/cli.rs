@@ -1,7 +1,9 @@
 //! The command line: global options (`../shared/spec/cli.md` "Global
 //! options") and the subcommands, each of which owns its own `Args`.
 
+pub mod complete;
 pub mod render;
+pub mod topics;
 
 use std::path::PathBuf;
 
@@ -55,7 +57,7 @@ pub struct GlobalArgs {
 
     /// Session to work in [default: the current session] [env: NEMO_SESSION]
     #[arg(long, global = true, value_name = "ID",
-          add = ArgValueCandidates::new(commands::completions::session_ids))]
+          add = ArgValueCandidates::new(complete::session_ids))]
     pub session: Option<String>,
 
     /// Client name sent as X-Skill-Source [default: nemo-cli] [env: NEMO_SKILL]

@@ -1,11 +1,9 @@
-//! `nemo credits`: the balance, and a gate for CI (`--min N`, exit 4).
+//! `nemo credits`: the balance ([`crate::flow::credits`]), and a gate for
+//! CI (`--min N`, exit 4).
 
-use serde::Serialize;
-
-use crate::api::credits::Balance;
 use crate::context::Context;
 use crate::error::{Error, Result};
-use crate::report::{Report, Text};
+use crate::flow::credits::credits;
 
 #[derive(Debug, Default, clap::Args)]
 #[command(
@@ -28,30 +26,14 @@ fn parse_min(text: &str) -> std::result::Result<i64, String> {
     }
 }
 
-/// The balance: `available N`, `frozen N`, `total N` lines, or the
-/// server's numbers as JSON.
-#[derive(Debug, Serialize)]
-#[serde(transparent)]
-struct Credits<'a>(&'a Balance);
-
-impl Report for Credits<'_> {
-    fn human(&self, text: &mut Text) {
-        let balance = self.0;
-        text.line(format!(
-            "available {}\nfrozen {}\ntotal {}",
-            balance.available, balance.frozen, balance.total
-        ));
-    }
-}
-
 pub async fn run(args: &Args, ctx: &Context) -> Result<()> {
-    let balance = ctx.api.credits().await?;
-    let report = Credits(&balance);
-    match args.min.filter(|min| balance.available < *min) {
+    let report = credits(ctx).await?;
+    let available = report.0.available;
+    match args.min.filter(|min| available < *min) {
         // With --json the one document on stdout is the error when the gate fails.
         Some(min) => {
             ctx.printer.human(&report)?;
-            Err(Error::credits_below(balance.available, min))
+            Err(Error::credits_below(available, min))
         }
         None => ctx.printer.report(&report),
     }

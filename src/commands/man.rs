@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use clap::CommandFactory;
 
 use crate::cli::Cli;
-use crate::commands::help::{ENVIRONMENT, EXIT_CODES, EXIT_CODES_JSON};
+use crate::cli::topics::{ENVIRONMENT, EXIT_CODES, EXIT_CODES_JSON};
 use crate::error::{Error, Result};
 
 #[derive(Debug, clap::Args)]

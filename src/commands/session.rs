@@ -56,7 +56,7 @@ pub struct NewArgs {
 #[derive(Debug, clap::Args)]
 pub struct UseArgs {
     /// The session id
-    #[arg(add = clap_complete::engine::ArgValueCandidates::new(super::completions::session_ids))]
+    #[arg(add = clap_complete::engine::ArgValueCandidates::new(crate::cli::complete::session_ids))]
     pub id: String,
 }
 

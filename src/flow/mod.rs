@@ -3,8 +3,13 @@
 //!
 //! - [`render`]: the render job — local checks, the submit written ahead and
 //!   reconciled, the wait, the download and its record;
+//! - [`export`]: `nemo export`'s job in its order, from the checks to the
+//!   saved file, as the command and the chat prompt both run it;
 //! - [`download`]: the file policy of a download (`.part`, lock, rename);
-//! - [`upload`]: checking and sending files and URLs to a session;
+//! - [`upload`]: checking and sending files and URLs to a session, and
+//!   the lines that show them;
+//! - [`credits`], [`state`]: the balance and a session's state, as the
+//!   results `nemo credits` and `nemo state` (and the chat prompt) show;
 //! - [`claim`]: the project's browser link;
 //! - [`turn`]: one chat turn, returning what the reply said and changed;
 //! - [`job`] and [`journal`]: the job engine of `generate` and `batch`,
@@ -15,9 +20,12 @@
 //! module.
 
 pub(crate) mod claim;
+pub(crate) mod credits;
 pub(crate) mod download;
+pub(crate) mod export;
 pub(crate) mod job;
 pub(crate) mod journal;
 pub(crate) mod render;
+pub(crate) mod state;
 pub(crate) mod turn;
 pub(crate) mod upload;

@@ -5,16 +5,22 @@
 //! with a progress bar, and URLs sent together in one JSON request. A lost
 //! session (1002) is recovered through the context.
 //!
-//! It must not print results (the command does); a file's bytes are only
-//! ever read while they are sent.
+//! It must not print results (the caller does, from [`Files`] and
+//! [`Uploaded`]); a file's bytes are only ever read while they are sent.
+
+mod report;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+
+use serde_json::Value;
 
 use crate::api::upload::{LocalFile, MAX_UPLOAD_BYTES, Progress, UploadAnswer, format_of_name};
 use crate::context::Context;
 use crate::error::{Error, FORMATS_HINT, Result, SIZE_HINT};
 use crate::size::human as human_size;
+use report::display_name;
+pub(crate) use report::{Files, Uploaded};
 
 /// An argument that passed the checks.
 #[derive(Debug)]
@@ -39,6 +45,54 @@ struct Refusal {
     arg: String,
     problem: Problem,
     reason: String,
+}
+
+/// Uploads every argument of `nemo upload` into the current session
+/// (created when there is none): all are checked first, then the files
+/// one request each, then the URLs together. `shown` gets the files of
+/// each answer as it comes; a failure warns which files went before it.
+pub(crate) async fn upload(
+    ctx: &Context,
+    args: &[std::ffi::OsString],
+    shown: impl Fn(&[Value]) -> Result<()>,
+) -> Result<Uploaded> {
+    let items = check_all(args)?;
+    let mut session = ctx.ensure_session().await?;
+    let mut recovered = false;
+    let mut files: Vec<Value> = Vec::new();
+    let uploaded_before = |files: &[Value], err: Error| {
+        if !files.is_empty() {
+            let names: Vec<String> = files.iter().map(display_name).collect();
+            ctx.printer
+                .warn(format!("uploaded before the failure: {}", names.join(", ")));
+        }
+        err
+    };
+
+    let mut urls = Vec::new();
+    for item in &items {
+        let file = match item {
+            Item::File(file) => file,
+            Item::Url(url) => {
+                urls.push(url.clone());
+                continue;
+            }
+        };
+        let answer = send_file(ctx, &mut session, &mut recovered, file)
+            .await
+            .map_err(|err| uploaded_before(&files, err))?;
+        shown(&answer.files)?;
+        files.extend(answer.files);
+    }
+    if !urls.is_empty() {
+        let answer = send_urls(ctx, &mut session, &mut recovered, &urls)
+            .await
+            .map_err(|err| uploaded_before(&files, err))?;
+        shown(&answer.files)?;
+        files.extend(answer.files);
+    }
+
+    Ok(Uploaded { files })
 }
 
 /// Uploads one file with its progress bar.

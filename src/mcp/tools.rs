@@ -18,7 +18,7 @@ use super::args::{
     ChatArgs, ExportArgs, ExportResumeArgs, GenerateArgs, NoArgs, SessionNewArgs, StateArgs,
     UploadArgs,
 };
-use crate::cli::render::RenderArgs;
+use crate::cli::render::{RenderArgs, WaitArgs};
 use crate::commands::{credits, export, generate, session, state, upload};
 use crate::context::Context;
 use crate::error::{Error, Kind, Result};
@@ -219,7 +219,7 @@ pub(super) async fn call(
                 render_id: args.render_id,
                 output: args.output,
                 force: args.force,
-                wait: export::WaitArgs::default(),
+                wait: WaitArgs::default(),
             };
             let command = Some(export::ExportCommand::Resume(resume));
             let start = export::StartArgs::default();

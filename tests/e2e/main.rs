@@ -9,6 +9,7 @@ mod auth_status;
 mod batch;
 mod batch_rerun;
 mod chat;
+mod chat_prompt;
 mod chat_reset;
 mod chat_stream;
 mod complete;

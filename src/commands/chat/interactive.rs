@@ -1,6 +1,7 @@
 //! Interactive `nemo chat`: a prompt with line editing and history
 //! (rustyline), whose input is routed first (`../shared/spec/cli.md` "nemo
-//! chat"): export, credits, state and upload run the command of that name;
+//! chat"): export, credits, state and upload do what the command of that
+//! name does, through the same flows (a command never calls another);
 //! everything else goes to the agent. `/help`, `/quit`, Ctrl-D. Ctrl-C at
 //! the prompt clears the line; during a reply it cancels the reply, not the
 //! program.
@@ -8,11 +9,11 @@
 use rustyline::config::{Behavior, Config};
 use rustyline::error::ReadlineError;
 
-use crate::commands;
 use crate::context::Context;
 use crate::error::{Error, Kind, Result};
 use crate::flow::turn::sink::{StdoutLine, sink_for};
 use crate::flow::turn::{Limits, turn};
+use crate::flow::{credits, export, state, upload};
 use crate::interrupt::Interrupt;
 
 /// Where one line of input goes.
@@ -172,13 +173,20 @@ These run a command instead:
 /quit   leave (also Ctrl-D)
 Ctrl-C  cancel the reply in progress (or clear the line)";
 
-/// Runs a routed command: calls it directly, with the arguments
-/// `nemo <argv>` would give it (its defaults, and the paths for upload).
+/// Runs a routed command as `nemo <argv>` would with its defaults (and
+/// the paths for upload), through the flow that command runs, and shows
+/// its result as the command does.
 async fn run_command(route: &Route, ctx: &Context) -> Result<()> {
     match route {
-        Route::Export => commands::export::run(&commands::export::Args::default(), ctx).await,
-        Route::Credits => commands::credits::run(&commands::credits::Args::default(), ctx).await,
-        Route::State => commands::state::run(&commands::state::Args::default(), ctx).await,
+        Route::Export => {
+            let exported = export::start(ctx, &export::Start::default()).await?;
+            ctx.printer.report(&exported)
+        }
+        Route::Credits => ctx.printer.report(&credits::credits(ctx).await?),
+        Route::State => {
+            let found = state::fetch(ctx).await?;
+            ctx.printer.report(&state::timeline(ctx, found))
+        }
         Route::Upload(paths) => {
             // Words that would be flags on the command line are refused as
             // they would be there.
@@ -188,10 +196,13 @@ async fn run_command(route: &Route, ctx: &Context) -> Result<()> {
                     paths.join(" ")
                 )));
             }
-            let args = commands::upload::Args {
-                items: paths.iter().map(std::ffi::OsString::from).collect(),
-            };
-            commands::upload::run(&args, ctx).await
+            let items: Vec<std::ffi::OsString> =
+                paths.iter().map(std::ffi::OsString::from).collect();
+            let uploaded = upload::upload(ctx, &items, |files| {
+                ctx.printer.human(&upload::Files(files))
+            })
+            .await?;
+            ctx.printer.report(&uploaded)
         }
         _ => Ok(()),
     }
@@ -386,25 +397,28 @@ mod tests {
             let argv = std::iter::once("nemo").chain(words.iter().copied());
             Cli::try_parse_from(argv).unwrap().command
         };
+        // What the prompt runs: export's defaults, no credits gate, the
+        // timeline rather than the draft.
         match parse(&["export"]) {
-            Command::Export(args) => assert_eq!(
-                format!("{args:?}"),
-                format!("{:?}", commands::export::Args::default())
-            ),
+            Command::Export(args) => {
+                let ours = export::Start::default();
+                assert!(args.command.is_none());
+                assert_eq!(args.start.output.as_deref(), ours.output);
+                assert_eq!(args.start.no_wait, ours.no_wait);
+                assert_eq!(args.start.force, ours.force);
+                assert_eq!(
+                    format!("{:?}", args.start.render),
+                    format!("{:?}", ours.render)
+                );
+            }
             other => panic!("{other:?}"),
         }
         match parse(&["credits"]) {
-            Command::Credits(args) => assert_eq!(
-                format!("{args:?}"),
-                format!("{:?}", commands::credits::Args::default())
-            ),
+            Command::Credits(args) => assert_eq!(args.min, None),
             other => panic!("{other:?}"),
         }
         match parse(&["state"]) {
-            Command::State(args) => assert_eq!(
-                format!("{args:?}"),
-                format!("{:?}", commands::state::Args::default())
-            ),
+            Command::State(args) => assert!(!args.draft),
             other => panic!("{other:?}"),
         }
     }

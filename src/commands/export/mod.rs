@@ -10,30 +10,25 @@
 //! timeout, a lost answer or a crash. The file appears under its name only
 //! when complete (see [`crate::flow::download`]).
 //!
-//! This file is a leaf: it owns the command line (clap types) and the
-//! order of the steps; the render job itself — checks, the submit written
-//! ahead, the wait, the download — is [`crate::flow::render`]'s.
+//! This file is a leaf: it owns the command line (clap types); the job —
+//! checks, the submit written ahead, the wait, the download, in that
+//! order — is [`crate::flow::export`]'s, over [`crate::flow::render`].
 //! `cancel` and `list` live beside it.
 
 mod cancel;
 mod list;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use clap_complete::engine::ArgValueCandidates;
-use serde::Serialize;
 
 use crate::api::render::RenderState;
-use crate::cli::render::RenderArgs;
-pub(crate) use crate::cli::render::WaitArgs;
+use crate::cli::render::{RenderArgs, WaitArgs};
 use crate::context::Context;
 use crate::error::{Error, Result};
-use crate::flow::claim::project_url;
-use crate::flow::render::{
-    self, Submitted, Target, Wait, absolute, check_output, file_name, note, resume_hint, submit,
-};
+use crate::flow::export::{self, Exported};
+use crate::flow::render::{self, Target, Wait, absolute, check_output, file_name, note};
 use crate::interrupt::Interrupt;
-use crate::report::{Report, Text};
 
 #[derive(Debug, Default, clap::Args)]
 #[command(
@@ -91,7 +86,7 @@ pub struct StartArgs {
 #[derive(Debug, clap::Args)]
 pub struct ResumeArgs {
     /// The render id (`nemo export list` shows them) [default: the latest recorded]
-    #[arg(add = ArgValueCandidates::new(crate::commands::completions::render_ids))]
+    #[arg(add = ArgValueCandidates::new(crate::cli::complete::render_ids))]
     pub render_id: Option<String>,
 
     /// Where to save the file: a file, or an existing folder [default: the path recorded at export]
@@ -109,7 +104,7 @@ pub struct ResumeArgs {
 #[derive(Debug, clap::Args)]
 pub struct CancelArgs {
     /// The render id [default: the latest recorded]
-    #[arg(add = ArgValueCandidates::new(crate::commands::completions::render_ids))]
+    #[arg(add = ArgValueCandidates::new(crate::cli::complete::render_ids))]
     pub render_id: Option<String>,
 }
 
@@ -124,69 +119,15 @@ pub async fn run(args: &Args, ctx: &Context) -> Result<()> {
     }
 }
 
-/// The one JSON document of `export` and `export resume`.
-#[derive(Debug, Serialize)]
-struct ExportDoc {
-    render_id: String,
-    status: String,
-    url: Option<String>,
-    path: String,
-    bytes: Option<u64>,
-    /// The project's browser link, once the file is saved.
-    project_url: Option<String>,
-    /// The text form: the id (`--no-wait`) or the path of the file.
-    #[serde(skip)]
-    shown_as: String,
-}
-
-impl Report for ExportDoc {
-    fn human(&self, text: &mut Text) {
-        text.line(&self.shown_as);
-    }
-}
-
 async fn start(args: &StartArgs, ctx: &Context) -> Result<()> {
-    // Every local check before anything remote, and before the render id
-    // is recorded: the output path (free unless --force, its folder written
-    // to for real), a session. The options are typed: clap checked them.
-    let format = args.render.format.as_str().to_string();
-    let quality = args.render.quality.as_str().to_string();
-    let wait = Wait::new(
-        args.render.wait.poll_interval,
-        args.render.wait.timeout,
-        ctx,
-    );
-    let target = Target::from_option(args.output.as_deref())?;
-    render::check(ctx, &target, &format, args.force)?;
-    render::session(ctx)?;
-
-    // Ctrl-C is caught from here on: the render id is recorded before the
-    // submit goes out, so `export resume` finds whatever the server took.
-    let mut interrupt = Interrupt::new();
-    let submitted = tokio::select! {
-        result = submit(ctx, &target, &format, &quality, args.force) => result?,
-        () = interrupt.recv() => {
-            return Err(Error::interrupted().with_hint(
-                "if the server took the render, `nemo export resume` picks it up",
-            ));
-        }
+    let job = export::Start {
+        output: args.output.as_deref(),
+        no_wait: args.no_wait,
+        force: args.force,
+        render: args.render.clone(),
     };
-    let Submitted { id, path, status } = submitted;
-
-    if args.no_wait {
-        ctx.printer
-            .hint(format!("follow it with `nemo export resume {id}`"));
-        return ctx.printer.report(&ExportDoc {
-            shown_as: id.clone(),
-            render_id: id,
-            status,
-            url: None,
-            path: path.display().to_string(),
-            bytes: None,
-            project_url: None,
-        });
-    }
-    follow(ctx, &id, &path, args.force, false, &wait, &mut interrupt).await
+    let exported = export::start(ctx, &job).await?;
+    ctx.printer.report(&exported)
 }
 
 /// The render id given, else the latest render this config recorded.
@@ -220,7 +161,7 @@ async fn resume(args: &ResumeArgs, ctx: &Context) -> Result<()> {
     {
         ctx.printer
             .status(format!("Render {id} was already saved to {saved}"));
-        return ctx.printer.report(&ExportDoc {
+        return ctx.printer.report(&Exported {
             render_id: id.to_string(),
             status: RenderState::Completed.name().into(),
             url: record.url.clone(),
@@ -245,52 +186,6 @@ async fn resume(args: &ResumeArgs, ctx: &Context) -> Result<()> {
     }
     ctx.printer.status(format!("Resuming render {id}"));
     let mut interrupt = Interrupt::new();
-    follow(ctx, id, &path, args.force, true, &wait, &mut interrupt).await
-}
-
-/// Waits for the render, downloads it and reports; Ctrl-C leaves the
-/// render running and says how to resume it.
-async fn follow(
-    ctx: &Context,
-    id: &str,
-    path: &Path,
-    force: bool,
-    resuming: bool,
-    wait: &Wait,
-    interrupt: &mut Interrupt,
-) -> Result<()> {
-    let fetch = async {
-        if resuming {
-            render::resume(ctx, id, path, force, wait.clone()).await
-        } else {
-            render::fetch(ctx, id, path, force, false, wait).await
-        }
-    };
-    let done = tokio::select! {
-        result = fetch => result?,
-        () = interrupt.recv() => {
-            return Err(Error::interrupted().with_hint(resume_hint(id)));
-        }
-    };
-    ctx.printer.status(format!(
-        "Saved render {id} ({})",
-        crate::size::human(done.bytes)
-    ));
-    let session = ctx.store.load()?.render(id).map(|r| r.session_id.clone());
-    let project_url = match session {
-        Some(session) => project_url(ctx, &session).await,
-        None => None,
-    };
-    if let Some(url) = &project_url {
-        ctx.printer.status(format!("Project: {url}"));
-    }
-    ctx.printer.report(&ExportDoc {
-        render_id: id.to_string(),
-        status: RenderState::Completed.name().into(),
-        url: Some(done.url),
-        path: path.display().to_string(),
-        bytes: Some(done.bytes),
-        project_url,
-        shown_as: path.display().to_string(),
-    })
+    let exported = export::follow(ctx, id, &path, args.force, true, &wait, &mut interrupt).await?;
+    ctx.printer.report(&exported)
 }

@@ -225,26 +225,28 @@ impl Context {
                 TokenSource::Config => Error::new(Kind::Auth, "the stored token was rejected (bad or expired)").with_hint("log in again with `nemo auth login --with-token`"),
             },
             err if err.is(Kind::NoCredits) => {
-                let hint = match (&current.user_id, current.anonymous) {
-                    _ if self.settings.sandbox => {
-                        "set the sandbox balance with `nemo sandbox credits 500`, or start afresh with `nemo sandbox reset`".to_string()
-                    }
-                    (Some(user), true) => {
-                        format!("register to get more credits: {}", self.bind_url(user))
-                    }
-                    _ => format!("top up credits in your account at {}", self.settings.web_url),
-                };
-                err.with_hint(hint)
+                let anonymous_user = current.user_id.as_deref().filter(|_| current.anonymous);
+                err.with_hint(self.no_credits_hint(anonymous_user))
             }
             other => other,
         }
     }
 
+    /// Where to get credits: the sandbox's own command, the registration
+    /// link of an anonymous user, else the account's top-up.
+    pub fn no_credits_hint(&self, anonymous_user: Option<&str>) -> String {
+        match anonymous_user {
+            _ if self.settings.sandbox => {
+                "set the sandbox balance with `nemo sandbox credits 500`, or start afresh with `nemo sandbox reset`".to_string()
+            }
+            Some(user) => format!("register to get more credits: {}", self.bind_url(user)),
+            None => format!("top up credits in your account at {}", self.settings.web_url),
+        }
+    }
+
     /// `<web>?bind=<user_id>`: the registration link for an anonymous user.
     pub fn bind_url(&self, user_id: &str) -> String {
-        let mut url = self.settings.web_url.clone();
-        url.query_pairs_mut().append_pair("bind", user_id);
-        url.to_string()
+        crate::links::bind(&self.settings.web_url, user_id)
     }
 
     /// The session to work in, if one is set: `--session`/`NEMO_SESSION`,

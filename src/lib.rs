@@ -12,11 +12,14 @@ pub mod context;
 pub mod env;
 pub mod interrupt;
 pub mod jq;
+pub mod limits;
+pub mod links;
 pub mod printer;
 pub mod report;
 pub mod settings;
 pub mod size;
 pub mod suggest;
+pub mod terminal;
 pub mod timeline;
 
 // The API client is a crate of its own (`crates/nemo-api`), with the error
@@ -64,6 +67,16 @@ pub fn main_entry() -> ExitCode {
             return ExitCode::from(err.exit_code());
         }
     };
+    if cli.global.sandbox
+        || matches!(&cli.command, Command::Sandbox(args) if args.action.is_some())
+    {
+        // SAFETY: no other thread exists yet (the runtime is built below).
+        unsafe { commands::sandbox::bypass_proxies() };
+    }
+    if let Err(err) = limits::check_runtime() {
+        printer.error(&err);
+        return ExitCode::from(err.exit_code());
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -81,7 +94,12 @@ pub fn main_entry() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
+            let err = limits::explain(err);
             printer.error(&err);
+            // SIGTERM and SIGHUP are handled as Ctrl-C, with their own codes.
+            if err.is(error::Kind::Interrupted) {
+                return ExitCode::from(interrupt::exit_code());
+            }
             ExitCode::from(err.exit_code())
         }
     }
@@ -163,10 +181,11 @@ async fn run(cli: Cli, printer: &Printer) -> Result<()> {
         _ => {}
     }
     if settings.sandbox {
-        let sandbox = commands::sandbox::InProcess::start(&mut settings).await?;
+        let sandbox = commands::sandbox::InProcess::start(&mut settings, printer).await?;
         let result = run_command(cli.command, settings, printer).await;
         let saved = sandbox.finish().await;
-        return result.and(saved).map_err(commands::sandbox::explain);
+        // A sandbox state that could not be used is the cause of the rest.
+        return saved.and(result).map_err(commands::sandbox::explain);
     }
     run_command(cli.command, settings, printer).await
 }

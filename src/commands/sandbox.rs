@@ -98,6 +98,19 @@ pub fn explain(err: Error) -> Error {
     }
 }
 
+/// Under `--sandbox` every request goes to the in-process emulator on
+/// loopback, which a proxy from the environment (`HTTP_PROXY`, `ALL_PROXY`,
+/// …) cannot reach: the proxy variables are dropped for this process.
+///
+/// # Safety
+/// Changes the environment: call it before any other thread exists.
+pub unsafe fn bypass_proxies() {
+    for name in crate::env::PROXIES {
+        // SAFETY: the caller guarantees no other thread reads the environment.
+        unsafe { std::env::remove_var(name) };
+    }
+}
+
 /// The fault switches for `--help`, when there is an emulator.
 fn fault_help() -> String {
     #[cfg(feature = "sandbox")]
@@ -108,16 +121,18 @@ fn fault_help() -> String {
 
 #[cfg(feature = "sandbox")]
 mod linked {
-    use std::path::PathBuf;
-
     use std::path::Path;
+    use std::sync::{Arc, Mutex};
 
-    use nemo_emulator::{EmuState, Emulator, Ports, merge_faults, read_scenario};
-
+    use nemo_emulator::{
+        EmuState, Emulator, Options, Persist, Ports, merge_faults, read_scenario,
+    };
+    use reqwest::Url;
     use serde_json::json;
 
     use super::{Action, ServerArgs};
-    use crate::config::{ConfigLock, Store};
+    use crate::config::Store;
+    use crate::interrupt::Interrupt;
     use crate::error::{Error, Kind, Result};
     use crate::printer::Printer;
     use crate::report::Shown;
@@ -126,6 +141,7 @@ mod linked {
     const SANDBOX_DIR: &str = "sandbox";
     const STATE_FILE: &str = "emulator.json";
     const LOCK_FILE: &str = "emulator.lock";
+    const PAGES_DIR: &str = "pages";
 
     /// Parses `--fault` words into a patch of fault fields.
     fn fault_patch(words: &[String]) -> Result<serde_json::Value> {
@@ -215,37 +231,123 @@ mod linked {
         )
     }
 
-    /// `nemo sandbox credits N`: the current sandbox user (made now when
-    /// there is none) gets a balance of N.
+    /// `nemo sandbox credits N`: of the running emulator `NEMO_API_URL`
+    /// points at (a loopback URL: `nemo sandbox` listens nowhere else),
+    /// else of the current `--sandbox` user (made now when there is none).
     async fn set_credits(credits: u32, settings: &Settings, printer: &Printer) -> Result<()> {
+        if !settings.sandbox && is_loopback(&settings.api_url) {
+            return set_running_credits(credits, &settings.api_url, printer).await;
+        }
         let mut settings = settings.clone();
         settings.sandbox = true;
-        let sandbox = InProcess::start(&mut settings).await?;
+        let sandbox = InProcess::start(&mut settings, printer).await?;
+        let api_url = settings.api_url.clone();
         let ctx = crate::context(settings, printer)?;
-        let token = ctx.ensure_token().await;
-        let user = sandbox
-            .finish_with(|state| {
-                let token = token?;
-                let user = state
-                    .tokens
-                    .get(token.token.expose())
-                    .map(|t| t.user_id.clone())
-                    .and_then(|id| state.users.get_mut(&id))
-                    .ok_or_else(|| {
-                        Error::new(Kind::Config, "the sandbox does not know its own token")
-                            .with_hint("run `nemo sandbox reset` to start the sandbox afresh")
-                    })?;
-                user.available = i64::from(credits);
-                Ok(user.user_id.clone())
-            })
-            .await?;
+        let answer = match ctx.ensure_token().await {
+            Ok(token) => post_credits(&api_url, Some(token.token.expose()), credits).await,
+            Err(err) => Err(err),
+        };
+        sandbox.finish().await?;
+        let answer = answer?;
+        let user = answer["users"][0].clone();
         printer.report(
             &Shown::new(json!({ "user_id": user, "available": credits }))
                 .line(format!("Sandbox balance: {credits} credits")),
         )
     }
 
-    /// `nemo sandbox` in the foreground until Ctrl-C.
+    /// The balance of every user of the emulator at `api_url`, and of the
+    /// anonymous users it makes from now on.
+    async fn set_running_credits(credits: u32, api_url: &Url, printer: &Printer) -> Result<()> {
+        let answer = post_credits(api_url, None, credits).await?;
+        let host = api_url.as_str().trim_end_matches('/');
+        printer.report(
+            &Shown::new(json!({
+                "api_url": host,
+                "available": credits,
+                "users": answer["users"],
+            }))
+            .line(format!("Balance of the sandbox at {host}: {credits} credits")),
+        )
+    }
+
+    /// Whether `url` is plain http to this machine.
+    fn is_loopback(url: &Url) -> bool {
+        let host = url.host_str().unwrap_or_default();
+        let bare = host.trim_start_matches('[').trim_end_matches(']');
+        url.scheme() == "http"
+            && (host.eq_ignore_ascii_case("localhost")
+                || bare
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback()))
+    }
+
+    /// `POST /_sandbox/credits` to the emulator at `api_url` (directly,
+    /// never through a proxy: it is on this machine).
+    async fn post_credits(
+        api_url: &Url,
+        token: Option<&str>,
+        credits: u32,
+    ) -> Result<serde_json::Value> {
+        let host = api_url.as_str().trim_end_matches('/');
+        let not_there = || {
+            // No `nemo sandbox` in the advice: the printer would add
+            // `--sandbox` to it, which is not what runs an emulator.
+            Error::network(format!(
+                "no sandbox emulator answers at {host} (NEMO_API_URL)"
+            ))
+            .with_hint(
+                "start the emulator again (its first line gives the URL to set), or unset NEMO_API_URL to set the balance of the --sandbox state",
+            )
+        };
+        let endpoint = api_url
+            .join("_sandbox/credits")
+            .map_err(|_| not_there())?;
+        // reqwest is built without a TLS provider of its own; none is used
+        // here, but building a client needs one installed.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let client = reqwest::Client::builder()
+            .no_proxy()
+            .tls_certs_only(std::iter::empty())
+            .connect_timeout(std::time::Duration::from_secs(5))
+            .timeout(std::time::Duration::from_secs(30))
+            .build()
+            .map_err(|e| Error::network(format!("cannot set up HTTP: {e}")))?;
+        let mut request = client
+            .post(endpoint)
+            .json(&json!({ "available": credits }));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request
+            .send()
+            .await
+            .map_err(|e| not_there().with_source(e))?;
+        let status = response.status();
+        let body: serde_json::Value = response.json().await.unwrap_or_default();
+        if status.is_success() && body["available"].is_number() {
+            return Ok(body);
+        }
+        if status == reqwest::StatusCode::NOT_FOUND {
+            return Err(Error::new(
+                Kind::BadAnswer,
+                format!("{host} (NEMO_API_URL) answers, but it is not a sandbox emulator"),
+            )
+            .with_hint("point NEMO_API_URL at the URL the emulator printed first, or unset it"));
+        }
+        let detail = body["detail"].as_str().unwrap_or("no reason given");
+        Err(Error::new(
+            Kind::BadAnswer,
+            format!(
+                "the sandbox at {host} did not set the balance (HTTP {}): {}",
+                status.as_u16(),
+                crate::sanitize::strip_controls(detail)
+            ),
+        ))
+    }
+
+    /// `nemo sandbox` in the foreground until Ctrl-C (exit 130), SIGTERM
+    /// (143) or SIGHUP (129).
     async fn serve(args: &ServerArgs, printer: &Printer) -> Result<()> {
         let mut state = match &args.state {
             Some(path) => EmuState::load(path)
@@ -255,6 +357,8 @@ mod linked {
         use_faults_file(&mut state, args.faults_file.as_deref(), "--faults")?;
         state.faults = merge_faults(&state.faults, &fault_patch(&args.faults)?)
             .map_err(|e| Error::usage(format!("--fault: {e}")))?;
+        // Caught from before the first line, so a quick Ctrl-C is too.
+        let mut interrupt = Interrupt::new();
         let emulator = Emulator::start(
             state,
             Ports {
@@ -263,11 +367,11 @@ mod linked {
             },
         )
         .await
-        .map_err(|e| Error::io("cannot listen on 127.0.0.1", e))?;
+        .map_err(|e| listen_error(args, e))?;
         printer.out(format!("NEMO_API_URL={}", emulator.api_url))?;
         printer.status(format!("CDN at {}", emulator.cdn_url));
         printer.status("Emulating the NemoVideo API; press Ctrl-C to stop");
-        let _ = tokio::signal::ctrl_c().await;
+        interrupt.recv().await;
         printer.status("Stopping…");
         let state = emulator.shutdown().await;
         if let Some(path) = &args.state {
@@ -275,69 +379,133 @@ mod linked {
                 .save(path)
                 .map_err(|e| Error::io(format!("cannot write {}", path.display()), e))?;
         }
-        Ok(())
+        Err(Error::interrupted().with_message("stopped"))
     }
 
-    /// The emulator behind `--sandbox`: started on port 0 before the command,
-    /// its state read from and written back to `<config-dir>/sandbox/`. One
-    /// sandboxed command runs at a time (a lock), so none loses another's state.
+    /// A port that cannot be listened on, named.
+    fn listen_error(args: &ServerArgs, err: std::io::Error) -> Error {
+        let ports = [("--port", args.port), ("--cdn-port", args.cdn_port)];
+        let asked: Vec<String> = ports
+            .iter()
+            .filter(|(_, port)| *port != 0)
+            .map(|(flag, port)| format!("{flag} {port}"))
+            .collect();
+        let what = if asked.is_empty() {
+            "a free port".to_string()
+        } else {
+            asked.join(" or ")
+        };
+        let sentence = match err.kind() {
+            std::io::ErrorKind::AddrInUse => format!(
+                "cannot listen on 127.0.0.1 ({what}): the port is in use by another program"
+            ),
+            _ => format!("cannot listen on 127.0.0.1 ({what})"),
+        };
+        Error::io(sentence, err).with_hint("pick another port with --port, or leave it out for a free one")
+    }
+
+    /// The emulator behind `--sandbox`: started on port 0 before the
+    /// command, its state in `<config-dir>/sandbox/`, read and written back
+    /// under a lock **per request** (`nemo_emulator::persist`), so several
+    /// `--sandbox` commands on one config run side by side and a command
+    /// killed between requests has lost nothing. The pages of the links it
+    /// makes are files in `<config-dir>/sandbox/pages/`.
     pub struct InProcess {
         emulator: Emulator,
-        path: PathBuf,
-        _lock: ConfigLock,
+        path: std::path::PathBuf,
+        /// The last failure to lock, read or write the state.
+        failed: Arc<Mutex<Option<std::io::Error>>>,
     }
 
     impl InProcess {
-        /// Starts it and points `settings` at it, with a config folder of its own
-        /// and none of the real credentials.
-        pub async fn start(settings: &mut Settings) -> Result<InProcess> {
-            let dir = settings.config_dir.join(SANDBOX_DIR);
+        /// Starts it and points `settings` at it, with a config folder of its
+        /// own and none of the real credentials.
+        pub async fn start(settings: &mut Settings, printer: &Printer) -> Result<InProcess> {
+            let dir = std::path::absolute(settings.config_dir.join(SANDBOX_DIR))
+                .map_err(|e| Error::io("cannot find the config folder", e))?;
             let store = Store::new(&dir);
-            let lock = store.bootstrap_lock(LOCK_FILE).await?;
             let path = dir.join(STATE_FILE);
-            let mut state = EmuState::load(&path).map_err(|e| {
-                Error::new(Kind::Config, format!("{} is damaged: {e}", path.display()))
-                    .with_hint("remove it to start the sandbox afresh")
-            })?;
-            use_faults_file(
-                &mut state,
-                settings.sandbox_faults.as_deref(),
-                crate::env::SANDBOX_FAULTS,
-            )?;
-            let emulator = Emulator::start(state, Ports::default())
-                .await
-                .map_err(|e| Error::io("cannot start the sandbox on 127.0.0.1", e))?;
-            settings.api_url = reqwest::Url::parse(&emulator.api_url)
+            {
+                // The faults file is put in force (or out of it) once, under
+                // the lock every request of every process takes.
+                let _lock = store.bootstrap_lock(LOCK_FILE).await?;
+                let mut state = EmuState::load(&path).map_err(|e| damaged(&path, e))?;
+                let before = serde_json::to_value(&state).ok();
+                use_faults_file(
+                    &mut state,
+                    settings.sandbox_faults.as_deref(),
+                    crate::env::SANDBOX_FAULTS,
+                )?;
+                if serde_json::to_value(&state).ok() != before {
+                    state
+                        .save(&path)
+                        .map_err(|e| Error::io(format!("cannot write {}", path.display()), e))?;
+                }
+            }
+            let waiting = printer.clone();
+            let failed = Arc::new(Mutex::new(None));
+            let failure = failed.clone();
+            let persist = Persist::new(&path, dir.join(LOCK_FILE))
+                .on_wait(Arc::new(move |lock| {
+                    waiting.status(format!(
+                        "Waiting for another `nemo --sandbox` command to let go of the sandbox state ({})…",
+                        lock.display()
+                    ));
+                }))
+                .on_error(Arc::new(move |err| {
+                    let mut slot = failure.lock().unwrap_or_else(|p| p.into_inner());
+                    *slot = Some(std::io::Error::new(err.kind(), err.to_string()));
+                }));
+            let pages = dir.join(PAGES_DIR);
+            let emulator = Emulator::start_with(
+                EmuState::default(),
+                Options {
+                    persist: Some(persist),
+                    pages_dir: Some(pages.clone()),
+                    ..Options::default()
+                },
+            )
+            .await
+            .map_err(|e| Error::io("cannot start the sandbox on 127.0.0.1", e))?;
+            settings.api_url = Url::parse(&emulator.api_url)
                 .map_err(|e| Error::config(format!("the sandbox URL is invalid: {e}")))?;
-            // Claim and registration links point at the emulator's own pages.
-            settings.web_url = settings.api_url.clone();
+            // Links open the pages the emulator writes as files: it is gone
+            // once the command ends.
+            settings.web_url = Url::from_directory_path(&pages)
+                .map_err(|()| Error::config(format!("{} is not a usable folder", pages.display())))?;
             settings.config_dir = dir;
             settings.env_token = None;
             settings.env_client_id = None;
             Ok(InProcess {
                 emulator,
                 path,
-                _lock: lock,
+                failed,
             })
         }
 
-        /// Stops it and saves its state.
+        /// Stops it (its state is saved after every request). The state
+        /// that could not be locked, read or written is the error, the
+        /// cause of what the command reported (a 503 from the emulator).
         pub async fn finish(self) -> Result<()> {
-            self.finish_with(|_| Ok(())).await
+            self.emulator.shutdown().await;
+            let failed = self.failed.lock().unwrap_or_else(|p| p.into_inner()).take();
+            match failed {
+                Some(err) => Err(Error::io(
+                    format!("the sandbox state {} cannot be used", self.path.display()),
+                    err,
+                )),
+                None => Ok(()),
+            }
         }
+    }
 
-        /// Stops it, applies `change` to its state, and saves the state
-        /// (also when `change` fails).
-        async fn finish_with<T>(
-            self,
-            change: impl FnOnce(&mut EmuState) -> Result<T>,
-        ) -> Result<T> {
-            let mut state = self.emulator.shutdown().await;
-            let result = change(&mut state);
-            state
-                .save(&self.path)
-                .map_err(|e| Error::io(format!("cannot write {}", self.path.display()), e))?;
-            result
+    /// The state file could not be read: damaged, or a local limit.
+    fn damaged(path: &Path, err: std::io::Error) -> Error {
+        if err.kind() == std::io::ErrorKind::InvalidData {
+            Error::new(Kind::Config, format!("{} is damaged: {err}", path.display()))
+                .with_hint("remove it, or run `nemo sandbox reset`, to start the sandbox afresh")
+        } else {
+            Error::io(format!("cannot read {}", path.display()), err)
         }
     }
 }
@@ -363,7 +531,7 @@ mod missing {
     pub struct InProcess;
 
     impl InProcess {
-        pub async fn start(_settings: &mut Settings) -> Result<InProcess> {
+        pub async fn start(_settings: &mut Settings, _printer: &Printer) -> Result<InProcess> {
             Err(no_emulator())
         }
 

@@ -3,7 +3,9 @@
 //! chat"): export, credits, state and upload run the command of that name;
 //! everything else goes to the agent. `/help`, `/quit`, Ctrl-D. Ctrl-C at
 //! the prompt clears the line; during a reply it cancels the reply, not the
-//! program.
+//! program. A signal at the idle prompt (SIGINT from elsewhere, SIGTERM,
+//! SIGHUP), or SIGTERM/SIGHUP during a reply, ends the program with the
+//! terminal restored.
 
 use rustyline::config::{Behavior, Config};
 use rustyline::error::ReadlineError;
@@ -233,8 +235,18 @@ pub async fn run(ctx: &Context, limits: &Limits) -> Result<()> {
         "Chatting in session {session}. Type /help for commands, Ctrl-D to leave."
     ));
     let line_state = StdoutLine::default();
+    // The prompt puts the terminal in raw mode on a thread of its own; a
+    // signal that ends the program meanwhile must leave it as it was.
+    let terminal = crate::terminal::Saved::now();
+    let mut interrupt = Interrupt::new();
     loop {
-        let (back, line) = read_line(editor, "nemo› ").await?;
+        let (back, line) = tokio::select! {
+            read = read_line(editor, "nemo› ") => read?,
+            () = interrupt.recv() => {
+                terminal.restore();
+                return Err(Error::interrupted());
+            }
+        };
         editor = back;
         let line = match line {
             Ok(line) => line,
@@ -274,10 +286,14 @@ pub async fn run(ctx: &Context, limits: &Limits) -> Result<()> {
                 },
             }
         };
-        let result = Interrupt::new().run(work, None).await;
+        let result = interrupt.run(work, None).await;
         line_state.end(&ctx.printer);
         match result {
             Ok(()) => {}
+            // SIGTERM and SIGHUP end the program; Ctrl-C only the reply.
+            Err(err) if err.is(Kind::Interrupted) && crate::interrupt::exit_code() != 130 => {
+                return Err(err);
+            }
             Err(err) if err.is(Kind::Interrupted) => ctx.printer.status(
                 "Cancelled. The agent may still finish what it started; `status` shows the timeline.",
             ),

@@ -124,6 +124,25 @@ impl Persist {
         }
     }
 
+    /// Changes the state in the file at once, under the lock (as a request
+    /// would): for a change made before serving, such as a faults file.
+    pub async fn update<T>(&self, change: impl FnOnce(&mut EmuState) -> T) -> std::io::Result<T> {
+        let _gate = self.gate.lock().await;
+        let _lock = self.acquire().await?;
+        let before = self.read()?;
+        let mut state = match &before {
+            Some(bytes) => serde_json::from_slice::<EmuState>(bytes)
+                .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?,
+            None => EmuState::default(),
+        };
+        let result = change(&mut state);
+        let after = serde_json::to_vec_pretty(&state).map_err(std::io::Error::other)?;
+        if before.as_deref() != Some(after.as_slice()) {
+            crate::model::write_atomically(&self.state_file, &after)?;
+        }
+        Ok(result)
+    }
+
     /// The state file's bytes, `None` when there is none yet.
     fn read(&self) -> std::io::Result<Option<Vec<u8>>> {
         match std::fs::read(&self.state_file) {

@@ -99,7 +99,7 @@ pub struct Ports {
 #[derive(Default)]
 pub struct Options {
     pub ports: Ports,
-    pub persist: Option<Persist>,
+    pub persist: Option<Arc<Persist>>,
     pub pages_dir: Option<PathBuf>,
 }
 
@@ -139,7 +139,7 @@ impl Emulator {
             state: Arc::new(Mutex::new(state)),
             cdn_url: cdn_url.clone().into(),
             api_url: api_url.clone().into(),
-            persist: options.persist.map(Arc::new),
+            persist: options.persist,
             pages_dir: options.pages_dir.map(Arc::from),
         };
         let api = api_router(app.clone());

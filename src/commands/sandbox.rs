@@ -423,25 +423,8 @@ mod linked {
         pub async fn start(settings: &mut Settings, printer: &Printer) -> Result<InProcess> {
             let dir = std::path::absolute(settings.config_dir.join(SANDBOX_DIR))
                 .map_err(|e| Error::io("cannot find the config folder", e))?;
-            let store = Store::new(&dir);
+            make_private_dir(&dir)?;
             let path = dir.join(STATE_FILE);
-            {
-                // The faults file is put in force (or out of it) once, under
-                // the lock every request of every process takes.
-                let _lock = store.bootstrap_lock(LOCK_FILE).await?;
-                let mut state = EmuState::load(&path).map_err(|e| damaged(&path, e))?;
-                let before = serde_json::to_value(&state).ok();
-                use_faults_file(
-                    &mut state,
-                    settings.sandbox_faults.as_deref(),
-                    crate::env::SANDBOX_FAULTS,
-                )?;
-                if serde_json::to_value(&state).ok() != before {
-                    state
-                        .save(&path)
-                        .map_err(|e| Error::io(format!("cannot write {}", path.display()), e))?;
-                }
-            }
             let waiting = printer.clone();
             let failed = Arc::new(Mutex::new(None));
             let failure = failed.clone();
@@ -456,6 +439,19 @@ mod linked {
                     let mut slot = failure.lock().unwrap_or_else(|p| p.into_inner());
                     *slot = Some(std::io::Error::new(err.kind(), err.to_string()));
                 }));
+            let persist = Arc::new(persist);
+            // The faults file is put in force (or out of it) once, under
+            // the lock every request of every process takes.
+            persist
+                .update(|state| {
+                    use_faults_file(
+                        state,
+                        settings.sandbox_faults.as_deref(),
+                        crate::env::SANDBOX_FAULTS,
+                    )
+                })
+                .await
+                .map_err(|e| damaged(&path, e))??;
             let pages = dir.join(PAGES_DIR);
             let emulator = Emulator::start_with(
                 EmuState::default(),
@@ -497,6 +493,17 @@ mod linked {
                 None => Ok(()),
             }
         }
+    }
+
+    /// `dir` and its parents, the new ones 0700 as the config's own folder.
+    fn make_private_dir(dir: &Path) -> Result<()> {
+        let mut builder = std::fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        builder
+            .create(dir)
+            .map_err(|e| Error::io(format!("cannot create {}", dir.display()), e))
     }
 
     /// The state file could not be read: damaged, or a local limit.

@@ -2,6 +2,7 @@
 //! over real HTTP on 127.0.0.1. One test binary, one module per command.
 
 mod common;
+mod live;
 mod raw_server;
 
 mod auth;
@@ -27,6 +28,7 @@ mod jq;
 mod network;
 mod output;
 mod sandbox_agent;
+mod sandbox_share;
 mod sandbox_truth;
 mod session;
 mod session_new;

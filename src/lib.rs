@@ -67,8 +67,7 @@ pub fn main_entry() -> ExitCode {
             return ExitCode::from(err.exit_code());
         }
     };
-    if cli.global.sandbox
-        || matches!(&cli.command, Command::Sandbox(args) if args.action.is_some())
+    if cli.global.sandbox || matches!(&cli.command, Command::Sandbox(args) if args.action.is_some())
     {
         // SAFETY: no other thread exists yet (the runtime is built below).
         unsafe { commands::sandbox::bypass_proxies() };

@@ -99,7 +99,8 @@ mod tests {
         let err = explain(Error::io("cannot open clip.mp4", io));
         assert!(err.message().starts_with("too many open files"), "{err}");
         assert!(!err.hint().unwrap_or_default().contains("connection"));
-        let net = Error::network("cannot connect to 127.0.0.1:9: Too many open files (os error 24)");
+        let net =
+            Error::network("cannot connect to 127.0.0.1:9: Too many open files (os error 24)");
         assert!(explain(net).is(Kind::Io));
         let other = explain(Error::network("cannot connect: connection refused"));
         assert!(other.is(Kind::Network));

@@ -36,7 +36,8 @@ pub fn bind(web: &Url, user_id: &str) -> String {
 
 /// The file `name` in the folder `web`.
 fn page(web: &Url, name: &str) -> String {
-    web.join(name).map_or_else(|_| web.to_string(), |u| u.to_string())
+    web.join(name)
+        .map_or_else(|_| web.to_string(), |u| u.to_string())
 }
 
 /// What is safe in a file name: ASCII letters, digits, `_` and `-`.

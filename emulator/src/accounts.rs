@@ -12,8 +12,7 @@ use serde_json::{Value, json};
 
 use crate::answer::{authorize, code, ok};
 use crate::model::{
-    Claim, ClientRecord, Session, TOKEN_LIFETIME_SECS, TokenRecord, User, now_secs,
-    rfc3339,
+    Claim, ClientRecord, Session, TOKEN_LIFETIME_SECS, TokenRecord, User, now_secs, rfc3339,
 };
 use crate::server::App;
 

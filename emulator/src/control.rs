@@ -66,7 +66,9 @@ async fn control_credits(
     let Some(available) = body["available"].as_i64().filter(|n| *n >= 0) else {
         return (
             StatusCode::BAD_REQUEST,
-            axum::Json(json!({"detail": "expected {\"available\": N} with N a whole number, 0 or more"})),
+            axum::Json(
+                json!({"detail": "expected {\"available\": N} with N a whole number, 0 or more"}),
+            ),
         )
             .into_response();
     };

@@ -55,6 +55,6 @@ pub use model::{
     Claim, ClientRecord, EmuState, FREE_CREDITS, RecordedRequest, Session, TOKEN_LIFETIME_SECS,
     TokenRecord, User,
 };
-pub use scenario::{fault_help, read_scenario};
 pub use persist::Persist;
+pub use scenario::{fault_help, read_scenario};
 pub use server::{App, BackgroundEmulator, Emulator, Handle, Options, Ports};

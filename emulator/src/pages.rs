@@ -91,7 +91,10 @@ pub fn register_file(dir: &Path, user_id: &str) -> PathBuf {
 pub fn write_claim(app: &App, st: &EmuState, claim_token: &str) {
     if let Some(dir) = &app.pages_dir {
         let (_, title, body) = claim_page(st, Some(claim_token));
-        let _ = write_atomically(&claim_file(dir, claim_token), html(&title, &body).as_bytes());
+        let _ = write_atomically(
+            &claim_file(dir, claim_token),
+            html(&title, &body).as_bytes(),
+        );
     }
 }
 

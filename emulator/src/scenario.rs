@@ -23,7 +23,10 @@ pub fn read_scenario(path: &Path) -> Result<Value, String> {
         _ => {
             // Rust's "(os error N)" means nothing to the reader.
             let text = e.to_string();
-            text.split(" (os error").next().unwrap_or(&text).to_lowercase()
+            text.split(" (os error")
+                .next()
+                .unwrap_or(&text)
+                .to_lowercase()
         }
     })?;
     let patch: Value = serde_json::from_slice(&bytes).map_err(|e| format!("not JSON: {e}"))?;

@@ -124,16 +124,14 @@ mod linked {
     use std::path::Path;
     use std::sync::{Arc, Mutex};
 
-    use nemo_emulator::{
-        EmuState, Emulator, Options, Persist, Ports, merge_faults, read_scenario,
-    };
+    use nemo_emulator::{EmuState, Emulator, Options, Persist, Ports, merge_faults, read_scenario};
     use reqwest::Url;
     use serde_json::json;
 
     use super::{Action, ServerArgs};
     use crate::config::Store;
-    use crate::interrupt::Interrupt;
     use crate::error::{Error, Kind, Result};
+    use crate::interrupt::Interrupt;
     use crate::printer::Printer;
     use crate::report::Shown;
     use crate::settings::Settings;
@@ -267,7 +265,9 @@ mod linked {
                 "available": credits,
                 "users": answer["users"],
             }))
-            .line(format!("Balance of the sandbox at {host}: {credits} credits")),
+            .line(format!(
+                "Balance of the sandbox at {host}: {credits} credits"
+            )),
         )
     }
 
@@ -300,9 +300,7 @@ mod linked {
                 "start the emulator again (its first line gives the URL to set), or unset NEMO_API_URL to set the balance of the --sandbox state",
             )
         };
-        let endpoint = api_url
-            .join("_sandbox/credits")
-            .map_err(|_| not_there())?;
+        let endpoint = api_url.join("_sandbox/credits").map_err(|_| not_there())?;
         // reqwest is built without a TLS provider of its own; none is used
         // here, but building a client needs one installed.
         let _ = rustls::crypto::ring::default_provider().install_default();
@@ -313,9 +311,7 @@ mod linked {
             .timeout(std::time::Duration::from_secs(30))
             .build()
             .map_err(|e| Error::network(format!("cannot set up HTTP: {e}")))?;
-        let mut request = client
-            .post(endpoint)
-            .json(&json!({ "available": credits }));
+        let mut request = client.post(endpoint).json(&json!({ "available": credits }));
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }
@@ -401,7 +397,8 @@ mod linked {
             ),
             _ => format!("cannot listen on 127.0.0.1 ({what})"),
         };
-        Error::io(sentence, err).with_hint("pick another port with --port, or leave it out for a free one")
+        Error::io(sentence, err)
+            .with_hint("pick another port with --port, or leave it out for a free one")
     }
 
     /// The emulator behind `--sandbox`: started on port 0 before the
@@ -467,8 +464,9 @@ mod linked {
                 .map_err(|e| Error::config(format!("the sandbox URL is invalid: {e}")))?;
             // Links open the pages the emulator writes as files: it is gone
             // once the command ends.
-            settings.web_url = Url::from_directory_path(&pages)
-                .map_err(|()| Error::config(format!("{} is not a usable folder", pages.display())))?;
+            settings.web_url = Url::from_directory_path(&pages).map_err(|()| {
+                Error::config(format!("{} is not a usable folder", pages.display()))
+            })?;
             settings.config_dir = dir;
             settings.env_token = None;
             settings.env_client_id = None;
@@ -509,8 +507,11 @@ mod linked {
     /// The state file could not be read: damaged, or a local limit.
     fn damaged(path: &Path, err: std::io::Error) -> Error {
         if err.kind() == std::io::ErrorKind::InvalidData {
-            Error::new(Kind::Config, format!("{} is damaged: {err}", path.display()))
-                .with_hint("remove it, or run `nemo sandbox reset`, to start the sandbox afresh")
+            Error::new(
+                Kind::Config,
+                format!("{} is damaged: {err}", path.display()),
+            )
+            .with_hint("remove it, or run `nemo sandbox reset`, to start the sandbox afresh")
         } else {
             Error::io(format!("cannot read {}", path.display()), err)
         }

@@ -33,6 +33,7 @@ mod sandbox_truth;
 mod session;
 mod session_new;
 mod shell;
+mod signals;
 mod snapshots;
 mod state;
 mod upload;

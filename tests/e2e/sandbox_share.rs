@@ -83,9 +83,17 @@ fn a_wait_for_the_sandbox_lock_over_a_second_says_so() {
     lock.unlock().unwrap();
     let code = waiting.finish(Duration::from_secs(30));
     assert!(said, "stderr: {}", waiting.stderr());
-    assert!(waiting.stderr().contains("emulator.lock"), "{}", waiting.stderr());
+    assert!(
+        waiting.stderr().contains("emulator.lock"),
+        "{}",
+        waiting.stderr()
+    );
     assert_eq!(code, Some(0), "{}", waiting.stderr());
-    assert!(waiting.stdout().starts_with("available 100\n"), "{}", waiting.stdout());
+    assert!(
+        waiting.stdout().starts_with("available 100\n"),
+        "{}",
+        waiting.stdout()
+    );
 }
 
 #[test]
@@ -204,7 +212,10 @@ fn sandbox_start_up_errors_name_what_is_wrong() {
         .assert()
         .code(2);
     let text = stderr(&out);
-    assert!(text.contains("nosuch.json: the file does not exist"), "{text}");
+    assert!(
+        text.contains("nosuch.json: the file does not exist"),
+        "{text}"
+    );
     assert!(!text.contains("os error"), "{text}");
 }
 
@@ -252,10 +263,13 @@ fn after_sigterm_during_a_sandbox_export_resume_finds_the_render() {
         .filter(|n| n.contains(".part"))
         .collect();
     assert!(left.is_empty(), "{left:?}");
-    let out = sandbox(&env, &["export", "resume", "-o", "w.mp4", "--poll-interval", "0.2"])
-        .env("NEMO_SANDBOX_FAULTS", &faults)
-        .assert()
-        .success();
+    let out = sandbox(
+        &env,
+        &["export", "resume", "-o", "w.mp4", "--poll-interval", "0.2"],
+    )
+    .env("NEMO_SANDBOX_FAULTS", &faults)
+    .assert()
+    .success();
     assert!(stdout(&out).contains("w.mp4"), "{}", stderr(&out));
 }
 
@@ -273,7 +287,9 @@ fn limited(env: &Env, limit: u32, args: &str) -> assert_cmd::assert::Assert {
             None => sh.env_remove(name),
         };
     }
-    Command::from_std(sh).timeout(Duration::from_secs(30)).assert()
+    Command::from_std(sh)
+        .timeout(Duration::from_secs(30))
+        .assert()
 }
 
 #[cfg(unix)]
@@ -284,7 +300,10 @@ fn too_few_open_files_is_a_clear_local_error_never_a_panic() {
         let out = limited(&env, limit, "--sandbox credits").failure();
         let text = stderr(&out);
         assert!(!text.contains("panicked"), "ulimit -n {limit}: {text}");
-        assert!(text.contains("too many open files"), "ulimit -n {limit}: {text}");
+        assert!(
+            text.contains("too many open files"),
+            "ulimit -n {limit}: {text}"
+        );
         assert!(!text.contains("check your connection"), "{text}");
         assert!(!text.contains("damaged"), "{text}");
         assert_eq!(out.get_output().status.code(), Some(1), "{text}");

@@ -230,6 +230,17 @@ pub async fn run(ctx: &Context, limits: &Limits) -> Result<()> {
             format!("cannot open the terminal for the prompt: {e}"),
         )
     })?;
+    // The Ctrl-C key clears the line; rustyline would report it as it
+    // reports a SIGINT sent from elsewhere, which must end the program.
+    editor.bind_sequence(
+        rustyline::KeyEvent::ctrl('C'),
+        rustyline::Cmd::Kill(rustyline::Movement::WholeBuffer),
+    );
+    // A signal lands on whichever thread the system picks, rarely the one
+    // blocked reading the terminal; rustyline watches its signal pipe (and
+    // so notices a SIGINT from elsewhere at once) only while an external
+    // printer exists. None is used; it is kept for that.
+    let _watch_signals = editor.create_external_printer().ok();
     let mut session = ctx.ensure_session().await?;
     ctx.printer.status(format!(
         "Chatting in session {session}. Type /help for commands, Ctrl-D to leave."
@@ -250,7 +261,12 @@ pub async fn run(ctx: &Context, limits: &Limits) -> Result<()> {
         editor = back;
         let line = match line {
             Ok(line) => line,
-            Err(ReadlineError::Interrupted) => continue,
+            // Only a SIGINT from elsewhere gets here (the key is bound
+            // above); readline has put the terminal back by now.
+            Err(ReadlineError::Interrupted) => {
+                terminal.restore();
+                return Err(Error::interrupted());
+            }
             Err(ReadlineError::Eof) => break,
             Err(e) => {
                 return Err(Error::new(Kind::Io, format!("cannot read the prompt: {e}")));

@@ -27,6 +27,7 @@ mod help;
 mod jq;
 mod network;
 mod output;
+mod readme_flow;
 mod sandbox_agent;
 mod sandbox_share;
 mod sandbox_truth;

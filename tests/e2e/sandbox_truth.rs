@@ -299,6 +299,7 @@ fn the_readme_s_main_job_runs_twice_in_a_row_on_one_checkout() {
             .env_remove("NEMO_TOKEN")
             .env_remove("NEMO_SESSION")
             .env("HOME", env.home())
+            .env("TMPDIR", env.tmp.path())
             .env("NEMO_CONFIG_DIR", env.config_dir())
             .output()
             .unwrap();
@@ -308,7 +309,7 @@ fn the_readme_s_main_job_runs_twice_in_a_row_on_one_checkout() {
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         );
-        let mp4 = std::fs::read(checkout.join("panda.mp4")).unwrap();
+        let mp4 = std::fs::read(env.tmp.path().join("nemo-demo/panda.mp4")).unwrap();
         assert_eq!(&mp4[4..8], b"ftyp", "round {round}: an MP4");
     }
 }

@@ -202,6 +202,11 @@ impl Deref for BackgroundEmulator {
 
 impl BackgroundEmulator {
     pub fn start(state: EmuState) -> std::io::Result<BackgroundEmulator> {
+        BackgroundEmulator::start_with(state, Options::default())
+    }
+
+    /// [`BackgroundEmulator::start`] with the other [`Options`].
+    pub fn start_with(state: EmuState, options: Options) -> std::io::Result<BackgroundEmulator> {
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         let (stop, stopped) = oneshot::channel::<()>();
         let thread = std::thread::spawn(move || {
@@ -217,7 +222,7 @@ impl BackgroundEmulator {
                 }
             };
             runtime.block_on(async move {
-                match Emulator::start(state, Ports::default()).await {
+                match Emulator::start_with(state, options).await {
                     Ok(emulator) => {
                         let handle = Handle {
                             api_url: emulator.api_url.clone(),

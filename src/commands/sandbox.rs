@@ -40,8 +40,11 @@ pub enum Action {
     )]
     Reset,
     /// Set the credit balance of the current `--sandbox` user
+    // With NEMO_API_URL at a running `nemo sandbox` (a loopback URL): the
+    // balance of that emulator's users, said in the examples below (a long
+    // help here would change `-h`'s own description everywhere).
     #[command(
-        after_help = "Examples:\n  nemo sandbox credits 500\n  nemo sandbox credits 0   # rehearse running out of credits"
+        after_help = "Examples:\n  nemo sandbox credits 500\n  nemo sandbox credits 0   # rehearse running out of credits\n  NEMO_API_URL=http://127.0.0.1:8787 nemo sandbox credits 1000   # a running `nemo sandbox --port 8787`"
     )]
     Credits(CreditsArgs),
 }

@@ -309,3 +309,46 @@ fn too_few_open_files_is_a_clear_local_error_never_a_panic() {
         assert_eq!(out.get_output().status.code(), Some(1), "{text}");
     }
 }
+
+#[test]
+fn sandbox_exports_run_side_by_side() {
+    let env = Env::new();
+    let faults = env.tmp.path().join("slow.json");
+    std::fs::write(&faults, r#"{"render_ms": 6000}"#).unwrap();
+    sandbox(&env, &["chat", "generate a 5-second video of waves"])
+        .assert()
+        .success();
+    let mut first = Live::start({
+        let mut cmd = sandbox_process(&env, &["export", "-o", "a.mp4", "--poll-interval", "0.2"]);
+        cmd.env("NEMO_SANDBOX_FAULTS", &faults);
+        cmd
+    });
+    assert!(
+        first.wait_for("pending", Duration::from_secs(30)),
+        "{}",
+        first.stderr()
+    );
+    // A second export submits and comes back while the first still waits.
+    let second = sandbox(&env, &["export", "--no-wait", "--force"])
+        .env("NEMO_SANDBOX_FAULTS", &faults)
+        .timeout(Duration::from_secs(20))
+        .assert()
+        .success();
+    assert!(
+        stdout(&second).starts_with("render_"),
+        "{}",
+        stdout(&second)
+    );
+    assert!(
+        first.child.try_wait().unwrap().is_none(),
+        "the first export was still running: {}",
+        first.stderr()
+    );
+    assert_eq!(
+        first.finish(Duration::from_secs(60)),
+        Some(0),
+        "{}",
+        first.stderr()
+    );
+    assert!(env.tmp.path().join("a.mp4").exists());
+}

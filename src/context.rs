@@ -63,23 +63,28 @@ impl Context {
             return err;
         }
         let current = self.current_token().ok().flatten();
-        let hint = match current.as_ref().map(|c| (&c.user_id, c.anonymous)) {
+        let anonymous_user = current
+            .as_ref()
+            .filter(|c| c.anonymous)
+            .and_then(|c| c.user_id.as_deref());
+        err.with_hint(self.no_credits_hint(anonymous_user))
+    }
+
+    /// Where to get credits: the sandbox's own command, the registration
+    /// link of an anonymous user, else the account's top-up.
+    pub fn no_credits_hint(&self, anonymous_user: Option<&str>) -> String {
+        match anonymous_user {
             _ if self.settings.sandbox => {
                 "set the sandbox balance with `nemo sandbox credits 500`, or start afresh with `nemo sandbox reset`".to_string()
             }
-            Some((Some(user), true)) => {
-                format!("register to get more credits: {}", self.bind_url(user))
-            }
-            _ => format!("top up credits in your account at {}", self.settings.web_url),
-        };
-        err.with_hint(hint)
+            Some(user) => format!("register to get more credits: {}", self.bind_url(user)),
+            None => format!("top up credits in your account at {}", self.settings.web_url),
+        }
     }
 
     /// `<web>?bind=<user_id>`: the registration link for an anonymous user.
     pub fn bind_url(&self, user_id: &str) -> String {
-        let mut url = self.settings.web_url.clone();
-        url.query_pairs_mut().append_pair("bind", user_id);
-        url.to_string()
+        crate::links::bind(&self.settings.web_url, user_id)
     }
 
     /// The session to work in, if one is set: `--session`/`NEMO_SESSION`,

@@ -1,18 +1,45 @@
-//! Ctrl-C for the commands that wait on the network (`chat`, `export`): one
-//! helper, so every wait is cancelled the same way.
+//! Ctrl-C, SIGTERM and SIGHUP for the commands that wait (`chat`, `export`,
+//! `generate`, `batch`, `nemo sandbox`): one helper, so every wait is
+//! cancelled the same way and every one of these signals gets the same
+//! cleanup as Ctrl-C (`../shared/spec/cli.md`, exit codes 130/143/129).
 //!
-//! It only notices the signal; what an interruption means (exit 130, which
-//! hint to give) is the caller's business. It must not print anything.
+//! It only notices the signal and remembers which one came, so that the
+//! process exits with its code ([`exit_code`]); what an interruption means
+//! (which hint to give) is the caller's business. It must not print.
+//!
+//! A handler that cannot be installed (no file descriptor left for tokio's
+//! signal pipe) is done without: the signal then ends the process as the
+//! system would, which is better than a panic.
 
 use std::future::Future;
+use std::sync::atomic::{AtomicU8, Ordering};
 
 use crate::error::{Error, Result};
 
-/// Ctrl-C, caught from the moment this is made (on Unix the handler is
-/// installed at once, not on first poll).
+/// The exit code of the signal that interrupted the work (0: none yet).
+static CAUGHT: AtomicU8 = AtomicU8::new(0);
+
+/// Exit codes of the signals, as shells report them (128 + the number).
+const SIGINT_EXIT: u8 = 130;
+#[cfg(unix)]
+const SIGTERM_EXIT: u8 = 143;
+#[cfg(unix)]
+const SIGHUP_EXIT: u8 = 129;
+
+/// The exit code for an interrupted command: 143 after SIGTERM, 129 after
+/// SIGHUP, else 130 (Ctrl-C).
+pub fn exit_code() -> u8 {
+    match CAUGHT.load(Ordering::Relaxed) {
+        0 => SIGINT_EXIT,
+        code => code,
+    }
+}
+
+/// Ctrl-C, SIGTERM and SIGHUP, caught from the moment this is made (on Unix
+/// the handlers are installed at once, not on first poll).
 pub struct Interrupt {
     #[cfg(unix)]
-    signal: Option<tokio::signal::unix::Signal>,
+    signals: Vec<(tokio::signal::unix::Signal, u8)>,
 }
 
 impl Default for Interrupt {
@@ -23,27 +50,51 @@ impl Default for Interrupt {
 
 impl Interrupt {
     pub fn new() -> Interrupt {
-        Interrupt {
-            #[cfg(unix)]
-            signal: tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()).ok(),
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let wanted = [
+                (SignalKind::interrupt(), SIGINT_EXIT),
+                (SignalKind::terminate(), SIGTERM_EXIT),
+                (SignalKind::hangup(), SIGHUP_EXIT),
+            ];
+            let signals = wanted
+                .into_iter()
+                .filter_map(|(kind, code)| signal(kind).ok().map(|s| (s, code)))
+                .collect();
+            Interrupt { signals }
         }
+        #[cfg(not(unix))]
+        Interrupt {}
     }
 
-    /// Resolves on Ctrl-C (never, if no handler could be installed).
+    /// Resolves on Ctrl-C, SIGTERM or SIGHUP (never, if no handler could
+    /// be installed), and remembers which.
     pub async fn recv(&mut self) {
         #[cfg(unix)]
-        if let Some(signal) = &mut self.signal {
-            if signal.recv().await.is_none() {
-                std::future::pending::<()>().await;
+        {
+            if self.signals.is_empty() {
+                return std::future::pending::<()>().await;
             }
-            return;
+            let waits = self.signals.iter_mut().map(|(signal, code)| {
+                let code = *code;
+                Box::pin(async move {
+                    match signal.recv().await {
+                        Some(()) => code,
+                        None => std::future::pending::<u8>().await,
+                    }
+                })
+            });
+            let (code, _, _) = futures::future::select_all(waits).await;
+            CAUGHT.store(code, Ordering::Relaxed);
         }
+        #[cfg(not(unix))]
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;
         }
     }
 
-    /// Runs `work` until it ends or Ctrl-C comes; Ctrl-C gives
+    /// Runs `work` until it ends or a signal comes; a signal gives
     /// [`Error::interrupted`] with `hint`, if any.
     pub async fn run<T>(
         &mut self,

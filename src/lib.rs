@@ -19,12 +19,15 @@ mod flow;
 mod interrupt;
 mod jq;
 mod keyring;
+mod limits;
+mod links;
 mod mcp;
 mod printer;
 mod report;
 mod settings;
 mod size;
 mod suggest;
+mod terminal;
 /// The tolerant draft reader (public for the golden-fixture tests).
 pub mod timeline;
 
@@ -77,6 +80,10 @@ pub fn main_entry() -> ExitCode {
             return ExitCode::from(err.exit_code());
         }
     };
+    if let Err(err) = limits::check_runtime() {
+        printer.error(&err);
+        return ExitCode::from(err.exit_code());
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -94,7 +101,12 @@ pub fn main_entry() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
+            let err = limits::explain(err);
             printer.error(&err);
+            // SIGTERM and SIGHUP are handled as Ctrl-C, with their own codes.
+            if err.is(error::Kind::Interrupted) {
+                return ExitCode::from(interrupt::exit_code());
+            }
             ExitCode::from(err.exit_code())
         }
     }
@@ -215,10 +227,11 @@ async fn run(cli: Cli, printer: &Printer) -> Result<()> {
     }
     let mut settings = Settings::resolve(&cli.global)?;
     if settings.sandbox {
-        let sandbox = commands::sandbox::InProcess::start(&mut settings).await?;
+        let sandbox = commands::sandbox::InProcess::start(&mut settings, printer).await?;
         let result = run_command(cli.command, settings, printer).await;
         let saved = sandbox.finish().await;
-        return result.and(saved).map_err(commands::sandbox::explain);
+        // A sandbox state that could not be used is the cause of the rest.
+        return saved.and(result).map_err(commands::sandbox::explain);
     }
     run_command(cli.command, settings, printer).await
 }
@@ -261,7 +274,11 @@ fn context_deferring_roots(
     printer: &Printer,
     defer_roots: bool,
 ) -> Result<Context> {
-    let clients = if defer_roots || settings.sandbox {
+    let clients = if settings.sandbox {
+        // Every request goes to the in-process emulator on loopback: never
+        // through a proxy from the environment, and no TLS.
+        api::Clients::direct()?
+    } else if defer_roots {
         api::Clients::deferring_roots()?
     } else {
         api::http_client()?

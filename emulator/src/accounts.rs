@@ -12,8 +12,7 @@ use serde_json::{Value, json};
 
 use crate::answer::{authorize, code, ok};
 use crate::model::{
-    Claim, ClientRecord, FREE_CREDITS, Session, TOKEN_LIFETIME_SECS, TokenRecord, User, now_secs,
-    rfc3339,
+    Claim, ClientRecord, Session, TOKEN_LIFETIME_SECS, TokenRecord, User, now_secs, rfc3339,
 };
 use crate::server::App;
 
@@ -79,13 +78,15 @@ pub async fn anonymous_token(
             issued_at: now,
         },
     );
+    let starting = st.starting_credits();
     let user = st.users.entry(user_id.clone()).or_insert_with(|| User {
         user_id: user_id.clone(),
         anonymous: true,
-        available: FREE_CREDITS,
+        available: starting,
         frozen: 0,
     });
     let credits = user.available;
+    crate::pages::write_register(&app, &st, &user_id);
     let token = st.new_token();
     let expires_at = now + TOKEN_LIFETIME_SECS;
     st.tokens.insert(
@@ -226,5 +227,6 @@ pub async fn claim_token(
             user_id,
         },
     );
+    crate::pages::write_claim(&app, &st, &claim);
     ok(json!({"claim_token": claim, "expires_in": 604800}))
 }

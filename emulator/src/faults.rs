@@ -129,12 +129,34 @@ pub fn merge_faults(faults: &Faults, patch: &Value) -> Result<Faults, String> {
             target.insert("render_ms".into(), json!((secs * 1000.0).round() as u64));
             continue;
         }
-        if !target.contains_key(&key) {
+        let Some(default) = target.get(&key).cloned() else {
             return Err(format!("unknown fault {key:?}"));
+        };
+        target.insert(key.clone(), value.clone());
+        // Each value checked as it comes, so the sentence can name it.
+        if serde_json::from_value::<Faults>(Value::Object(target.clone())).is_err() {
+            return Err(format!(
+                "fault {key} must be {} (not {value})",
+                expected(&default)
+            ));
         }
-        target.insert(key, value.clone());
     }
     serde_json::from_value(current).map_err(|e| e.to_string())
+}
+
+/// What a switch takes, said from its default value's JSON type.
+fn expected(default: &Value) -> &'static str {
+    match default {
+        Value::Bool(_) => "true or false",
+        Value::Number(n) if n.is_u64() => "a whole number, 0 or more",
+        Value::Number(n) if n.is_i64() => "a whole number",
+        Value::Number(_) => "a number",
+        Value::Array(_) => "a JSON list such as [1, 3]",
+        Value::String(_) => "text",
+        // The optional switches are all counts or seconds.
+        Value::Null => "a whole number, 0 or more (or null)",
+        Value::Object(_) => "a JSON object",
+    }
 }
 
 /// A counting fault due for this request, if any (and counts it down):

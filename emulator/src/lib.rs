@@ -14,6 +14,7 @@
 //! | module | owns |
 //! |---|---|
 //! | [`model`] | the state as data, the clock |
+//! | [`persist`] | the state in a file shared by processes, locked per request |
 //! | [`server`] | listeners, routes, request recording, the running emulator |
 //! | [`faults`] | fault switches, merging them, the counting 429/502 faults |
 //! | [`scenario`] | faults files, scenario steps, the switches' help |
@@ -40,6 +41,7 @@ pub mod faults;
 pub mod media;
 pub mod model;
 pub mod pages;
+pub mod persist;
 pub mod render;
 pub mod scenario;
 pub mod server;
@@ -53,5 +55,6 @@ pub use model::{
     Claim, ClientRecord, EmuState, FREE_CREDITS, RecordedRequest, Session, TOKEN_LIFETIME_SECS,
     TokenRecord, User,
 };
+pub use persist::Persist;
 pub use scenario::{fault_help, read_scenario};
-pub use server::{App, BackgroundEmulator, Emulator, Handle, Ports};
+pub use server::{App, BackgroundEmulator, Emulator, Handle, Options, Ports};

@@ -43,6 +43,9 @@ pub struct EmuState {
     pub scenario: Option<Value>,
     /// Renders accepted since the scenario started (`render_fail_on`).
     pub render_submits: u64,
+    /// The balance new anonymous users start with, when
+    /// `POST /_sandbox/credits` set one (else [`FREE_CREDITS`]).
+    pub new_user_credits: Option<i64>,
     /// Requests received, oldest first (not persisted).
     #[serde(skip)]
     pub requests: Vec<RecordedRequest>,
@@ -200,12 +203,25 @@ impl EmuState {
 
     /// Writes the state file atomically.
     pub fn save(&self, path: &Path) -> std::io::Result<()> {
-        let dir = path.parent().unwrap_or(Path::new("."));
-        std::fs::create_dir_all(dir)?;
-        let mut temp = tempfile::NamedTempFile::new_in(dir)?;
-        serde_json::to_writer_pretty(&mut temp, self).map_err(std::io::Error::other)?;
-        temp.as_file().sync_all()?;
-        temp.persist(path).map_err(|e| e.error)?;
-        Ok(())
+        let bytes = serde_json::to_vec_pretty(self).map_err(std::io::Error::other)?;
+        write_atomically(path, &bytes)
     }
+
+    /// The balance a new anonymous user starts with: the free credits,
+    /// unless `POST /_sandbox/credits` set another.
+    pub fn starting_credits(&self) -> i64 {
+        self.new_user_credits.unwrap_or(FREE_CREDITS)
+    }
+}
+
+/// Writes `bytes` to `path` whole or not at all (temp file, fsync, rename),
+/// so a process killed meanwhile leaves the old file or the new one.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let mut temp = tempfile::NamedTempFile::new_in(dir)?;
+    std::io::Write::write_all(&mut temp, bytes)?;
+    temp.as_file().sync_all()?;
+    temp.persist(path).map_err(|e| e.error)?;
+    Ok(())
 }

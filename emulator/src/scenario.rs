@@ -16,7 +16,19 @@ use crate::model::EmuState;
 /// Reads a faults file: a JSON object of switch names and values, checked
 /// against the known switches. The error names the problem, not the file.
 pub fn read_scenario(path: &Path) -> Result<Value, String> {
-    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
+    let bytes = std::fs::read(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => "the file does not exist".to_string(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+        std::io::ErrorKind::IsADirectory => "it is a folder, not a file".to_string(),
+        _ => {
+            // Rust's "(os error N)" means nothing to the reader.
+            let text = e.to_string();
+            text.split(" (os error")
+                .next()
+                .unwrap_or(&text)
+                .to_lowercase()
+        }
+    })?;
     let patch: Value = serde_json::from_slice(&bytes).map_err(|e| format!("not JSON: {e}"))?;
     // Every name and value must be one `--fault` would take.
     merge_faults(&Faults::default(), &patch)?;

@@ -7,6 +7,7 @@
 
 use std::net::SocketAddr;
 use std::ops::Deref;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -21,6 +22,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
 use crate::model::{EmuState, RecordedRequest};
+use crate::persist::{self, Persist};
 use crate::{accounts, agent, cdn, control, faults, pages, render, state, upload};
 
 /// What the handlers share.
@@ -30,6 +32,12 @@ pub struct App {
     /// `http://127.0.0.1:<port>` of the CDN listener.
     pub cdn_url: Arc<str>,
     pub api_url: Arc<str>,
+    /// The file the state lives in between requests, when it does
+    /// ([`crate::persist`]).
+    pub persist: Option<Arc<Persist>>,
+    /// Where the pages of the links are written as files, when they are
+    /// ([`crate::pages`]).
+    pub pages_dir: Option<Arc<Path>>,
 }
 
 impl App {
@@ -86,6 +94,15 @@ pub struct Ports {
     pub cdn: u16,
 }
 
+/// How to run besides the ports: the state in a file shared by processes,
+/// the links' pages written as files (nemo's `--sandbox`).
+#[derive(Default)]
+pub struct Options {
+    pub ports: Ports,
+    pub persist: Option<Arc<Persist>>,
+    pub pages_dir: Option<PathBuf>,
+}
+
 /// Serves `router` on `listener` until `stop` fires.
 async fn serve(listener: TcpListener, router: Router, stop: oneshot::Receiver<()>) {
     let _ = axum::serve(
@@ -101,6 +118,19 @@ async fn serve(listener: TcpListener, router: Router, stop: oneshot::Receiver<()
 impl Emulator {
     /// Binds both listeners on 127.0.0.1 and serves until stopped.
     pub async fn start(state: EmuState, ports: Ports) -> std::io::Result<Emulator> {
+        Emulator::start_with(
+            state,
+            Options {
+                ports,
+                ..Options::default()
+            },
+        )
+        .await
+    }
+
+    /// [`Emulator::start`] with the other [`Options`].
+    pub async fn start_with(state: EmuState, options: Options) -> std::io::Result<Emulator> {
+        let ports = options.ports;
         let api_listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], ports.api))).await?;
         let cdn_listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], ports.cdn))).await?;
         let api_url = format!("http://{}", api_listener.local_addr()?);
@@ -109,6 +139,8 @@ impl Emulator {
             state: Arc::new(Mutex::new(state)),
             cdn_url: cdn_url.clone().into(),
             api_url: api_url.clone().into(),
+            persist: options.persist,
+            pages_dir: options.pages_dir.map(Arc::from),
         };
         let api = api_router(app.clone());
         let cdn = cdn_router(app.clone());
@@ -170,6 +202,11 @@ impl Deref for BackgroundEmulator {
 
 impl BackgroundEmulator {
     pub fn start(state: EmuState) -> std::io::Result<BackgroundEmulator> {
+        BackgroundEmulator::start_with(state, Options::default())
+    }
+
+    /// [`BackgroundEmulator::start`] with the other [`Options`].
+    pub fn start_with(state: EmuState, options: Options) -> std::io::Result<BackgroundEmulator> {
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         let (stop, stopped) = oneshot::channel::<()>();
         let thread = std::thread::spawn(move || {
@@ -185,7 +222,7 @@ impl BackgroundEmulator {
                 }
             };
             runtime.block_on(async move {
-                match Emulator::start(state, Ports::default()).await {
+                match Emulator::start_with(state, options).await {
                     Ok(emulator) => {
                         let handle = Handle {
                             api_url: emulator.api_url.clone(),
@@ -241,6 +278,8 @@ fn api_router(app: App) -> Router {
         .merge(render::routes())
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(app.clone(), record_api))
+        // Outermost: the state is read before anything else looks at it.
+        .layer(middleware::from_fn_with_state(app.clone(), persist::around))
         .with_state(app)
 }
 
@@ -249,6 +288,7 @@ fn cdn_router(app: App) -> Router {
         .merge(cdn::routes())
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(app.clone(), record_cdn))
+        .layer(middleware::from_fn_with_state(app.clone(), persist::around))
         .with_state(app)
 }
 

@@ -60,11 +60,6 @@ pub(crate) async fn claim_link(ctx: &Context, session_id: &str) -> Result<(Strin
         }
     };
     let claim = ctx.api.claim_token(&task_id, session_id).await?;
-    let mut url = ctx.settings.web_url.clone();
-    url.set_path(&format!(
-        "{}/workspace/claim",
-        url.path().trim_end_matches('/')
-    ));
-    url.query_pairs_mut().append_pair("ct", &claim.claim_token);
-    Ok((url.to_string(), claim.expires_in))
+    let url = crate::links::claim(&ctx.settings.web_url, &claim.claim_token);
+    Ok((url, claim.expires_in))
 }

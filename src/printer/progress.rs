@@ -1,7 +1,8 @@
 //! The printer's progress: spinners and bars on a terminal (indicatif, drawn
 //! on stderr, hidden otherwise), and the [`Ticker`]'s log lines when stderr
 //! is not a terminal. Part of the [`super::Printer`]: it decides nothing
-//! about terminals itself.
+//! about terminals itself. While a bar or spinner draws, typed text is not
+//! echoed ([`crate::terminal::EchoOff`]).
 
 use std::time::{Duration, Instant};
 
@@ -13,7 +14,10 @@ impl Printer {
     fn target(&self) -> ProgressDrawTarget {
         if self.shows_progress() {
             ProgressDrawTarget::term_like_with_hz(
-                Box::new(NarrowStderr(console::Term::buffered_stderr())),
+                Box::new(NarrowStderr(
+                    console::Term::buffered_stderr(),
+                    crate::terminal::EchoOff::new(),
+                )),
                 20,
             )
         } else {
@@ -113,9 +117,10 @@ impl Ticker {
 /// pads a bar's line to the full width, which leaves the cursor in the last
 /// column; the `^C` a terminal echoes on Ctrl-C then wraps onto a new line,
 /// and clearing the bar afterwards would clear that line instead, leaving
-/// the bar on screen.
+/// the bar on screen. While it draws, what is typed is not echoed (it would
+/// mix into the bar's line); the echo comes back when the bar is dropped.
 #[derive(Debug)]
-struct NarrowStderr(console::Term);
+struct NarrowStderr(console::Term, crate::terminal::EchoOff);
 
 impl TermLike for NarrowStderr {
     fn width(&self) -> u16 {

@@ -1,6 +1,7 @@
 //! Process-level faults (the "kill -9" and "32 processes" rows of the
-//! fault matrix in RELIABILITY.md): a download killed mid-way is completed byte for byte by
-//! `export resume`; a config write killed at any point leaves the old or
+//! fault matrix in RELIABILITY.md): a download killed mid-way (SIGKILL, or
+//! SIGTERM handled as Ctrl-C) is completed byte for byte by `export
+//! resume`; a config write killed at any point leaves the old or
 //! the new config, never a torn one; 32 processes writing the config at
 //! once lose nothing.
 
@@ -37,10 +38,11 @@ fn wait_for(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
     false
 }
 
-#[cfg(unix)]
-#[test]
-fn a_download_killed_with_sigkill_is_completed_byte_for_byte_by_resume() {
-    let env = Env::new();
+/// The API and CDN of one completed render, `render_1`: the first
+/// download sends half the file and then nothing (the process is stopped
+/// meanwhile), the next one the rest as the range asked for. Counts the
+/// downloads.
+fn half_then_rest() -> (RawServer, Arc<AtomicUsize>) {
     let downloads = Arc::new(AtomicUsize::new(0));
     let seen = downloads.clone();
     let server = RawServer::start(move |line, socket: &mut TcpStream| {
@@ -78,6 +80,14 @@ fn a_download_killed_with_sigkill_is_completed_byte_for_byte_by_resume() {
             );
         }
     });
+    (server, downloads)
+}
+
+#[cfg(unix)]
+#[test]
+fn a_download_killed_with_sigkill_is_completed_byte_for_byte_by_resume() {
+    let env = Env::new();
+    let (server, downloads) = half_then_rest();
     let out = env.tmp.path().join("out.mp4");
     let part = env.tmp.path().join("out.mp4.part");
     let run = || {
@@ -98,6 +108,48 @@ fn a_download_killed_with_sigkill_is_completed_byte_for_byte_by_resume() {
     child.wait().unwrap();
     assert!(half_in, "the first half never reached {}", part.display());
     assert!(!out.exists(), "nothing under the final name after the kill");
+
+    let status = run().status().unwrap();
+    assert!(status.success(), "{status:?}");
+    assert_eq!(std::fs::read(&out).unwrap(), body(), "byte for byte");
+    assert!(!part.exists());
+    assert_eq!(downloads.load(Ordering::SeqCst), 2);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_download_stopped_by_sigterm_is_handled_as_ctrl_c_and_resumed_byte_for_byte() {
+    let env = Env::new();
+    let (server, downloads) = half_then_rest();
+    let out = env.tmp.path().join("out.mp4");
+    let part = env.tmp.path().join("out.mp4.part");
+    let run = || {
+        let mut cmd = env.nemo_process();
+        cmd.env("NEMO_API_URL", &server.url)
+            .env("NEMO_TOKEN", "nmt_test_token_for_the_raw_server")
+            .current_dir(env.tmp.path())
+            .args(["export", "resume", "render_1", "-o", "out.mp4"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        cmd
+    };
+    let child = run().stderr(Stdio::piped()).spawn().unwrap();
+    let half_in = wait_for(Duration::from_secs(30), || {
+        std::fs::metadata(&part).is_ok_and(|m| m.len() == HALF as u64)
+    });
+    let term = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    let stopped = child.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&stopped.stderr).into_owned();
+    assert!(half_in, "the first half never reached {}", part.display());
+    // As Ctrl-C: its own exit code, the resume hint, the lock let go.
+    assert_eq!(stopped.status.code(), Some(143), "{text}");
+    assert!(text.contains("nemo export resume render_1"), "{text}");
+    assert!(!env.tmp.path().join("out.mp4.part.lock").exists());
+    assert!(!out.exists(), "nothing under the final name after SIGTERM");
 
     let status = run().status().unwrap();
     assert!(status.success(), "{status:?}");

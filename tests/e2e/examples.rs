@@ -150,6 +150,7 @@ fn prepare(env: &Env) -> Prepared {
     let nemo = |args: &[&str]| {
         env.nemo()
             .current_dir(&root)
+            .env_remove("NEMO_API_URL")
             .env("NEMO_CONFIG_DIR", &config)
             .env(QUICK, "1")
             .args(args)
@@ -270,10 +271,11 @@ fn stage(env: &Env, n: usize, prepared: &Prepared) -> (PathBuf, PathBuf, PathBuf
         "#!/bin/sh\ncase \" $* \" in *\" --sandbox \"*) exec '{nemo}' \"$@\";; esac\nexec '{nemo}' --sandbox \"$@\"\n"
     );
     write(bin.join("nemo"), script.as_bytes());
-    // Opening a link: it must be the emulator's.
+    // Opening a link: it must be the emulator's (a page it wrote, under
+    // --sandbox).
     write(
         bin.join("xdg-open"),
-        b"#!/bin/sh\ncase \"$1\" in http://127.0.0.1:*) exit 0;; esac\necho \"not a loopback link: $1\" >&2\nexit 1\n",
+        b"#!/bin/sh\ncase \"$1\" in http://127.0.0.1:*) exit 0;; file:///*) test -e \"${1#file://}\" && exit 0;; esac\necho \"not a loopback link or a page that exists: $1\" >&2\nexit 1\n",
     );
     // Tools the examples pipe into: the real one where installed, else a
     // stand-in that reads its input (nemo's own exit code is what counts).

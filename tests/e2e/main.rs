@@ -2,6 +2,7 @@
 //! over real HTTP on 127.0.0.1. One test binary, one module per command.
 
 mod common;
+mod live;
 mod raw_server;
 
 mod auth;
@@ -31,11 +32,14 @@ mod jq;
 mod mcp;
 mod network;
 mod output;
+mod readme_flow;
 mod sandbox_agent;
+mod sandbox_share;
 mod sandbox_truth;
 mod session;
 mod session_new;
 mod shell;
+mod signals;
 mod skill;
 mod snapshots;
 mod state;

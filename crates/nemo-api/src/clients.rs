@@ -46,6 +46,9 @@ pub struct Clients {
     /// Why `SSL_CERT_FILE` cannot be used, when that was deferred: said at
     /// the first https request.
     roots_problem: Option<String>,
+    /// Never through a proxy: every request goes to an emulator on this
+    /// machine, which a proxy from the environment cannot reach.
+    direct: bool,
 }
 
 impl std::fmt::Debug for Clients {
@@ -63,26 +66,38 @@ impl Clients {
             Error::usage(problem)
                 .with_hint("point SSL_CERT_FILE at a PEM file of CA certificates, or unset it")
         })?;
-        Clients::build(extra_roots, None)
+        Clients::build(extra_roots, None, false)
     }
 
     /// [`Clients::new`], but a bad `SSL_CERT_FILE` fails only the first
     /// https request, not the plain-http ones.
     pub fn deferring_roots() -> Result<Clients> {
+        Clients::deferred(false)
+    }
+
+    /// [`Clients::deferring_roots`] that never go through a proxy: for an
+    /// emulator on loopback (`--sandbox`, a running `nemo sandbox`), which
+    /// `HTTP_PROXY` or `ALL_PROXY` could not reach.
+    pub fn direct() -> Result<Clients> {
+        Clients::deferred(true)
+    }
+
+    fn deferred(direct: bool) -> Result<Clients> {
         match extra_roots() {
-            Ok(roots) => Clients::build(roots, None),
-            Err(problem) => Clients::build(None, Some(problem)),
+            Ok(roots) => Clients::build(roots, None, direct),
+            Err(problem) => Clients::build(None, Some(problem), direct),
         }
     }
 
     fn build(
         extra_roots: Option<Vec<Certificate>>,
         roots_problem: Option<String>,
+        direct: bool,
     ) -> Result<Clients> {
         // reqwest is built with `rustls-no-provider`: install ring once.
         let _ = rustls::crypto::ring::default_provider().install_default();
         // No roots at all: it is only used where no TLS is spoken.
-        let plain = builder()
+        let plain = builder(direct)
             .tls_certs_only(std::iter::empty())
             .build()
             .map_err(setup_error)?;
@@ -91,13 +106,14 @@ impl Clients {
             tls: OnceLock::new(),
             extra_roots,
             roots_problem,
+            direct,
         })
     }
 
     /// The client for a request to `url`: the plain one for `http://` (when
     /// no proxy could need TLS), else the TLS one, built now if it was not.
     pub fn for_url(&self, url: &Url) -> Result<&reqwest::Client> {
-        if url.scheme() == "http" && !tls_proxy() {
+        if url.scheme() == "http" && (self.direct || !tls_proxy()) {
             return Ok(&self.plain);
         }
         if let Some(problem) = &self.roots_problem {
@@ -106,7 +122,7 @@ impl Clients {
         }
         self.tls
             .get_or_init(|| {
-                let mut builder = builder();
+                let mut builder = builder(self.direct);
                 if let Some(certs) = &self.extra_roots {
                     builder = builder.tls_certs_merge(certs.iter().cloned());
                 }
@@ -133,7 +149,7 @@ impl Clients {
     }
 }
 
-fn builder() -> reqwest::ClientBuilder {
+fn builder(direct: bool) -> reqwest::ClientBuilder {
     let mut headers = HeaderMap::new();
     // A body is wanted as it is: a CDN that codes it anyway has it decoded
     // (gzip, deflate: reqwest's decoders run whatever was asked) or
@@ -142,7 +158,12 @@ fn builder() -> reqwest::ClientBuilder {
         header::ACCEPT_ENCODING,
         HeaderValue::from_static("identity"),
     );
-    reqwest::Client::builder()
+    let builder = if direct {
+        reqwest::Client::builder().no_proxy()
+    } else {
+        reqwest::Client::builder()
+    };
+    builder
         .user_agent(concat!("nemo-cli/", env!("CARGO_PKG_VERSION")))
         .default_headers(headers)
         // RFC 9112 §5.2: a client replaces an obsolete line fold with a

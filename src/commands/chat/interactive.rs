@@ -4,7 +4,9 @@
 //! name does, through the same flows (a command never calls another);
 //! everything else goes to the agent. `/help`, `/quit`, Ctrl-D. Ctrl-C at
 //! the prompt clears the line; during a reply it cancels the reply, not the
-//! program.
+//! program. A signal at the idle prompt (SIGINT from elsewhere, SIGTERM,
+//! SIGHUP), or SIGTERM/SIGHUP during a reply, ends the program with the
+//! terminal restored.
 
 use rustyline::config::{Behavior, Config};
 use rustyline::error::ReadlineError;
@@ -240,17 +242,43 @@ pub async fn run(ctx: &Context, limits: &Limits) -> Result<()> {
             format!("cannot open the terminal for the prompt: {e}"),
         )
     })?;
+    // The Ctrl-C key clears the line; rustyline would report it as it
+    // reports a SIGINT sent from elsewhere, which must end the program.
+    editor.bind_sequence(
+        rustyline::KeyEvent::ctrl('C'),
+        rustyline::Cmd::Kill(rustyline::Movement::WholeBuffer),
+    );
+    // A signal lands on whichever thread the system picks, rarely the one
+    // blocked reading the terminal; rustyline watches its signal pipe (and
+    // so notices a SIGINT from elsewhere at once) only while an external
+    // printer exists. None is used; it is kept for that.
+    let _watch_signals = editor.create_external_printer().ok();
     let mut session = ctx.ensure_session().await?;
     ctx.printer.status(format!(
         "Chatting in session {session}. Type /help for commands, Ctrl-D to leave."
     ));
     let line_state = StdoutLine::default();
+    // The prompt puts the terminal in raw mode on a thread of its own; a
+    // signal that ends the program meanwhile must leave it as it was.
+    let terminal = crate::terminal::Saved::now();
+    let mut interrupt = Interrupt::new();
     loop {
-        let (back, line) = read_line(editor, "nemo› ").await?;
+        let (back, line) = tokio::select! {
+            read = read_line(editor, "nemo› ") => read?,
+            () = interrupt.recv() => {
+                terminal.restore();
+                return Err(Error::interrupted());
+            }
+        };
         editor = back;
         let line = match line {
             Ok(line) => line,
-            Err(ReadlineError::Interrupted) => continue,
+            // Only a SIGINT from elsewhere gets here (the key is bound
+            // above); readline has put the terminal back by now.
+            Err(ReadlineError::Interrupted) => {
+                terminal.restore();
+                return Err(Error::interrupted());
+            }
             Err(ReadlineError::Eof) => break,
             Err(e) => {
                 return Err(Error::new(Kind::Io, format!("cannot read the prompt: {e}")));
@@ -289,10 +317,14 @@ pub async fn run(ctx: &Context, limits: &Limits) -> Result<()> {
                 },
             }
         };
-        let result = Interrupt::new().run(work, None).await;
+        let result = interrupt.run(work, None).await;
         line_state.end(&ctx.printer);
         match result {
             Ok(()) => {}
+            // SIGTERM and SIGHUP end the program; Ctrl-C only the reply.
+            Err(err) if err.is(Kind::Interrupted) && crate::interrupt::exit_code() != 130 => {
+                return Err(err);
+            }
             Err(err) if err.is(Kind::Interrupted) => ctx.printer.status(
                 "Cancelled. The agent may still finish what it started; `status` shows the timeline.",
             ),

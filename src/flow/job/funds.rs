@@ -82,14 +82,5 @@ fn short(ctx: &Context, available: i64, needed: i64, generations: usize) -> Erro
         .flatten()
         .filter(|t| t.anonymous)
         .and_then(|t| t.user_id);
-    match anonymous_user {
-        Some(user) => err.with_hint(format!(
-            "register to get more credits: {}",
-            ctx.bind_url(&user)
-        )),
-        None => err.with_hint(format!(
-            "top up credits in your account at {}",
-            ctx.settings.web_url
-        )),
-    }
+    err.with_hint(ctx.no_credits_hint(anonymous_user.as_deref()))
 }

@@ -24,6 +24,7 @@ mod export_cmds;
 mod export_files;
 mod faults;
 mod generate;
+mod generate_checks;
 mod generate_job;
 mod help;
 mod jq;

@@ -16,7 +16,7 @@ use crate::error::{Error, Kind, Result};
 use crate::flow::render::{self as export, Wait};
 use crate::flow::turn::sink::Quiet;
 use crate::flow::turn::{Limits, Turn, read_state, turn_tracked};
-use crate::flow::upload::Item;
+use crate::flow::upload::{Item, send_file, send_urls, urls_label};
 use crate::timeline::Timeline;
 
 /// Follows the render with the phases shown: its progress while it
@@ -76,33 +76,32 @@ pub(super) async fn start_session(
     Ok(record.session_id)
 }
 
-/// Uploads the job's files and URLs into its session, as `upload` sends
-/// them (a request per file, URLs together).
+/// Uploads the job's files and URLs into its session through
+/// [`crate::flow::upload`], as `nemo upload` sends them (a request per
+/// file, URLs together). The job's context names its session, so a session
+/// the server lost is exit 10 and never replaced by a new one: the
+/// journal holds this one.
 pub(super) async fn upload(
     jctx: &Context,
     session: &str,
     items: &[Item],
     hooks: &dyn Hooks,
 ) -> Result<()> {
+    let mut session = session.to_string();
+    let mut recovered = false;
     let mut urls = Vec::new();
     for item in items {
         match item {
             Item::File(file) => {
                 hooks.phase(Phase::Uploading(file.name.clone()));
-                jctx.api
-                    .upload_file(session, file, Arc::new(|_| {}))
-                    .await?;
+                send_file(jctx, &mut session, &mut recovered, file).await?;
             }
             Item::Url(url) => urls.push(url.clone()),
         }
     }
     if !urls.is_empty() {
-        hooks.phase(Phase::Uploading(format!(
-            "{} URL{}",
-            urls.len(),
-            if urls.len() == 1 { "" } else { "s" }
-        )));
-        jctx.api.upload_urls(session, &urls).await?;
+        hooks.phase(Phase::Uploading(urls_label(urls.len())));
+        send_urls(jctx, &mut session, &mut recovered, &urls).await?;
     }
     Ok(())
 }

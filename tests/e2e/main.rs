@@ -26,6 +26,7 @@ mod faults;
 mod generate;
 mod generate_checks;
 mod generate_job;
+mod generate_resume;
 mod help;
 mod jq;
 mod mcp;

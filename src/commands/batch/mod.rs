@@ -246,7 +246,7 @@ pub async fn run(args: &Args, ctx: &Context) -> Result<()> {
     }
     // Jobs whose result is unknown are looked at first: their video may
     // be there already, and they hold no slot for long after.
-    todo.sort_by_key(|(_, from, _)| !matches!(from, From::Sent(_)));
+    todo.sort_by_key(|(_, from, _)| !matches!(from, From::Sent { .. }));
     let shared = Shared {
         format: &format,
         quality: &quality,

@@ -14,7 +14,6 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use serde_json::Value;
 use tokio::time::Instant;
 
 use crate::context::Context;
@@ -23,13 +22,14 @@ use crate::flow::render::{self as export, Target};
 use crate::flow::turn::read_state;
 use crate::flow::upload::Item;
 use crate::printer::{Options, Printer};
-use crate::timeline::Timeline;
 
+pub(crate) mod draft;
 pub(crate) mod funds;
 pub(crate) mod local;
 mod steps;
 
-use steps::{follow, has_content, send, start_session, upload, watch};
+use draft::{Before, made_a_video};
+use steps::{follow, made_since, send, start_session, upload, watch};
 
 /// How long a whole job may take unless `--timeout` says otherwise.
 pub(crate) const DEFAULT_TIMEOUT_SECS: f64 = 3600.0;
@@ -69,8 +69,10 @@ pub(crate) enum Step<'a> {
     /// The job's session exists.
     Session { session_id: &'a str },
     /// The prompt is about to go out: from here on it is never sent again
-    /// unless the server refuses it.
-    Sending,
+    /// unless the server refuses it. `draft_before` is the fingerprint of
+    /// the session's draft before it ([`draft::fingerprint`]): only a
+    /// draft that differs is the prompt's work.
+    Sending { draft_before: &'a str },
     /// The server refused the prompt before any work started: not sent,
     /// nothing paid (the error follows).
     Refused,
@@ -101,11 +103,19 @@ pub(crate) enum From {
     /// refused before any work).
     Session(String),
     /// The prompt went out earlier without a known result: read the
-    /// session for the work, never send again.
-    Sent(String),
+    /// session for the work (a draft that differs from `draft_before`, the
+    /// recorded fingerprint), never send again.
+    Sent {
+        session: String,
+        draft_before: Option<String>,
+    },
     /// The reply was paid for: render the session's draft without
-    /// prompting (a render recorded for the session is resumed instead).
-    Replied(String),
+    /// prompting (a render recorded for the session is resumed instead),
+    /// when it differs from `draft_before`.
+    Replied {
+        session: String,
+        draft_before: Option<String>,
+    },
     /// A render was recorded: follow it and download it (`redo`: replace
     /// the file there, which is not the job's).
     Render {
@@ -202,9 +212,15 @@ pub(crate) async fn run(
             };
             let jctx = job_context(ctx, &session);
             upload(&jctx, &session, job.uploads, hooks).await?;
-            hooks.record(Step::Sending)?;
+            // The draft before the prompt goes on record with its intent:
+            // a re-run after a kill judges the session by it.
+            let before = read_state(&jctx, &session).await?;
+            let draft_before = draft::fingerprint(before.get("draft"));
+            hooks.record(Step::Sending {
+                draft_before: &draft_before,
+            })?;
             hooks.phase(Phase::Generating);
-            let turn = send(&jctx, &session, job, hooks).await?;
+            let turn = send(&jctx, &session, job, before, hooks).await?;
             hooks.record(Step::Replied {
                 dropped: turn.dropped,
             })?;
@@ -213,26 +229,34 @@ pub(crate) async fn run(
             let after = read_state(&jctx, &session)
                 .await
                 .map_err(|err| paid(err, &session, job))?;
-            if !made_a_video(turn.before.get("draft"), after.get("draft")) {
+            if !made_a_video(Before::Draft(turn.before.get("draft")), after.get("draft")) {
                 return Err(no_video(&session));
             }
             reply = Some(turn.text);
             (session, None)
         }
-        From::Sent(session) => {
+        From::Sent {
+            session,
+            draft_before,
+        } => {
             hooks.phase(Phase::Watching);
             hooks.note(&format!(
                 "looking at session {session} for the work of a prompt sent earlier (it is not sent again)"
             ));
-            watch(&job_context(ctx, &session), &session, job.deadline).await?;
+            let before = Before::recorded(draft_before.as_deref());
+            watch(&job_context(ctx, &session), &session, before, job.deadline).await?;
             hooks.record(Step::Replied { dropped: false })?;
             (session, None)
         }
-        From::Replied(session) => {
+        From::Replied {
+            session,
+            draft_before,
+        } => {
             let jctx = job_context(ctx, &session);
             let recorded = recorded_render(&jctx, &session)?;
+            let before = Before::recorded(draft_before.as_deref());
             if recorded.is_none()
-                && !has_content(&jctx, &session)
+                && !made_since(&jctx, &session, before)
                     .await
                     .map_err(|err| paid(err, &session, job))?
             {
@@ -274,14 +298,6 @@ pub(crate) async fn run(
         reply,
         dropped,
     })
-}
-
-/// The draft changed from `before` to `after` and has something to render:
-/// the agent made or changed a video in this job.
-fn made_a_video(before: Option<&Value>, after: Option<&Value>) -> bool {
-    let null = Value::Null;
-    let after = after.unwrap_or(&null);
-    before.unwrap_or(&null) != after && Timeline::from_draft(after).has_content()
 }
 
 /// An error after the prompt was paid for: it names the session and the

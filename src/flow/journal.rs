@@ -30,13 +30,18 @@ const LOCK_FILE: &str = ".nemo-batch.lock";
 /// `.nemo-generate-<hash of its key>.jsonl`, removed once the job is over
 /// (saved, or failed for good), so a folder keeps only unfinished jobs.
 pub(crate) fn generate_journal(key: &str) -> String {
-    // FNV-1a: a stable name for the same job on every run and platform.
+    format!(".nemo-generate-{:016x}.jsonl", fnv1a(key.as_bytes()))
+}
+
+/// FNV-1a, 64 bits: a stable hash for the same bytes on every run and
+/// platform (std's hashers promise no such thing).
+pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in key.bytes() {
-        hash ^= u64::from(byte);
+    for byte in bytes {
+        hash ^= u64::from(*byte);
         hash = hash.wrapping_mul(0x0100_0000_01b3);
     }
-    format!(".nemo-generate-{hash:016x}.jsonl")
+    hash
 }
 
 /// Where a job is: planned → sent → replied → rendering → saved, or
@@ -105,6 +110,11 @@ pub(crate) struct Record {
     /// submitted again from the same draft, never by prompting again.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub render_ended: bool,
+    /// The fingerprint of the session's draft before the prompt, recorded
+    /// with the prompt's intent: a re-run takes only a draft that differs
+    /// from it as the prompt's work (a session may have held a video).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub draft_before: Option<String>,
 }
 
 /// The open journal of a folder, with its lock held.
@@ -256,6 +266,7 @@ mod tests {
             key: String::new(),
             bytes: None,
             render_ended: false,
+            draft_before: None,
         }
     }
 

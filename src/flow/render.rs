@@ -7,7 +7,9 @@
 //!   before anything remote (the options; the output path is free unless
 //!   `--force`, its folder exists and takes a real write; a warning when
 //!   its extension names another format); [`check_output`] alone is the
-//!   path check, made again before each id and each download;
+//!   path check, made again before each id and each download, and
+//!   [`probe_folder`]/[`probe_dir`] alone the write check (a job resumed
+//!   into a path of its own, the folders of a batch);
 //! - [`session`]: the session to render (exit 10 when there is none — a
 //!   render never creates one);
 //! - [`submit`]: reads the draft (exit 7 when empty), records the render id
@@ -41,7 +43,7 @@ use crate::flow::download::fetch as download;
 use records::forget;
 pub(crate) use records::note;
 pub(crate) use submit::{Submitted, known, new_render_id, submit};
-pub(crate) use target::{Target, absolute, check_output, file_name};
+pub(crate) use target::{Target, absolute, check_output, file_name, probe_dir, probe_folder};
 pub(crate) use wait::{Observer, Wait, wait};
 
 use crate::api::render::RenderState;

@@ -132,11 +132,7 @@ pub(crate) async fn send_urls(
     recovered: &mut bool,
     urls: &[String],
 ) -> Result<UploadAnswer> {
-    let what = format!(
-        "{} URL{}",
-        urls.len(),
-        if urls.len() == 1 { "" } else { "s" }
-    );
+    let what = urls_label(urls.len());
     if !ctx.printer.shows_progress() {
         ctx.printer.status(format!("Sending {what}…"));
     }
@@ -148,6 +144,11 @@ pub(crate) async fn send_urls(
         .await;
     spinner.finish_and_clear();
     answer
+}
+
+/// "1 URL", "3 URLs": what a request of URLs is called on screen.
+pub(crate) fn urls_label(count: usize) -> String {
+    format!("{count} URL{}", if count == 1 { "" } else { "s" })
 }
 
 /// Checks every argument; the first problem does not stop the others from

@@ -187,6 +187,30 @@ impl Env {
     }
 }
 
+/// `nemo ARGS` under `ulimit -f 0` (SIGXFSZ ignored, so a write of any
+/// content fails with "file too large" instead of killing the process):
+/// files can be created empty, never written — a full disk, as far as
+/// nemo can tell.
+#[cfg(unix)]
+pub fn no_room(env: &Env, args: &[&str]) -> Command {
+    let nemo = env.nemo_process();
+    let mut sh = std::process::Command::new("sh");
+    sh.arg("-c")
+        .arg("ulimit -f 0; trap '' XFSZ; exec \"$0\" \"$@\"")
+        .arg(nemo.get_program())
+        .args(args)
+        .current_dir(env.tmp.path());
+    for (name, value) in nemo.get_envs() {
+        match value {
+            Some(value) => sh.env(name, value),
+            None => sh.env_remove(name),
+        };
+    }
+    let mut cmd = Command::from_std(sh);
+    cmd.timeout(std::time::Duration::from_secs(60));
+    cmd
+}
+
 /// stdout of a finished command, as text.
 pub fn stdout(out: &assert_cmd::assert::Assert) -> String {
     String::from_utf8_lossy(&out.get_output().stdout).into_owned()

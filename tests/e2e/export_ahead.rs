@@ -6,12 +6,10 @@
 //! that takes no write or an output path under a file stops before any
 //! request.
 
-use std::process::Command as StdCommand;
-
 use assert_cmd::Command;
 use serde_json::Value;
 
-use crate::common::{Env, clip_draft, stderr, stdout};
+use crate::common::{Env, clip_draft, no_room, stderr, stdout};
 
 /// A logged-in env with a current session that has something to export;
 /// renders take 200 ms.
@@ -43,30 +41,6 @@ fn recorded(env: &Env) -> Vec<Value> {
         .as_array()
         .cloned()
         .unwrap_or_default()
-}
-
-/// `nemo ARGS` under `ulimit -f 0` (SIGXFSZ ignored, so a write of any
-/// content fails with "file too large" instead of killing the process):
-/// files can be created empty, never written — a full disk, as far as
-/// nemo can tell.
-#[cfg(unix)]
-fn no_room(env: &Env, args: &[&str]) -> Command {
-    let nemo = env.nemo_process();
-    let mut sh = StdCommand::new("sh");
-    sh.arg("-c")
-        .arg("ulimit -f 0; trap '' XFSZ; exec \"$0\" \"$@\"")
-        .arg(nemo.get_program())
-        .args(args)
-        .current_dir(env.tmp.path());
-    for (name, value) in nemo.get_envs() {
-        match value {
-            Some(value) => sh.env(name, value),
-            None => sh.env_remove(name),
-        };
-    }
-    let mut cmd = Command::from_std(sh);
-    cmd.timeout(std::time::Duration::from_secs(60));
-    cmd
 }
 
 #[test]

@@ -19,6 +19,7 @@ mod plan;
 mod run;
 mod summary;
 
+use std::collections::BTreeSet;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -29,6 +30,7 @@ use crate::error::{Error, Result};
 use crate::flow::job::From;
 use crate::flow::job::funds::{CREDITS_PER_GENERATION, check_funds};
 use crate::flow::journal::{self, Journal};
+use crate::flow::render as export;
 use display::Display;
 use plan::{DryJob, DryRun, Plan, Retry, describe, kind_of_code, plan};
 use run::{Outcome, Shared, Status};
@@ -134,6 +136,8 @@ pub async fn run(args: &Args, ctx: &Context) -> Result<()> {
             std::fs::create_dir_all(folder)
                 .map_err(|e| Error::io(format!("cannot create {}", folder.display()), e))?;
         }
+        // The journal's folder takes a real write before it is opened.
+        export::probe_dir(&dir)?;
         let (journal, records) = Journal::open(&dir)?;
         (Some(journal), records)
     };
@@ -162,6 +166,7 @@ pub async fn run(args: &Args, ctx: &Context) -> Result<()> {
         .zip(&found)
         .map(|(job, record)| plan(&job.output, record.as_ref(), retry))
         .collect();
+    probe_folders(&dir, &jobs, &plans, args.dry_run)?;
     let to_send = plans
         .iter()
         .filter(|p| matches!(p, Plan::Run(From::Start | From::Session(_))))
@@ -241,7 +246,7 @@ pub async fn run(args: &Args, ctx: &Context) -> Result<()> {
     }
     // Jobs whose result is unknown are looked at first: their video may
     // be there already, and they hold no slot for long after.
-    todo.sort_by_key(|(_, from, _)| !matches!(from, From::Sent(_)));
+    todo.sort_by_key(|(_, from, _)| !matches!(from, From::Sent { .. }));
     let shared = Shared {
         format: &format,
         quality: &quality,
@@ -268,6 +273,32 @@ pub async fn run(args: &Args, ctx: &Context) -> Result<()> {
             .warn("no credits left (2001): the jobs not started wait for the next run");
     }
     finish(ctx, &jobs, outcomes)
+}
+
+/// The folders the jobs to run write to take a real write (exit 7 naming
+/// the first that does not), before anything is sent: found after a
+/// prompt, a paid video would have nowhere to go. A dry run makes no
+/// folder, so it checks those that exist, `dir` among them; a real run
+/// checked `dir` before opening its journal there.
+fn probe_folders(dir: &Path, jobs: &[jobs::Job], plans: &[Plan], dry_run: bool) -> Result<()> {
+    let mut folders = BTreeSet::new();
+    if dry_run {
+        folders.insert(dir);
+    }
+    for (job, plan) in jobs.iter().zip(plans) {
+        if let (Plan::Run(_), Some(folder)) = (plan, job.output.parent()) {
+            folders.insert(folder);
+        }
+    }
+    folders.remove(Path::new(""));
+    for folder in folders {
+        let probed_already = !dry_run && folder == dir;
+        let made_by_a_real_run = dry_run && !folder.is_dir();
+        if !probed_already && !made_by_a_real_run {
+            export::probe_dir(folder)?;
+        }
+    }
+    Ok(())
 }
 
 /// Reads the jobs file or stdin, up to the cap.

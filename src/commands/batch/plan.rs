@@ -61,6 +61,7 @@ pub(super) fn plan(output: &Path, record: Option<&Record>, retry: Retry) -> Plan
     };
     let session = record.session_id.clone();
     let render = record.render_id.clone();
+    let draft_before = record.draft_before.clone();
     match (record.state, session, render) {
         (State::Saved, _, _) if verified(output, record) => Plan::Skip,
         // The file is missing, short or replaced: download it again.
@@ -76,7 +77,10 @@ pub(super) fn plan(output: &Path, record: Option<&Record>, retry: Retry) -> Plan
         // A render that ended without a file is submitted again from the
         // same draft; one that may still finish is polled.
         (State::Failed, Some(session_id), Some(_)) if record.render_ended => {
-            Plan::Run(From::Replied(session_id))
+            Plan::Run(From::Replied {
+                session: session_id,
+                draft_before,
+            })
         }
         (State::Failed, Some(session_id), Some(render_id)) => Plan::Run(From::Render {
             session_id,
@@ -84,12 +88,18 @@ pub(super) fn plan(output: &Path, record: Option<&Record>, retry: Retry) -> Plan
             redo: true,
         }),
         (State::Replied | State::Saved | State::Rendering, Some(session), _) => {
-            Plan::Run(From::Replied(session))
+            Plan::Run(From::Replied {
+                session,
+                draft_before,
+            })
         }
         (State::Sent | State::Unknown, Some(session), _) if retry.unknown => {
             Plan::Run(From::Session(session))
         }
-        (State::Sent | State::Unknown, Some(session), _) => Plan::Run(From::Sent(session)),
+        (State::Sent | State::Unknown, Some(session), _) => Plan::Run(From::Sent {
+            session,
+            draft_before,
+        }),
         (State::Failed, Some(session), _) if retry.failed => Plan::Run(From::Session(session)),
         (State::Unknown | State::Sent, _, _) => Plan::Report(Status::Unknown, record.clone()),
         _ if retry.failed => Plan::Run(From::Start),
@@ -119,8 +129,12 @@ pub(super) fn describe(plan: &Plan) -> String {
         Plan::Skip => "skip (the file is there)".into(),
         Plan::Run(From::Start) => "generate".into(),
         Plan::Run(From::Session(id)) => format!("generate in session {id}"),
-        Plan::Run(From::Sent(id)) => format!("look at session {id} (prompt sent earlier)"),
-        Plan::Run(From::Replied(id)) => format!("render session {id} (reply paid for)"),
+        Plan::Run(From::Sent { session, .. }) => {
+            format!("look at session {session} (prompt sent earlier)")
+        }
+        Plan::Run(From::Replied { session, .. }) => {
+            format!("render session {session} (reply paid for)")
+        }
         Plan::Run(From::Render { render_id, .. }) => format!("resume render {render_id}"),
         Plan::Report(Status::Unknown, _) => {
             "report unknown (add --retry-unknown to send again)".into()
@@ -190,6 +204,7 @@ mod tests {
             key: String::new(),
             bytes: Some(4),
             render_ended: false,
+            draft_before: None,
         }
     }
 

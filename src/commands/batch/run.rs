@@ -145,6 +145,7 @@ fn fresh(job: &Job) -> Record {
         key: job.key.clone(),
         bytes: None,
         render_ended: false,
+        draft_before: None,
     }
 }
 
@@ -318,9 +319,10 @@ impl Hooks for JobHooks<'_> {
                 record.session_id = Some(session_id.to_string());
                 format!("started in session {session_id}")
             }
-            Step::Sending => {
+            Step::Sending { draft_before } => {
                 record.state = State::Sent;
                 record.sent = true;
+                record.draft_before = Some(draft_before.to_string());
                 "prompt sent".to_string()
             }
             Step::Refused => {

@@ -159,9 +159,10 @@ impl Hooks for Display<'_> {
                     record.state = State::Created;
                     record.session_id = Some(session_id.to_string());
                 }
-                Step::Sending => {
+                Step::Sending { draft_before } => {
                     record.state = State::Sent;
                     record.sent = true;
+                    record.draft_before = Some(draft_before.to_string());
                 }
                 Step::Refused => {
                     record.state = State::Refused;
@@ -180,7 +181,7 @@ impl Hooks for Display<'_> {
                 *self.session.borrow_mut() = Some(session_id.to_string());
                 self.line(format!("Working in session {session_id}"));
             }
-            Step::Sending => *self.sent.borrow_mut() = true,
+            Step::Sending { .. } => *self.sent.borrow_mut() = true,
             Step::Refused => *self.sent.borrow_mut() = false,
             Step::Replied { .. } => {}
             Step::Rendering { render_id, .. } => {
@@ -206,8 +207,14 @@ pub(super) fn resume_from(record: &Record) -> Option<From> {
     let session = record.session_id.clone()?;
     match record.state {
         State::Created | State::Refused => Some(From::Session(session)),
-        State::Sent | State::Unknown => Some(From::Sent(session)),
-        State::Replied => Some(From::Replied(session)),
+        State::Sent | State::Unknown => Some(From::Sent {
+            session,
+            draft_before: record.draft_before.clone(),
+        }),
+        State::Replied => Some(From::Replied {
+            session,
+            draft_before: record.draft_before.clone(),
+        }),
         State::Rendering => Some(From::Render {
             session_id: session,
             render_id: record.render_id.clone()?,
@@ -235,5 +242,6 @@ pub(super) fn fresh(key: &str, prompt: &str, target: &Target) -> Record {
         key: key.to_string(),
         bytes: None,
         render_ended: false,
+        draft_before: None,
     }
 }

@@ -138,11 +138,13 @@ pub async fn run(args: &Args, ctx: &Context) -> Result<()> {
     };
     let (journal, records) = Shared::open(&folder, &generate_journal(&key));
     let from = records.get(&key).and_then(resume_from);
-    if from.is_none() {
-        export::check_output(
-            &target.path_for(&export::new_render_id(None), &format),
-            args.force,
-        )?;
+    // The output folder must take a real write before anything is sent:
+    // found after the prompt, it would leave a paid video with nowhere to
+    // go. A job resumed from its journal may own the file already, so
+    // only the folder is checked for it.
+    match from {
+        None => export::check(ctx, &target, &format, args.force)?,
+        Some(_) => export::probe_folder(&target.path_for(&export::new_render_id(None), &format))?,
     }
     // The path is claimed before anything is sent: a second job to it is
     // refused before it pays.

@@ -7,8 +7,10 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use serde_json::Value;
 use tokio::time::Instant;
 
+use super::draft::{Before, made_a_video};
 use super::{Hooks, Job, Phase, Step, paid};
 use crate::api::render::RenderState;
 use crate::context::Context;
@@ -16,8 +18,7 @@ use crate::error::{Error, Kind, Result};
 use crate::flow::render::{self as export, Wait};
 use crate::flow::turn::sink::Quiet;
 use crate::flow::turn::{Limits, Turn, read_state, turn_tracked};
-use crate::flow::upload::Item;
-use crate::timeline::Timeline;
+use crate::flow::upload::{Item, send_file, send_urls, urls_label};
 
 /// Follows the render with the phases shown: its progress while it
 /// renders, then the download.
@@ -80,50 +81,60 @@ pub(super) async fn start_session(
     Ok(record.session_id)
 }
 
-/// Uploads the job's files and URLs into its session, as `upload` sends
-/// them (a request per file, URLs together).
+/// Uploads the job's files and URLs into its session through
+/// [`crate::flow::upload`], as `nemo upload` sends them (a request per
+/// file, URLs together). The job's context names its session, so a session
+/// the server lost is exit 10 and never replaced by a new one: the
+/// journal holds this one.
 pub(super) async fn upload(
     jctx: &Context,
     session: &str,
     items: &[Item],
     hooks: &dyn Hooks,
 ) -> Result<()> {
+    let mut session = session.to_string();
+    let mut recovered = false;
     let mut urls = Vec::new();
     for item in items {
         match item {
             Item::File(file) => {
                 hooks.phase(Phase::Uploading(file.name.clone()));
-                jctx.api
-                    .upload_file(session, file, Arc::new(|_| {}))
-                    .await?;
+                send_file(jctx, &mut session, &mut recovered, file).await?;
             }
             Item::Url(url) => urls.push(url.clone()),
         }
     }
     if !urls.is_empty() {
-        hooks.phase(Phase::Uploading(format!(
-            "{} URL{}",
-            urls.len(),
-            if urls.len() == 1 { "" } else { "s" }
-        )));
-        jctx.api.upload_urls(session, &urls).await?;
+        hooks.phase(Phase::Uploading(urls_label(urls.len())));
+        send_urls(jctx, &mut session, &mut recovered, &urls).await?;
     }
     Ok(())
 }
 
-/// Sends the prompt once under chat's rules and returns the turn. A prompt
-/// the server refused before any work started is recorded as refused.
+/// Sends the prompt once under chat's rules and returns the turn; `before`
+/// is the session's state read just before. A prompt the server refused
+/// before any work started is recorded as refused.
 pub(super) async fn send(
     jctx: &Context,
     session: &str,
     job: &Job<'_>,
+    before: Value,
     hooks: &dyn Hooks,
 ) -> Result<Turn> {
     let left = job.deadline.saturating_duration_since(Instant::now());
     let limits = Limits::with(left, job.idle, jctx.settings.chat_time_scale);
     let mut id = session.to_string();
     let sent = Cell::new(false);
-    let result = turn_tracked(jctx, &mut id, job.prompt, &limits, Box::new(Quiet), &sent).await;
+    let result = turn_tracked(
+        jctx,
+        &mut id,
+        job.prompt,
+        &limits,
+        Box::new(Quiet),
+        &sent,
+        Some(before),
+    )
+    .await;
     let err = match result {
         Ok(turn) => return Ok(turn),
         Err(err) => err,
@@ -153,16 +164,23 @@ pub(super) async fn send(
     })
 }
 
-/// Whether the session's draft has something to render.
-pub(super) async fn has_content(jctx: &Context, session: &str) -> Result<bool> {
+/// Whether the session's draft holds the prompt's work: something to
+/// render, and not the draft recorded before the prompt.
+pub(super) async fn made_since(jctx: &Context, session: &str, before: Before<'_>) -> Result<bool> {
     let state = read_state(jctx, session).await?;
-    let draft = state.get("draft").cloned().unwrap_or_default();
-    Ok(Timeline::from_draft(&draft).has_content())
+    Ok(made_a_video(before, state.get("draft")))
 }
 
 /// After a prompt that went out earlier: reads the state on chat's
-/// widening schedule until the draft has content, never sending again.
-pub(super) async fn watch(jctx: &Context, session: &str, deadline: Instant) -> Result<()> {
+/// widening schedule until the draft holds the prompt's work (a draft
+/// unchanged since before the prompt does not: its result is not there
+/// yet), never sending again.
+pub(super) async fn watch(
+    jctx: &Context,
+    session: &str,
+    before: Before<'_>,
+    deadline: Instant,
+) -> Result<()> {
     let limits = Limits::with(
         Duration::ZERO,
         Duration::ZERO,
@@ -173,7 +191,7 @@ pub(super) async fn watch(jctx: &Context, session: &str, deadline: Instant) -> R
             break;
         }
         tokio::time::sleep(*wait).await;
-        match has_content(jctx, session).await {
+        match made_since(jctx, session, before).await {
             Ok(true) => return Ok(()),
             Ok(false) => {}
             Err(err) if err.is_transient() || err.is(Kind::BadAnswer) => {}
@@ -182,7 +200,7 @@ pub(super) async fn watch(jctx: &Context, session: &str, deadline: Instant) -> R
     }
     Err(Error::new(
         Kind::ReplyLost,
-        format!("the prompt went out earlier, but session {session} shows no video"),
+        format!("the prompt went out earlier, but session {session} shows no video made by it"),
     )
     .with_hint(format!(
         "it is not sent again on its own; check `nemo --session {session} state`, or add --retry-unknown to send it again"

@@ -121,10 +121,14 @@ pub(crate) fn check_output(path: &Path, force: bool) -> Result<()> {
 /// folder). Permission bits alone do not tell a full disk, a read-only
 /// mount or an ACL.
 pub(crate) fn probe_folder(path: &Path) -> Result<()> {
-    let folder = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => probe_dir(dir),
+        _ => probe_dir(Path::new(".")),
+    }
+}
+
+/// [`probe_folder`] for the folder itself.
+pub(crate) fn probe_dir(folder: &Path) -> Result<()> {
     let probe = tempfile::Builder::new()
         .prefix(".nemo-probe.")
         .suffix(".tmp")

@@ -30,13 +30,15 @@ pub(crate) async fn turn(
     limits: &Limits,
     sink: Box<dyn Sink + '_>,
 ) -> Result<Turn> {
-    turn_tracked(ctx, session, message, limits, sink, &Cell::new(false)).await
+    turn_tracked(ctx, session, message, limits, sink, &Cell::new(false), None).await
 }
 
 /// [`turn`], setting `sent` once the message may have reached the agent:
 /// when it stays unset, the server refused the message before any work
 /// started (2001, a 429 or another error answer, 1001/1002 that could not
 /// be recovered) or it was never sent, so sending it later pays once.
+/// `known_before` is the session's state when the caller read it just
+/// before (a job records it ahead of the prompt); else it is read here.
 pub(crate) async fn turn_tracked(
     ctx: &Context,
     session: &mut String,
@@ -44,23 +46,29 @@ pub(crate) async fn turn_tracked(
     limits: &Limits,
     sink: Box<dyn Sink + '_>,
     sent: &Cell<bool>,
+    known_before: Option<Value>,
 ) -> Result<Turn> {
     let deadline = Instant::now() + limits.total;
     let mut recovered = false;
-    let read_before = ctx.with_session(session, &mut recovered, |sid| async move {
-        read_state(ctx, &sid).await
-    });
-    let before = tokio::time::timeout_at(deadline, read_before)
-        .await
-        .map_err(|_| {
-            Error::new(
-                Kind::JobFailed,
-                format!(
-                    "the session's state could not be read within {} s (--timeout); the message was not sent",
-                    limits.total.as_secs()
-                ),
-            )
-        })??;
+    let before = match known_before {
+        Some(before) => before,
+        None => {
+            let read_before = ctx.with_session(session, &mut recovered, |sid| async move {
+                read_state(ctx, &sid).await
+            });
+            tokio::time::timeout_at(deadline, read_before)
+                .await
+                .map_err(|_| {
+                    Error::new(
+                        Kind::JobFailed,
+                        format!(
+                            "the session's state could not be read within {} s (--timeout); the message was not sent",
+                            limits.total.as_secs()
+                        ),
+                    )
+                })??
+        }
+    };
     let mut renderer = Renderer::with_sink(&ctx.printer, sink);
     renderer.waiting("Waiting for the agent…", true);
     // 1002 rejects the message before any work starts: once, in a new

@@ -186,6 +186,19 @@ pub(crate) fn job_context(ctx: &Context, session: &str) -> Context {
     Context::new(settings, printer, ctx.api.clone())
 }
 
+/// Uploads the job's files into `session` and reads its state before the
+/// prompt (the draft it then holds goes on record with the prompt's
+/// intent: a re-run after a kill judges the session by it).
+async fn prepare(
+    jctx: &Context,
+    session: &str,
+    job: &Job<'_>,
+    hooks: &dyn Hooks,
+) -> Result<serde_json::Value> {
+    upload(jctx, session, job.uploads, hooks).await?;
+    read_state(jctx, session).await
+}
+
 /// Runs the job from `from` to a saved file.
 pub(crate) async fn run(
     ctx: &Context,
@@ -206,15 +219,29 @@ pub(crate) async fn run(
             (session_id, Some(render_id))
         }
         From::Start | From::Session(_) => {
-            let session = match from {
-                From::Session(id) => id,
-                _ => start_session(ctx, job, hooks).await?,
+            let (mut session, earlier) = match from {
+                From::Session(id) => (id, true),
+                _ => (start_session(ctx, job, hooks).await?, false),
             };
-            let jctx = job_context(ctx, &session);
-            upload(&jctx, &session, job.uploads, hooks).await?;
-            // The draft before the prompt goes on record with its intent:
-            // a re-run after a kill judges the session by it.
-            let before = read_state(&jctx, &session).await?;
+            let mut jctx = job_context(ctx, &session);
+            let prepared = prepare(&jctx, &session, job, hooks).await;
+            let before = match prepared {
+                // The session an earlier run made is gone, and its prompt
+                // never went out: nothing is lost by starting afresh.
+                Err(err)
+                    if earlier
+                        && err.is(Kind::SessionNotFound)
+                        && ctx.settings.session.is_none() =>
+                {
+                    ctx.printer.warn(format!(
+                        "session {session}, made by an earlier run, is gone from the server; its prompt was never sent, so the job starts in a new session"
+                    ));
+                    session = start_session(ctx, job, hooks).await?;
+                    jctx = job_context(ctx, &session);
+                    prepare(&jctx, &session, job, hooks).await?
+                }
+                other => other?,
+            };
             let draft_before = draft::fingerprint(before.get("draft"));
             hooks.record(Step::Sending {
                 draft_before: &draft_before,

@@ -117,3 +117,38 @@ fn a_paid_reply_that_made_nothing_in_a_session_with_a_video_is_exit_8_on_the_rer
     assert_eq!(count(&env, "POST", "/api/render/proxy/lambda"), 0);
     assert!(!env.tmp.path().join("x.mp4").exists());
 }
+
+/// A job whose prompt was refused before any work (2001) keeps its session
+/// for the re-run; when that session is gone from the server by then, the
+/// re-run starts in a new one (nothing was sent there) instead of failing
+/// with exit 10 on every run.
+#[test]
+fn a_refused_job_whose_session_is_gone_starts_afresh_on_the_rerun() {
+    let env = fast_env();
+    env.login();
+    set_credits(&env, 1000);
+    env.emu
+        .with_state(|s| s.faults.chat.chat_generate_cost = 5000);
+    generate(&env, &["a panda in the snow", "-o", "panda.mp4"])
+        .assert()
+        .code(4);
+    assert_eq!(count(&env, "POST", RUN), 1);
+    let first = env.emu.with_state(|s| {
+        let sessions: Vec<String> = s.sessions.keys().cloned().collect();
+        s.sessions.clear();
+        s.faults.chat.chat_generate_cost = 0;
+        sessions
+    });
+    assert_eq!(first.len(), 1, "{first:?}");
+
+    let out = generate(&env, &["a panda in the snow", "-o", "panda.mp4"])
+        .assert()
+        .success();
+    let said = stderr(&out);
+    assert!(said.contains("is gone from the server"), "{said}");
+    assert_eq!(count(&env, "POST", RUN), 2);
+    assert_eq!(
+        std::fs::read(env.tmp.path().join("panda.mp4")).unwrap(),
+        fixture()
+    );
+}

@@ -203,6 +203,6 @@ pub(super) async fn watch(
         format!("the prompt went out earlier, but session {session} shows no video made by it"),
     )
     .with_hint(format!(
-        "it is not sent again on its own; check `nemo --session {session} state`, or add --retry-unknown to send it again"
+        "it is not sent again on its own: look with `nemo --session {session} state`, and go on with `nemo --session {session} chat` if nothing came of it"
     )))
 }

@@ -50,10 +50,9 @@ pub(crate) async fn serve(ctx: &Context) -> Result<()> {
     let ended = tokio::select! {
         ended = service.waiting() => ended,
         () = &mut worker => return Ok(()),
-        // A host that stops its server closes stdin, then sends SIGTERM:
-        // either way the server ends normally (under --sandbox its state
-        // is saved), and Ctrl-C ends it as it ends any command.
-        () = terminated() => return Ok(()),
+        // A host that stops its server closes stdin (exit 0), or sends
+        // SIGTERM: that, SIGHUP and Ctrl-C end it as they end any command
+        // (143, 129, 130), its state saved under --sandbox.
         () = interrupt.recv() => return Err(Error::interrupted()),
     };
     ended.map(|_| ()).map_err(|e| {
@@ -77,17 +76,4 @@ async fn work(ctx: &Context, mut queue: mpsc::UnboundedReceiver<Job>) {
             Some(()) = running.next(), if !running.is_empty() => {}
         }
     }
-}
-
-/// Resolves on SIGTERM (never where there is no such signal, or no handler
-/// could be installed).
-async fn terminated() {
-    #[cfg(unix)]
-    if let Ok(mut signal) =
-        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-    {
-        signal.recv().await;
-        return;
-    }
-    std::future::pending::<()>().await;
 }

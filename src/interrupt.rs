@@ -35,6 +35,17 @@ pub fn exit_code() -> u8 {
     }
 }
 
+/// The code the process exits with for `err`: an interruption's is the
+/// signal's (143, 129, 130), every other error's its kind's. The JSON error
+/// document says the same.
+pub fn exit_code_of(err: &crate::error::Error) -> u8 {
+    if err.is(crate::error::Kind::Interrupted) {
+        exit_code()
+    } else {
+        err.exit_code()
+    }
+}
+
 /// Ctrl-C, SIGTERM and SIGHUP, caught from the moment this is made (on Unix
 /// the handlers are installed at once, not on first poll).
 pub struct Interrupt {

@@ -104,10 +104,7 @@ pub fn main_entry() -> ExitCode {
             let err = limits::explain(err);
             printer.error(&err);
             // SIGTERM and SIGHUP are handled as Ctrl-C, with their own codes.
-            if err.is(error::Kind::Interrupted) {
-                return ExitCode::from(interrupt::exit_code());
-            }
-            ExitCode::from(err.exit_code())
+            ExitCode::from(interrupt::exit_code_of(&err))
         }
     }
 }

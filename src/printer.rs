@@ -348,7 +348,7 @@ pub fn error_document(err: &Error) -> serde_json::Value {
         "error": {
             "kind": err.kind().name(),
             "message": one_line(&err.to_string()),
-            "exit_code": err.exit_code(),
+            "exit_code": crate::interrupt::exit_code_of(err),
             "api_code": err.api_code(),
         }
     })

@@ -133,7 +133,12 @@ fn a_download_stopped_by_sigterm_is_handled_as_ctrl_c_and_resumed_byte_for_byte(
             .stderr(Stdio::null());
         cmd
     };
-    let child = run().stderr(Stdio::piped()).spawn().unwrap();
+    let child = run()
+        .arg("--json")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
     let half_in = wait_for(Duration::from_secs(30), || {
         std::fs::metadata(&part).is_ok_and(|m| m.len() == HALF as u64)
     });
@@ -147,6 +152,10 @@ fn a_download_stopped_by_sigterm_is_handled_as_ctrl_c_and_resumed_byte_for_byte(
     assert!(half_in, "the first half never reached {}", part.display());
     // As Ctrl-C: its own exit code, the resume hint, the lock let go.
     assert_eq!(stopped.status.code(), Some(143), "{text}");
+    // The JSON error document says the code the process exits with.
+    let doc: Value = serde_json::from_slice(&stopped.stdout).expect("one JSON document");
+    assert_eq!(doc["error"]["exit_code"], 143, "{doc}");
+    assert_eq!(doc["error"]["kind"], "interrupted", "{doc}");
     assert!(text.contains("nemo export resume render_1"), "{text}");
     assert!(!env.tmp.path().join("out.mp4.part.lock").exists());
     assert!(!out.exists(), "nothing under the final name after SIGTERM");

@@ -6,7 +6,7 @@
 
 use std::time::{Duration, Instant};
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle, TermLike};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle, TermLike};
 
 use super::Printer;
 
@@ -48,12 +48,24 @@ impl Printer {
     /// A byte progress bar (bytes, rate, ETA); hidden unless progress is shown.
     pub fn bytes_bar(&self, total: Option<u64>, message: impl Into<String>) -> ProgressBar {
         let bar = ProgressBar::with_draw_target(total, self.target());
+        // Sizes as every other size nemo prints (`crate::size`), not
+        // indicatif's own `KiB` spelling.
         let template = if total.is_some() {
-            "{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}"
+            "{msg} [{bar:30}] {done}/{size} {rate} ETA {eta}"
         } else {
-            "{spinner} {msg} {bytes} {bytes_per_sec}"
+            "{spinner} {msg} {done} {rate}"
         };
         if let Ok(style) = ProgressStyle::with_template(template) {
+            let style = style
+                .with_key("done", |s: &ProgressState, w: &mut dyn std::fmt::Write| {
+                    let _ = w.write_str(&crate::size::human(s.pos()));
+                })
+                .with_key("size", |s: &ProgressState, w: &mut dyn std::fmt::Write| {
+                    let _ = w.write_str(&crate::size::human(s.len().unwrap_or(0)));
+                })
+                .with_key("rate", |s: &ProgressState, w: &mut dyn std::fmt::Write| {
+                    let _ = write!(w, "{}/s", crate::size::human(s.per_sec() as u64));
+                });
             bar.set_style(style.progress_chars("=> "));
         }
         bar.set_message(message.into());

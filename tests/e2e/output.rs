@@ -430,6 +430,13 @@ fn pretending_stderr_is_a_terminal_gives_colour_and_progress_bars() {
         "{}",
         stderr(&shown)
     );
+    // The bar's sizes read as every other size nemo prints.
+    assert!(
+        stderr(&shown).contains("64.0 KB/64.0 KB"),
+        "{}",
+        stderr(&shown)
+    );
+    assert!(!stderr(&shown).contains("KiB"), "{}", stderr(&shown));
 }
 
 /// With stdout and stderr taken for terminals, chat draws its spinner on

@@ -25,7 +25,7 @@ before it stay uploaded, and a retry re-sends that one file only. http(s):// arg
 together in one request after the files; the server fetches them. The session is created when
 there is none, and replaced (with a warning) if the server lost it.
 
-stdout: a line per uploaded file: name, type, duration, WxH (the fields the server gave).
+stdout: a line per uploaded file: name, type, duration, WxH, two spaces apart; `-` where the server gave no value (an image has no duration).
 --json: {\"files\":[…]} as the server returned them.
 
 Examples:

@@ -39,16 +39,18 @@ fn media_of(env: &Env, session: &str) -> Vec<Value> {
 fn expected_line(file: &Value) -> String {
     let mut fields = vec![file["filename"].as_str().unwrap().to_string()];
     fields.push(file["file_type"].as_str().unwrap().to_string());
-    if let Some(d) = file["duration"].as_f64() {
-        let text = format!("{d:.2}");
-        fields.push(format!(
-            "{}s",
-            text.trim_end_matches('0').trim_end_matches('.')
-        ));
-    }
-    if let (Some(w), Some(h)) = (file["width"].as_u64(), file["height"].as_u64()) {
-        fields.push(format!("{w}x{h}"));
-    }
+    // Always four fields, `-` for what the server did not give.
+    fields.push(match file["duration"].as_f64() {
+        Some(d) => {
+            let text = format!("{d:.2}");
+            format!("{}s", text.trim_end_matches('0').trim_end_matches('.'))
+        }
+        None => "-".into(),
+    });
+    fields.push(match (file["width"].as_u64(), file["height"].as_u64()) {
+        (Some(w), Some(h)) => format!("{w}x{h}"),
+        _ => "-".into(),
+    });
     fields.join("  ")
 }
 
@@ -141,7 +143,7 @@ fn json_prints_the_files_as_the_server_returned_them() {
             expected_line(&media[3])
         )
     );
-    assert!(stdout(&out).starts_with("logo.png  image  1080x1080\nmusic.mp3  audio  "));
+    assert!(stdout(&out).starts_with("logo.png  image  -  1080x1080\nmusic.mp3  audio  "));
 }
 
 #[test]
@@ -566,9 +568,13 @@ fn a_progress_bar_per_file_on_a_terminal() {
     write_file(&b, 300 * 1024, 13);
     let screen = on_a_terminal(&env, &["upload".into(), path_arg(&a), path_arg(&b)]);
     assert!(screen.contains("one.mp4 [="), "{screen:?}");
-    assert!(screen.contains("/2.00 MiB"), "{screen:?}");
+    assert!(screen.contains("/2.0 MB"), "{screen:?}");
     assert!(screen.contains("two.png [="), "{screen:?}");
-    assert!(screen.contains("/300.00 KiB"), "{screen:?}");
+    assert!(screen.contains("/300.0 KB"), "{screen:?}");
+    assert!(
+        screen.contains("two.png  image  -  1080x1080"),
+        "{screen:?}"
+    );
     assert!(!screen.contains("Uploading one.mp4"), "{screen:?}");
     assert_eq!(uploads(&env).len(), 2);
 

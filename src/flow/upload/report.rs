@@ -40,26 +40,34 @@ pub(crate) fn display_name(value: &Value) -> String {
         .unwrap_or_else(|| "(unnamed)".into())
 }
 
-/// `name  type  duration  WxH`, with only the fields the server gave.
+/// `name  type  duration  WxH`: always the four fields, `-` for one the
+/// server did not give (an image has no duration), so that every line
+/// splits alike (`cut`, `awk`).
 fn file_line(file: &UploadedFile) -> String {
-    let mut fields = Vec::new();
-    fields.push(
-        file.filename
-            .as_deref()
-            .map(|n| one_line(&crate::sanitize::strip_controls(n)))
-            .unwrap_or_else(|| "(unnamed)".into()),
-    );
-    if let Some(kind) = &file.file_type {
-        fields.push(one_line(&crate::sanitize::strip_controls(kind)));
-    }
-    if let Some(duration) = file.duration {
-        fields.push(format!("{}s", trim_number(duration)));
-    }
-    if let (Some(w), Some(h)) = (file.width, file.height) {
-        fields.push(format!("{}x{}", trim_number(w), trim_number(h)));
-    }
-    fields.join("  ")
+    let name = file
+        .filename
+        .as_deref()
+        .map(|n| one_line(&crate::sanitize::strip_controls(n)))
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| "(unnamed)".into());
+    let kind = file
+        .file_type
+        .as_deref()
+        .map(|k| one_line(&crate::sanitize::strip_controls(k)))
+        .filter(|k| !k.is_empty())
+        .unwrap_or_else(|| MISSING.into());
+    let duration = file
+        .duration
+        .map_or_else(|| MISSING.into(), |d| format!("{}s", trim_number(d)));
+    let size = match (file.width, file.height) {
+        (Some(w), Some(h)) => format!("{}x{}", trim_number(w), trim_number(h)),
+        _ => MISSING.into(),
+    };
+    [name, kind, duration, size].join("  ")
 }
+
+/// A field the server did not give.
+const MISSING: &str = "-";
 
 fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
@@ -77,7 +85,7 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn lines_show_only_what_the_server_gave() {
+    fn lines_always_have_four_fields() {
         let full = UploadedFile::from_value(&json!({
             "filename": "a.mp4", "file_type": "video", "duration": 30.5, "width": 1920, "height": 1080
         }));
@@ -85,9 +93,9 @@ mod tests {
         let image = UploadedFile::from_value(
             &json!({"filename": "b.png", "file_type": "image", "width": 10, "height": 20}),
         );
-        assert_eq!(file_line(&image), "b.png  image  10x20");
+        assert_eq!(file_line(&image), "b.png  image  -  10x20");
         let odd =
             UploadedFile::from_value(&json!({"filename": "c\u{1b}[31m.mp3\n", "duration": 12}));
-        assert_eq!(file_line(&odd), "c.mp3  12s");
+        assert_eq!(file_line(&odd), "c.mp3  -  12s  -");
     }
 }

@@ -4,7 +4,7 @@
 //! and the time for one huge `data:` line (issue 9).
 //!
 //! ```text
-//! cargo test --release --lib sse_cost -- --ignored --nocapture
+//! cargo test -p nemo-api --release --lib sse_cost -- --ignored --nocapture
 //! ```
 
 use std::time::{Duration, Instant};

@@ -317,6 +317,10 @@ const AT_ONCE: usize = 6;
 /// Runs one staged example; `Err` says how it went wrong.
 fn run_example(env: &Env, n: usize, example: &Example, prepared: &Prepared) -> Result<(), String> {
     let (work, home, bin, config) = stage(env, n, prepared);
+    // The README's later blocks go on in the folder its first one makes
+    // (`mkdir -p "${TMPDIR:-/tmp}/nemo-demo"`); each example runs alone,
+    // with TMPDIR its own folder.
+    std::fs::create_dir_all(work.join("nemo-demo")).unwrap();
     let failure = FAILURES
         .iter()
         .find(|(part, _, _)| example.line.contains(part));
@@ -352,6 +356,9 @@ fn run_example(env: &Env, n: usize, example: &Example, prepared: &Prepared) -> R
             format!("{}:/usr/local/bin:/usr/bin:/bin", bin.display()),
         )
         .env("HOME", &home)
+        // The README's examples write to ${TMPDIR:-/tmp}/nemo-demo: keep
+        // that inside the example's own folder.
+        .env("TMPDIR", &work)
         .env("NEMO_CONFIG_DIR", &config)
         .env("MY_TOKEN", &prepared.token)
         .env("NO_PROXY", "127.0.0.1,localhost")

@@ -23,6 +23,7 @@ use crate::flow::render::resume_hint;
 use part::{Owner, Writer};
 
 pub(crate) use crate::api::download::Downloaded;
+pub(crate) use part::same_file;
 
 /// `PATH.part`.
 pub(crate) fn part_path(path: &Path) -> PathBuf {

@@ -152,9 +152,11 @@ impl Drop for Writer {
     }
 }
 
-/// Whether the open `file` is still the one at `path`.
+/// Whether the open `file` is still the one at `path` (not removed by its
+/// last holder between an open and a lock): the check of every lock file
+/// nemo takes and removes.
 #[cfg(unix)]
-fn same_file(file: &File, path: &Path) -> bool {
+pub(crate) fn same_file(file: &File, path: &Path) -> bool {
     use std::os::unix::fs::MetadataExt;
     match (file.metadata(), std::fs::metadata(path)) {
         (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
@@ -163,7 +165,7 @@ fn same_file(file: &File, path: &Path) -> bool {
 }
 
 #[cfg(not(unix))]
-fn same_file(_file: &File, path: &Path) -> bool {
+pub(crate) fn same_file(_file: &File, path: &Path) -> bool {
     path.exists()
 }
 

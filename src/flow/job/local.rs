@@ -12,6 +12,7 @@ use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Kind, Result};
+use crate::flow::download::same_file;
 
 /// An output path held by this process until dropped.
 pub(crate) struct PathClaim {
@@ -72,22 +73,6 @@ pub(crate) fn claim_path(output: &Path) -> Result<PathClaim> {
             output.display()
         ),
     ))
-}
-
-/// The locked file is still the one at `path` (not removed by its last
-/// holder between our open and our lock).
-#[cfg(unix)]
-fn same_file(file: &File, path: &Path) -> bool {
-    use std::os::unix::fs::MetadataExt;
-    match (file.metadata(), std::fs::metadata(path)) {
-        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
-        _ => false,
-    }
-}
-
-#[cfg(not(unix))]
-fn same_file(_: &File, path: &Path) -> bool {
-    path.exists()
 }
 
 /// This job's mark among the running jobs of a config: a locked file in

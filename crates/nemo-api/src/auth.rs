@@ -66,6 +66,16 @@ impl ApiClient {
     }
 }
 
+/// What [`free_token_refused`] says when the server refused this client id
+/// (not a limit per address).
+const PER_CLIENT_ID: &str =
+    "the server gives one free token per client id every 7 days, and this one had its token";
+
+/// Whether `err` is the server refusing this client id a free token.
+pub(crate) fn refused_per_client_id(err: &Error) -> bool {
+    err.is(Kind::RateLimited) && err.message() == PER_CLIENT_ID
+}
+
 /// HTTP 429 on the anonymous-token call, still after the one retry. Only
 /// when the server says the limit is per client id does nemo say this id
 /// had its token (a first login can meet a plain rate limit too).
@@ -75,12 +85,9 @@ fn free_token_refused(said: Option<String>) -> Error {
         .is_some_and(|m| m.to_ascii_lowercase().contains("client"));
     let hint = "log in with a registered token: `nemo auth login --with-token < token.txt`";
     if per_client {
-        return Error::new(
-            Kind::RateLimited,
-            "the server gives one free token per client id every 7 days, and this one had its token",
-        )
-        .with_hint(hint)
-        .with_status(429);
+        return Error::new(Kind::RateLimited, PER_CLIENT_ID)
+            .with_hint(hint)
+            .with_status(429);
     }
     let message = match said {
         Some(m) => format!("the server refused a free token for now (HTTP 429): {m}"),
@@ -99,6 +106,9 @@ mod tests {
     fn only_a_per_client_refusal_says_this_client_id_had_its_token() {
         let own = free_token_refused(Some("One free token per client every 7 days".into()));
         assert!(own.is(Kind::RateLimited));
+        assert!(refused_per_client_id(&own));
+        let address = free_token_refused(Some("Too many free tokens from this address".into()));
+        assert!(!refused_per_client_id(&address));
         assert!(own.message().contains("this one had its token"));
         for said in [Some("Too many requests".to_string()), None] {
             let plain = free_token_refused(said);

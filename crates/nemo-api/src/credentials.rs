@@ -147,7 +147,13 @@ impl ApiClient {
             keyring.note_login(Some(&client_id))?;
             let outcome = match self.anonymous_token(&client_id).await {
                 Ok(outcome) => outcome,
-                Err(err) if err.is(Kind::RateLimited) && lost_before => {
+                // Only a refusal of this client id: a new id does not
+                // help against a limit per address.
+                Err(err)
+                    if err.is(Kind::RateLimited)
+                        && lost_before
+                        && crate::auth::refused_per_client_id(&err) =>
+                {
                     return Err(err.with_hint(
                         "an earlier free-token request from this client id got no answer, and the server may have used its one token a week on it: start over with `nemo auth login --new-client-id`, or log in with a registered token (`nemo auth login --with-token`)",
                     ));

@@ -517,6 +517,7 @@ fn a_lost_first_login_is_remembered_and_a_new_client_id_starts_over() {
     let login = |extra: &[&str]| {
         env.nemo()
             .env("NEMO_API_URL", &server.url)
+            .env("NEMO_RATE_LIMIT_WAIT", "0")
             .args(["auth", "login"])
             .args(extra)
             .assert()
@@ -569,6 +570,7 @@ fn a_plain_refusal_of_the_client_id_does_not_claim_a_lost_answer() {
     let out = env
         .nemo()
         .env("NEMO_API_URL", &server.url)
+        .env("NEMO_RATE_LIMIT_WAIT", "0")
         .env("NEMO_CLIENT_ID", "given-id")
         .args(["auth", "login"])
         .assert()

@@ -74,6 +74,8 @@ fn the_readme_works_top_to_bottom_in_one_fresh_folder_and_leaves_nothing_in_the_
             .env_remove("NEMO_TOKEN")
             .env_remove("NEMO_SESSION")
             .env("NEMO_CHAT_TIME_SCALE", "0.01")
+            // The sandbox's quick pace: the same steps, not its real timing.
+            .env("NEMO_SANDBOX_QUICK", "1")
             .env("HOME", env.home())
             .env("TMPDIR", &tmp)
             .env("NEMO_CONFIG_DIR", env.config_dir())

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use super::tools::Listener;
 use crate::context::Context;
 use crate::error::{Error, Result};
-use crate::flow::turn::sink::{Done, JsonLine, Sink};
+use crate::flow::turn::sink::{Done, Sink};
 use crate::flow::turn::{DEFAULT_IDLE_TIMEOUT_SECS, DEFAULT_TIMEOUT_SECS, Limits, turn};
 use crate::printer::Printer;
 
@@ -61,20 +61,6 @@ impl Sink for Collect<'_> {
         Ok(())
     }
 
-    fn record(&mut self, _: &Printer, _: &JsonLine<'_>) -> Result<()> {
-        Ok(())
-    }
-
-    fn shares_the_terminal(&self) -> bool {
-        false
-    }
-
-    fn mid_line_on_terminal(&self) -> bool {
-        false
-    }
-
-    fn end_text(&mut self, _: &Printer) {}
-
     fn wants_changes(&self) -> bool {
         true
     }
@@ -86,10 +72,6 @@ impl Sink for Collect<'_> {
             "changes": done.changes,
             "dropped": done.after_drop,
         }));
-        Ok(())
-    }
-
-    fn settle(&mut self, _: &Printer, _: bool) -> Result<()> {
         Ok(())
     }
 }

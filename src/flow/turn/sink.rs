@@ -58,23 +58,30 @@ pub struct Done<'a> {
     pub after_drop: bool,
 }
 
-/// A destination for one reply.
+/// A destination for one reply. What a sink that writes nothing to the
+/// terminal need not say has a default.
 pub trait Sink {
     /// Reply text, already filtered, as it may be shown now.
     fn text(&mut self, printer: &Printer, text: &str) -> Result<()>;
     /// Anything but text: tool calls and results, heartbeats, errors.
-    fn record(&mut self, printer: &Printer, record: &JsonLine<'_>) -> Result<()>;
+    fn record(&mut self, _printer: &Printer, _record: &JsonLine<'_>) -> Result<()> {
+        Ok(())
+    }
     /// Text goes to the terminal the spinner is drawn on.
-    fn shares_the_terminal(&self) -> bool;
+    fn shares_the_terminal(&self) -> bool {
+        false
+    }
     /// A line of text is open on that terminal (a spinner would tear it).
-    fn mid_line_on_terminal(&self) -> bool;
+    fn mid_line_on_terminal(&self) -> bool {
+        false
+    }
     /// The start of a line is held back until the line ends (stdout is not
     /// a terminal): a tool that may run for minutes should end it first.
     fn holds_a_line(&self) -> bool {
         false
     }
     /// The reply's text is over.
-    fn end_text(&mut self, printer: &Printer);
+    fn end_text(&mut self, _printer: &Printer) {}
     /// The result lists the changes even after a reply with text.
     fn wants_changes(&self) -> bool;
     /// The result of the turn.
@@ -82,7 +89,9 @@ pub trait Sink {
     /// Called after each event: writes out what the sink holds, unless
     /// `more_ready` (another event is already at hand and will follow at
     /// once).
-    fn settle(&mut self, printer: &Printer, more_ready: bool) -> Result<()>;
+    fn settle(&mut self, _printer: &Printer, _more_ready: bool) -> Result<()> {
+        Ok(())
+    }
 }
 
 /// The sink for this printer's output format.
@@ -310,23 +319,10 @@ impl Sink for Quiet {
     fn text(&mut self, _: &Printer, _: &str) -> Result<()> {
         Ok(())
     }
-    fn record(&mut self, _: &Printer, _: &JsonLine<'_>) -> Result<()> {
-        Ok(())
-    }
-    fn shares_the_terminal(&self) -> bool {
-        false
-    }
-    fn mid_line_on_terminal(&self) -> bool {
-        false
-    }
-    fn end_text(&mut self, _: &Printer) {}
     fn wants_changes(&self) -> bool {
         false
     }
     fn done(&mut self, _: &Printer, _: &Done<'_>) -> Result<()> {
-        Ok(())
-    }
-    fn settle(&mut self, _: &Printer, _: bool) -> Result<()> {
         Ok(())
     }
 }

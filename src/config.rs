@@ -110,24 +110,15 @@ impl Store {
     /// — an empty file would pass on a full disk. Exit 1 naming the folder.
     pub fn check_writable(&self) -> Result<()> {
         let _lock = self.lock()?;
-        tempfile::Builder::new()
-            .prefix(TEMP_PREFIX)
-            .suffix(".check")
-            .tempfile_in(&self.dir)
-            .and_then(|mut probe| {
-                probe.write_all(&[0u8; 4096])?;
-                probe.as_file().sync_all()?;
-                probe.close()
-            })
-            .map_err(|e| {
-                Error::config(format!(
-                    "the config folder {} is not writable: {e}",
-                    self.dir.display()
-                ))
-                .with_hint(
-                    "make it writable, or point NEMO_CONFIG_DIR (or --config-dir) at one that is",
-                )
-            })
+        write_probe(&self.dir, TEMP_PREFIX, ".check").map_err(|e| {
+            Error::config(format!(
+                "the config folder {} is not writable: {e}",
+                self.dir.display()
+            ))
+            .with_hint(
+                "make it writable, or point NEMO_CONFIG_DIR (or --config-dir) at one that is",
+            )
+        })
     }
 
     /// [`Store::update`] for callers that already hold the lock.
@@ -324,6 +315,22 @@ fn write_atomically(dir: &Path, prefix: &str, path: &Path, bytes: &[u8]) -> Resu
         let _ = dir.sync_all();
     }
     Ok(())
+}
+
+/// Whether `dir` takes a real write: a 4 KiB file (named `prefix…suffix`)
+/// written, synced to disk and removed. An empty file would pass on a full
+/// disk; this one does not. Checked before anything remote is made that
+/// must then be written there.
+pub(crate) fn write_probe(dir: &Path, prefix: &str, suffix: &str) -> std::io::Result<()> {
+    tempfile::Builder::new()
+        .prefix(prefix)
+        .suffix(suffix)
+        .tempfile_in(dir)
+        .and_then(|mut probe| {
+            probe.write_all(&[0u8; 4096])?;
+            probe.as_file().sync_all()?;
+            probe.close()
+        })
 }
 
 #[cfg(test)]

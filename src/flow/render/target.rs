@@ -129,16 +129,7 @@ pub(crate) fn probe_folder(path: &Path) -> Result<()> {
 
 /// [`probe_folder`] for the folder itself.
 pub(crate) fn probe_dir(folder: &Path) -> Result<()> {
-    let probe = tempfile::Builder::new()
-        .prefix(".nemo-probe.")
-        .suffix(".tmp")
-        .tempfile_in(folder)
-        .and_then(|mut file| {
-            std::io::Write::write_all(&mut file, &[0u8; 4096])?;
-            file.as_file().sync_all()?;
-            file.close()
-        });
-    probe.map_err(|e| {
+    crate::config::write_probe(folder, ".nemo-probe.", ".tmp").map_err(|e| {
         Error::bad_input(
             format!(
                 "the folder {} cannot be written: {}",

@@ -85,6 +85,9 @@ pub(crate) struct Running {
     others_at_start: bool,
 }
 
+/// Marks made by this process so far (part of each mark's name).
+static MARKS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 /// A mark left by a job that was killed is removed once it is this old
 /// (a younger unlocked one may be a job between creating and locking it).
 const STALE_MS: u128 = 60_000;
@@ -96,9 +99,18 @@ impl Running {
         let dir = config_dir.join("jobs");
         std::fs::create_dir_all(&dir).ok()?;
         let now = crate::time::unix_millis();
-        let mark = dir.join(format!("run-{now}-{}", std::process::id()));
-        let file = File::create(&mark).ok()?;
-        file.lock().ok()?;
+        // Unique within the process too: jobs of one process (`nemo mcp`
+        // runs several at once) may start in the same millisecond, and a
+        // second lock on the same file would wait for the first forever.
+        let seq = MARKS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let mark = dir.join(format!("run-{now}-{}-{seq}", std::process::id()));
+        let file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&mark)
+            .ok()?;
+        // A new file of this job's own: nobody else holds it.
+        file.try_lock().ok()?;
         let counter = dir.join("started");
         let started_as = bump(&counter).ok()?;
         let mut others_at_start = false;
@@ -201,5 +213,26 @@ mod tests {
         drop((first, second));
         let third = Running::start(dir.path()).unwrap();
         assert!(third.alone());
+    }
+
+    /// Jobs of one process starting in the same millisecond (the MCP
+    /// server runs several at once) get marks of their own: none waits on
+    /// another's lock. Before, the second waited forever.
+    #[test]
+    fn jobs_of_one_process_started_at_once_never_wait_on_each_other() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().to_path_buf();
+        let (done, ended) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for _ in 0..200 {
+                let first = Running::start(&path).unwrap();
+                let second = Running::start(&path).unwrap();
+                assert!(!first.alone() && !second.alone());
+            }
+            let _ = done.send(());
+        });
+        ended
+            .recv_timeout(std::time::Duration::from_secs(20))
+            .expect("200 pairs of marks within 20 s");
     }
 }
